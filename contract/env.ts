@@ -1,0 +1,45 @@
+/**
+ * Environment variable names, declared once: the CDK stack and local mode write them,
+ * `functions/shared/env.ts` reads them once at module load.
+ */
+export const ENV = {
+  assetsTable: 'ARCA_ASSETS_TABLE',
+  versionsTable: 'ARCA_VERSIONS_TABLE',
+  aliasesTable: 'ARCA_ALIASES_TABLE',
+  blobsTable: 'ARCA_BLOBS_TABLE',
+  idempotencyTable: 'ARCA_IDEMPOTENCY_TABLE',
+  eventsTable: 'ARCA_EVENTS_TABLE',
+  bucket: 'ARCA_BUCKET',
+  /** Local mode only: where the service's S3 client talks (the S3 stand-in). */
+  s3Endpoint: 'ARCA_S3_ENDPOINT',
+  /** Local mode only: the endpoint put into presigned URLs (the verifying front of the stand-in). */
+  s3PublicEndpoint: 'ARCA_S3_PUBLIC_ENDPOINT',
+  /** Local mode only: DynamoDB Local's endpoint. */
+  dynamoEndpoint: 'ARCA_DYNAMODB_ENDPOINT',
+  maxVersionsPerAsset: 'ARCA_MAX_VERSIONS_PER_ASSET',
+  maxFormatsPerVersion: 'ARCA_MAX_FORMATS_PER_VERSION',
+  multipartThreshold: 'ARCA_MULTIPART_THRESHOLD',
+  presignGetTtl: 'ARCA_PRESIGN_GET_TTL_SECONDS',
+  presignPutTtl: 'ARCA_PRESIGN_PUT_TTL_SECONDS',
+  pendingTtlHours: 'ARCA_PENDING_TTL_HOURS',
+  objectLock: 'ARCA_OBJECT_LOCK',
+  /** `s3-checksum` (AWS: trust S3's signed checksums) or `hash` (local: hash what arrived). */
+  verifyMode: 'ARCA_VERIFY_MODE',
+  /** `iam`, `jwt` or `token` (local mode). */
+  authMode: 'ARCA_AUTH_MODE',
+  /** JSON array of grants: [{ principal, prefix, role }]. */
+  grants: 'ARCA_GRANTS',
+  /** Local mode only: the admin bearer token. */
+  localToken: 'ARCA_LOCAL_TOKEN',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+export const DEFAULTS = {
+  maxVersionsPerAsset: 30,
+  maxFormatsPerVersion: 3,
+  multipartThreshold: 64 * 1024 * 1024,
+  presignGetTtlSeconds: 900,
+  presignPutTtlSeconds: 3600,
+  pendingTtlHours: 24,
+} as const;

@@ -1,0 +1,141 @@
+/**
+ * The route table: every HTTP route of SPEC §3, declared once. The CDK stack derives its API Gateway
+ * routes and functions from it; the Lambda entry of each group and local mode match full paths with it.
+ *
+ * API Gateway allows a greedy `{proxy+}` only at the end of a path, and asset names contain `/`, so the
+ * gateway sees one greedy route per (method, static prefix) and the function matches the full path here.
+ */
+export type Role = 'reader' | 'writer' | 'publisher' | 'admin';
+export const ROLES: readonly Role[] = ['reader', 'writer', 'publisher', 'admin'];
+
+/**
+ * A function group: the routes one Lambda function serves, grouped by the access they need.
+ * `read` can only read tables and presign GETs; `write` writes metadata and presigns PUTs.
+ */
+export type RouteGroup = 'read' | 'write';
+export const ROUTE_GROUPS: readonly RouteGroup[] = ['read', 'write'];
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  /** Stable id; handlers are registered under it. */
+  id: string;
+  method: Method;
+  /**
+   * Path pattern. `{name}` is an asset name (several segments, ended by `/-/` or the end of the path);
+   * `{path}` and `{spec}` take the rest of the path; any other `{x}` is one segment.
+   */
+  path: string;
+  group: RouteGroup;
+  /** The least role the caller needs; `null` means unauthenticated. */
+  role: Role | null;
+  /** The asset-name parameter the role is checked against (grants are on name prefixes). */
+  scope?: 'name' | 'spec' | 'flow';
+}
+
+export const ROUTES = [
+  { id: 'health', method: 'GET', path: '/v1/health', group: 'read', role: null },
+
+  { id: 'listAssets', method: 'GET', path: '/v1/assets', group: 'read', role: 'reader' },
+  { id: 'createAsset', method: 'POST', path: '/v1/assets', group: 'write', role: 'writer' },
+  { id: 'getAsset', method: 'GET', path: '/v1/assets/{name}', group: 'read', role: 'reader', scope: 'name' },
+  { id: 'updateAsset', method: 'PATCH', path: '/v1/assets/{name}', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'deleteAsset', method: 'DELETE', path: '/v1/assets/{name}', group: 'write', role: 'admin', scope: 'name' },
+
+  { id: 'listVersions', method: 'GET', path: '/v1/assets/{name}/-/versions', group: 'read', role: 'reader', scope: 'name' },
+  { id: 'createVersion', method: 'POST', path: '/v1/assets/{name}/-/versions', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'getVersion', method: 'GET', path: '/v1/assets/{name}/-/versions/{version}', group: 'read', role: 'reader', scope: 'name' },
+  { id: 'updateVersion', method: 'PATCH', path: '/v1/assets/{name}/-/versions/{version}', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'deleteVersion', method: 'DELETE', path: '/v1/assets/{name}/-/versions/{version}', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'addFiles', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/files', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'commitVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/commit', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'uploadParts', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/uploads/{uploadId}/parts', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'publishVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/publish', group: 'write', role: 'publisher', scope: 'name' },
+  { id: 'downloadFile', method: 'GET', path: '/v1/assets/{name}/-/versions/{version}/files/{path}', group: 'read', role: 'reader', scope: 'name' },
+
+  { id: 'listAliases', method: 'GET', path: '/v1/assets/{name}/-/aliases', group: 'read', role: 'reader', scope: 'name' },
+  { id: 'setAlias', method: 'PUT', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'deleteAlias', method: 'DELETE', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
+
+  { id: 'resolve', method: 'GET', path: '/v1/resolve/{spec}', group: 'read', role: 'reader', scope: 'spec' },
+] as const satisfies readonly Route[];
+
+export type RouteId = (typeof ROUTES)[number]['id'];
+
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+interface CompiledRoute {
+  route: Route;
+  regex: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split(/(\{[a-zA-Z]+\})/)
+    .map((part) => {
+      const param = /^\{([a-zA-Z]+)\}$/.exec(part)?.[1];
+      if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param);
+      if (param === 'name') return '(.+?)';
+      if (param === 'path' || param === 'spec') return '(.+)';
+      return '([^/]+)';
+    })
+    .join('');
+  return { route, regex: new RegExp(`^${source}$`), names };
+}
+
+const COMPILED: CompiledRoute[] = (ROUTES as readonly Route[]).map(compile);
+
+/** Extra routes registered by later features (hooks, outputs, audit) append here through `registerRoutes`. */
+export function registerRoutes(routes: readonly Route[]): void {
+  for (const route of routes) COMPILED.push(compile(route));
+}
+
+export function allRoutes(): Route[] {
+  return COMPILED.map((c) => c.route);
+}
+
+/** Matches a raw (still percent-encoded) path; `undefined` when no route has that method and path. */
+export function matchRoute(method: string, rawPath: string): RouteMatch | undefined {
+  const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
+  for (const { route, regex, names } of COMPILED) {
+    if (route.method !== method) continue;
+    const m = regex.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    names.forEach((n, i) => {
+      try {
+        params[n] = decodeURIComponent(m[i + 1] ?? '');
+      } catch {
+        ok = false;
+      }
+    });
+    if (ok) return { route, params };
+  }
+  return undefined;
+}
+
+/**
+ * API Gateway route keys (`METHOD /path`) and the group serving each: a route's path is cut at its
+ * first parameter and ended with a greedy `{proxy+}`. Throws when two groups would need one gateway route.
+ */
+export function gatewayRouteKeys(): Map<string, RouteGroup> {
+  const keys = new Map<string, RouteGroup>();
+  for (const route of allRoutes()) {
+    const cut = route.path.indexOf('{');
+    const gatewayPath = cut < 0 ? route.path : `${route.path.slice(0, cut)}{proxy+}`;
+    const key = `${route.method} ${gatewayPath}`;
+    const seen = keys.get(key);
+    if (seen && seen !== route.group) {
+      throw new Error(`Gateway route ${key} is claimed by groups ${seen} and ${route.group}: give them one group`);
+    }
+    keys.set(key, route.group);
+  }
+  return keys;
+}

@@ -1,0 +1,86 @@
+/**
+ * Table schemas and key builders: the single source of truth for the CDK stack (lib/) and local mode
+ * (local/), which both create tables from `TABLES`. Free of AWS imports.
+ *
+ * Design (see README "Data model"):
+ * - assets:   one item per asset; holds the live-version counter (R-CAP) and the highest version key
+ *             ever used (for `bump`, tombstones included).
+ * - versions: one item per version, tombstones included, sorted by `vkey` (a zero-padded semver key whose
+ *             string order is semver precedence). Two sparse indexes hold only resolvable versions, so any
+ *             spec resolves in one Query whatever the number of tombstones:
+ *               `live`   (pk `liveAsset`)   ready + published, pre-releases included;
+ *               `stable` (pk `stableAsset`) ready + published, no pre-releases (`latest`, partials, plain ranges).
+ *             A version item also carries the set of aliases pointing at it, so resolve needs no second read.
+ * - aliases:  one item per (asset, alias).
+ * - blobs:    one item per verified SHA-256 (dedup: `present`).
+ * - idempotency: Powertools idempotency records for `Idempotency-Key`.
+ */
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+
+export interface IndexSchema {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  projection: 'ALL' | 'KEYS_ONLY';
+}
+
+export interface TableSchema {
+  /** Logical id: construct id in CDK, table-name suffix in local mode. */
+  id: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  globalIndexes?: IndexSchema[];
+  /** Attribute DynamoDB's TTL deletes on (epoch seconds). */
+  ttlAttribute?: string;
+  /** Whether the table feeds the event outbox (DynamoDB Streams, new and old images). */
+  stream?: boolean;
+}
+
+export const TABLES = {
+  assets: {
+    id: 'Assets',
+    partitionKey: { name: 'name', type: 'S' },
+    globalIndexes: [
+      // Constant partition `all`: assets listed by name or by last update; a registry holds few enough assets.
+      { indexName: 'byName', partitionKey: { name: 'listPk', type: 'S' }, sortKey: { name: 'name', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byUpdated', partitionKey: { name: 'listPk', type: 'S' }, sortKey: { name: 'updatedKey', type: 'S' }, projection: 'ALL' },
+    ],
+    stream: true,
+  },
+  versions: {
+    id: 'Versions',
+    partitionKey: { name: 'asset', type: 'S' },
+    sortKey: { name: 'vkey', type: 'S' },
+    globalIndexes: [
+      { indexName: 'live', partitionKey: { name: 'liveAsset', type: 'S' }, sortKey: { name: 'vkey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'stable', partitionKey: { name: 'stableAsset', type: 'S' }, sortKey: { name: 'vkey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byParamsHash', partitionKey: { name: 'asset', type: 'S' }, sortKey: { name: 'paramsHash', type: 'S' }, projection: 'ALL' },
+    ],
+    stream: true,
+  },
+  aliases: {
+    id: 'Aliases',
+    partitionKey: { name: 'asset', type: 'S' },
+    sortKey: { name: 'alias', type: 'S' },
+    stream: true,
+  },
+  blobs: {
+    id: 'Blobs',
+    partitionKey: { name: 'sha256', type: 'S' },
+  },
+  idempotency: {
+    id: 'Idempotency',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiration',
+  },
+} as const satisfies Record<string, TableSchema>;
+
+export type TableName = keyof typeof TABLES;
+
+/** The constant partition of the asset listing indexes. */
+export const ASSET_LIST_PK = 'all';
