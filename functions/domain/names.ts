@@ -1,0 +1,35 @@
+/** Asset and alias names (SPEC R-NAME, R-ALIAS). */
+import semver from 'semver';
+import { ALIAS_RE, SEGMENT_RE } from '../../contract/schemas.ts';
+import { validationError } from '../shared/errors.ts';
+
+const MAX_NAME_LENGTH = 256;
+const MAX_SEGMENTS = 10;
+
+export function parseAssetName(raw: string): string {
+  if (raw.length === 0 || raw.length > MAX_NAME_LENGTH) {
+    throw validationError(`asset name must be 1–${MAX_NAME_LENGTH} characters`, { name: raw });
+  }
+  const segments = raw.split('/');
+  if (segments.length > MAX_SEGMENTS) {
+    throw validationError(`asset name has ${segments.length} segments; at most ${MAX_SEGMENTS}`, { name: raw });
+  }
+  const bad = segments.find((s) => !SEGMENT_RE.test(s) || s.includes('..'));
+  if (bad !== undefined) {
+    throw validationError(
+      `asset name segment "${bad}" is invalid: lower-case letters, digits and ._- (not at either end, no ".."), 1–64 characters`,
+      { name: raw, segment: bad },
+    );
+  }
+  return raw;
+}
+
+export function parseAliasName(raw: string): string {
+  if (raw === 'latest') throw validationError('"latest" is computed and cannot be set as an alias', { alias: raw });
+  if (!ALIAS_RE.test(raw)) {
+    throw validationError('an alias starts with a lower-case letter, then up to 62 lower-case letters, digits or -', { alias: raw });
+  }
+  // An alias that reads as a range (`x`) would make specs ambiguous.
+  if (semver.validRange(raw) !== null) throw validationError(`"${raw}" reads as a version range and cannot be an alias`, { alias: raw });
+  return raw;
+}

@@ -1,0 +1,105 @@
+/**
+ * Asset specs (SPEC R-SPEC): `NAME[:SELECTOR][/PATH]`, how to look them up in one DynamoDB request,
+ * and which version among candidates answers them. All ordering and range logic is node-semver's.
+ */
+import semver from 'semver';
+import { versionKeyPrefix } from '../../contract/keys.ts';
+import { validationError } from '../shared/errors.ts';
+import { parseAliasName, parseAssetName } from './names.ts';
+
+export type Selector =
+  | { kind: 'latest' }
+  | { kind: 'exact'; version: string }
+  | { kind: 'partial'; major: number; minor?: number }
+  | { kind: 'range'; range: string }
+  | { kind: 'alias'; alias: string };
+
+export interface AssetSpec {
+  name: string;
+  selector: Selector;
+  path?: string;
+}
+
+/**
+ * How to find the answer: `get` one version item; `alias` read the alias then its version; or `query` a
+ * sparse index of resolvable versions for the asset, newest first, optionally within a key prefix.
+ * `limit` is set only when the first item returned is the answer (callers that add a filter drop it).
+ */
+export type ResolvePlan =
+  | { kind: 'get'; version: string }
+  | { kind: 'alias'; alias: string }
+  | { kind: 'query'; index: 'live' | 'stable'; keyPrefix?: string; limit?: number };
+
+const PARTIAL = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
+
+export function parseSelector(raw: string): Selector {
+  if (raw === '' || raw === 'latest') return { kind: 'latest' };
+  const partial = PARTIAL.exec(raw);
+  if (partial) {
+    const major = Number(partial[1]);
+    return partial[2] === undefined ? { kind: 'partial', major } : { kind: 'partial', major, minor: Number(partial[2]) };
+  }
+  if (raw.includes('+')) throw validationError(`selector "${raw}" has build metadata (+…), which Arca does not accept`, { selector: raw });
+  if (/^\d/.test(raw) && semver.valid(raw) === raw) return { kind: 'exact', version: raw };
+  const range = semver.validRange(raw);
+  if (range !== null) return { kind: 'range', range };
+  if (/^[a-z]/.test(raw)) return { kind: 'alias', alias: parseAliasName(raw) };
+  throw validationError(`"${raw}" is not a version, partial version, semver range, alias or "latest"`, { selector: raw });
+}
+
+export function parseSpec(raw: string): AssetSpec {
+  const colon = raw.indexOf(':');
+  if (colon < 0) return { name: parseAssetName(raw), selector: { kind: 'latest' } };
+  const name = parseAssetName(raw.slice(0, colon));
+  const rest = raw.slice(colon + 1);
+  const slash = rest.indexOf('/');
+  const selector = parseSelector(slash < 0 ? rest : rest.slice(0, slash));
+  if (slash < 0) return { name, selector };
+  const path = rest.slice(slash + 1).replace(/\/+$/, '');
+  if (path === '' || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw validationError(`spec path "${rest.slice(slash + 1)}" is not a relative file or directory path`, { spec: raw });
+  }
+  return { name, selector, path };
+}
+
+export function formatSpec(name: string, version: string, path?: string): string {
+  return path ? `${name}:${version}/${path}` : `${name}:${version}`;
+}
+
+/** A range that can match a pre-release names one in a comparator (node-semver's rule). */
+const namesPrerelease = (range: string): boolean =>
+  new semver.Range(range).set.some((comparators) => comparators.some((c) => c.semver.prerelease.length > 0));
+
+export function resolvePlan(selector: Selector): ResolvePlan {
+  switch (selector.kind) {
+    case 'exact':
+      return { kind: 'get', version: selector.version };
+    case 'alias':
+      return { kind: 'alias', alias: selector.alias };
+    case 'latest':
+      return { kind: 'query', index: 'stable', limit: 1 };
+    case 'partial':
+      return { kind: 'query', index: 'stable', keyPrefix: versionKeyPrefix(selector.major, selector.minor), limit: 1 };
+    case 'range':
+      // Candidates are bounded by the live-version cap, so the whole index partition is one page.
+      return { kind: 'query', index: namesPrerelease(selector.range) ? 'live' : 'stable' };
+  }
+}
+
+const partialRange = (major: number, minor?: number): string => (minor === undefined ? `${major}.x` : `${major}.${minor}.x`);
+
+/** The highest candidate the selector matches (pre-releases only where node-semver lets them match). */
+export function selectVersion(selector: Selector, candidates: readonly string[]): string | undefined {
+  switch (selector.kind) {
+    case 'exact':
+      return candidates.includes(selector.version) ? selector.version : undefined;
+    case 'alias':
+      return undefined;
+    case 'latest':
+      return semver.maxSatisfying([...candidates], '*') ?? undefined;
+    case 'partial':
+      return semver.maxSatisfying([...candidates], partialRange(selector.major, selector.minor)) ?? undefined;
+    case 'range':
+      return semver.maxSatisfying([...candidates], selector.range) ?? undefined;
+  }
+}

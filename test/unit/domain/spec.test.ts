@@ -1,0 +1,127 @@
+import fc from 'fast-check';
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+import { versionKey } from '../../../contract/keys.ts';
+import { parseSpec, resolvePlan, selectVersion, type ResolvePlan, type Selector } from '../../../functions/domain/spec.ts';
+import { ArcaError } from '../../../functions/shared/errors.ts';
+
+describe('parseSpec', () => {
+  it.each([
+    ['fraud/xgb', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
+    ['fraud/xgb:latest', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
+    ['fraud/xgb:', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
+    ['fraud/xgb:1.2.3', { name: 'fraud/xgb', selector: { kind: 'exact', version: '1.2.3' } }],
+    ['fraud/xgb:2.0.0-rc.1', { name: 'fraud/xgb', selector: { kind: 'exact', version: '2.0.0-rc.1' } }],
+    ['fraud/xgb:1', { name: 'fraud/xgb', selector: { kind: 'partial', major: 1 } }],
+    ['fraud/xgb:1.2', { name: 'fraud/xgb', selector: { kind: 'partial', major: 1, minor: 2 } }],
+    ['fraud/xgb:^1.2', { name: 'fraud/xgb', selector: { kind: 'range', range: '>=1.2.0 <2.0.0-0' } }],
+    ['fraud/xgb:~1.2.3', { name: 'fraud/xgb', selector: { kind: 'range', range: '>=1.2.3 <1.3.0-0' } }],
+    ['fraud/xgb:>=1.0.0 <2.0.0', { name: 'fraud/xgb', selector: { kind: 'range', range: '>=1.0.0 <2.0.0' } }],
+    ['fraud/xgb:1.x', { name: 'fraud/xgb', selector: { kind: 'range', range: '>=1.0.0 <2.0.0-0' } }],
+    ['fraud/xgb:*', { name: 'fraud/xgb', selector: { kind: 'range', range: '*' } }],
+    ['fraud/xgb:production', { name: 'fraud/xgb', selector: { kind: 'alias', alias: 'production' } }],
+    ['fraud/xgb:^1.2/sub/path', { name: 'fraud/xgb', selector: { kind: 'range', range: '>=1.2.0 <2.0.0-0' }, path: 'sub/path' }],
+    ['fraud/xgb:champion/model.onnx', { name: 'fraud/xgb', selector: { kind: 'alias', alias: 'champion' }, path: 'model.onnx' }],
+    ['fraud/xgb:1.2/tokenizer/', { name: 'fraud/xgb', selector: { kind: 'partial', major: 1, minor: 2 }, path: 'tokenizer' }],
+  ])('%s', (raw, expected) => {
+    expect(parseSpec(raw)).toEqual(expected);
+  });
+
+  it.each([
+    ['Fraud/xgb:1'], // upper case name
+    ['fraud//xgb:1'], // empty segment
+    ['fraud/-:1'], // `-` alone is never a segment
+    ['fraud/xgb:1.2.3+build'], // build metadata
+    ['fraud/xgb:Production'], // not an alias, version or range
+    ['fraud/xgb:1.02'], // leading zero
+    ['fraud/xgb:1/../etc'], // path escape
+    ['fraud/xgb:1//x'], // empty path segment
+    [':1'], // no name
+  ])('%s is a ValidationError', (raw) => {
+    expect(() => parseSpec(raw)).toThrow(ArcaError);
+    try {
+      parseSpec(raw);
+    } catch (e) {
+      expect((e as ArcaError).code).toBe('ValidationError');
+    }
+  });
+});
+
+describe('selectVersion', () => {
+  const versions = ['1.0.0', '1.1.0', '10.0.0', '1.2.0-rc.1', '2.0.0-rc.1', '1.1.5'];
+  it.each<[string, string | undefined]>([
+    ['a:1', '1.1.5'], // never 10.0.0
+    ['a:1.1', '1.1.5'],
+    ['a:10', '10.0.0'],
+    ['a:3', undefined],
+    ['a:latest', '10.0.0'],
+    ['a:^1.0', '1.1.5'],
+    ['a:^1.2.0-rc.0', '1.2.0-rc.1'], // a pre-release matches only a range naming one of its tuple
+    ['a:>=2.0.0-rc.0', '10.0.0'],
+    ['a:~2.0.0-rc.0', '2.0.0-rc.1'],
+    ['a:1.2.0-rc.1', '1.2.0-rc.1'],
+    ['a:1.2.0', undefined],
+    ['a:*', '10.0.0'],
+  ])('%s over [1.0, 1.1, 1.1.5, 10.0, rc…] → %s', (raw, expected) => {
+    expect(selectVersion(parseSpec(raw).selector, versions)).toBe(expected);
+  });
+});
+
+/** Simulates the DynamoDB query a plan describes over the sparse indexes, as the repository runs it. */
+function runPlan(plan: ResolvePlan, versions: string[]): string[] {
+  if (plan.kind !== 'query') throw new Error('not a query plan');
+  const items = versions
+    .filter((v) => plan.index === 'live' || semver.prerelease(v) === null)
+    .map((v) => ({ v, key: versionKey(v) }))
+    .filter((i) => plan.keyPrefix === undefined || i.key.startsWith(plan.keyPrefix))
+    .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+    .map((i) => i.v);
+  return plan.limit === undefined ? items : items.slice(0, plan.limit);
+}
+
+const versionArb = fc
+  .tuple(
+    fc.nat(12),
+    fc.nat(12),
+    fc.nat(12),
+    fc.option(fc.array(fc.oneof(fc.nat(11).map(String), fc.constantFrom('rc', 'beta', 'alpha', 'rc-1', 'x9')), { minLength: 1, maxLength: 3 }), {
+      nil: undefined,
+    }),
+  )
+  .map(([a, b, c, pre]) => (pre ? `${a}.${b}.${c}-${pre.join('.')}` : `${a}.${b}.${c}`));
+
+const selectorArb: fc.Arbitrary<{ raw: string; range: string }> = fc.oneof(
+  fc.constant({ raw: 'latest', range: '*' }),
+  fc.nat(12).map((m) => ({ raw: `${m}`, range: `${m}.x` })),
+  fc.tuple(fc.nat(12), fc.nat(12)).map(([m, n]) => ({ raw: `${m}.${n}`, range: `${m}.${n}.x` })),
+  fc
+    .tuple(fc.constantFrom('^', '~', '>=', '<', '<=', '>', ''), versionArb)
+    .filter(([op, v]) => op !== '' || semver.prerelease(v) === null)
+    .map(([op, v]) => ({ raw: `${op}${v}`, range: `${op}${v}` })),
+  fc.tuple(versionArb, versionArb).map(([a, b]) => ({ raw: `>=${a} <${b}`, range: `>=${a} <${b}` })),
+  fc.tuple(fc.nat(12), fc.nat(12)).map(([a, b]) => ({ raw: `^${a}.0 || ~${b}.1`, range: `^${a}.0 || ~${b}.1` })),
+);
+
+describe('resolution (property)', () => {
+  it('versionKey orders exactly as semver.compare', () => {
+    fc.assert(
+      fc.property(versionArb, versionArb, (a, b) => {
+        const byKey = versionKey(a) < versionKey(b) ? -1 : versionKey(a) > versionKey(b) ? 1 : 0;
+        expect(byKey).toBe(semver.compare(a, b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('plan + query + select equals semver.maxSatisfying over every version', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(versionArb, { maxLength: 40 }), selectorArb, (versions, { raw, range }) => {
+        const selector: Selector = parseSpec(`a:${raw}`).selector;
+        const plan = resolvePlan(selector);
+        const picked = plan.kind === 'get' ? selectVersion(selector, versions) : selectVersion(selector, runPlan(plan, versions));
+        expect(picked ?? null).toBe(semver.maxSatisfying(versions, range));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
