@@ -1,0 +1,59 @@
+/**
+ * Local mode's S3 stand-in: s3rver on a loopback port, behind the verifying front (local/s3-front.ts) on
+ * another. Everything that should behave like S3 talks to the front; the s3rver port is exposed only so tests
+ * can reproduce what the front prevents (bytes reaching the store unverified).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { createS3Front, type LocalCredentials } from './s3-front.ts';
+
+/** The key pair of local mode: s3rver knows only this access key; DynamoDB Local accepts any. */
+export const LOCAL_CREDENTIALS: LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface LocalS3 {
+  /** The verifying front: what the service and presigned URLs use. */
+  url: string;
+  /** s3rver itself, unverified. */
+  storeUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startS3(opts: { dir: string; bucket: string; port?: number }): Promise<LocalS3> {
+  const storeDir = path.join(opts.dir, 'store');
+  await mkdir(storeDir, { recursive: true });
+  const store = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: storeDir,
+    vhostBuckets: false,
+    configureBuckets: [{ name: opts.bucket }],
+  });
+  const { port: storePort } = await store.run();
+  const storeUrl = `http://127.0.0.1:${storePort}`;
+
+  const front = createS3Front({
+    upstream: new URL(storeUrl),
+    storeDir,
+    spoolDir: path.join(opts.dir, 'spool'),
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    storeUrl,
+    async stop() {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      store.httpServer?.closeAllConnections();
+      await store.close();
+    },
+  };
+}

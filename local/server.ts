@@ -1,0 +1,149 @@
+/**
+ * Starts the whole registry in this process: DynamoDB Local with the tables of contract/tables.ts, the S3
+ * stand-in behind its verifying front, and the API on the same Lambda handlers as AWS.
+ *
+ * The handlers read their configuration once, at module load, from process.env; so the environment is set
+ * before they are imported, and one process runs at most one local registry.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENV, type EnvName } from '../contract/env.ts';
+import type { RouteGroup } from '../contract/routes.ts';
+import { createTables, type TableNames } from '../functions/adapters/tables.ts';
+import { startDynamo } from './dynamo.ts';
+import { createApiServer, type ApiHandler } from './http.ts';
+import { LOCAL_CREDENTIALS, startS3 } from './s3.ts';
+
+export const DEFAULT_PORT = 4100;
+export const DEFAULT_DATA_DIR = '.arca';
+export const LOCAL_BUCKET = 'arca-local';
+export const TABLE_PREFIX = 'arca-local-';
+
+export interface LocalOptions {
+  /** Where tables, blobs and the token live. Default `ARCA_DATA_DIR`, else `.arca`. */
+  dataDir?: string;
+  /** API port; `0` picks a free one. Default `ARCA_PORT`, else 4100. */
+  port?: number;
+  /** Keep DynamoDB Local in memory (tests); blobs still go under `dataDir`. Default false. */
+  inMemory?: boolean;
+  /** Service settings by the names of contract/env.ts (e.g. `ARCA_MAX_VERSIONS_PER_ASSET`), over local mode's defaults. */
+  env?: Partial<Record<EnvName, string>>;
+  /** Where handler failures (500s) are reported. Default: stderr. */
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalRegistry {
+  /** The API's base URL, e.g. `http://127.0.0.1:4100`. */
+  url: string;
+  /** The admin bearer token. */
+  token: string;
+  /** The S3 endpoint (the verifying front) that presigned URLs point at. */
+  s3Url: string;
+  /** s3rver itself, bypassing the front: only for tests that must put unverified bytes in the store. */
+  s3StoreUrl: string;
+  dynamoEndpoint: string;
+  bucket: string;
+  tables: TableNames;
+  dataDir: string;
+  /** Credentials that DynamoDB Local and the S3 stand-in accept. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  stop(): Promise<void>;
+}
+
+let running = false;
+
+async function loadToken(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'token');
+  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const token = `arca_${randomBytes(24).toString('base64url')}`;
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+const consoleHtml = (): Promise<string> => readFile(fileURLToPath(new URL('./console/index.html', import.meta.url)), 'utf8');
+
+async function loadHandlers(): Promise<Record<RouteGroup, ApiHandler>> {
+  const [read, write] = await Promise.all([import('../functions/api/read.ts'), import('../functions/api/write.ts')]);
+  return { read: read.handler as ApiHandler, write: write.handler as ApiHandler };
+}
+
+export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry> {
+  if (running) throw new Error('a local registry is already running in this process (the handlers read their configuration once)');
+  running = true;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+    running = false;
+  };
+  try {
+    const dataDir = path.resolve(opts.dataDir ?? process.env.ARCA_DATA_DIR ?? DEFAULT_DATA_DIR);
+    await mkdir(dataDir, { recursive: true });
+    const token = await loadToken(dataDir);
+
+    const [dynamo, s3] = await Promise.all([
+      startDynamo({ dbPath: opts.inMemory ? undefined : path.join(dataDir, 'dynamodb') }),
+      startS3({ dir: path.join(dataDir, 's3'), bucket: LOCAL_BUCKET }),
+    ]);
+    stops.push(dynamo.stop, s3.stop);
+    const tables = await createTables(dynamo.client, TABLE_PREFIX);
+
+    const serviceEnv: Partial<Record<EnvName, string>> = {
+      [ENV.assetsTable]: tables.assets,
+      [ENV.versionsTable]: tables.versions,
+      [ENV.aliasesTable]: tables.aliases,
+      [ENV.blobsTable]: tables.blobs,
+      [ENV.idempotencyTable]: tables.idempotency,
+      [ENV.bucket]: LOCAL_BUCKET,
+      [ENV.s3Endpoint]: s3.url,
+      [ENV.s3PublicEndpoint]: s3.url,
+      [ENV.dynamoEndpoint]: dynamo.endpoint,
+      [ENV.verifyMode]: 'hash',
+      [ENV.authMode]: 'token',
+      [ENV.localToken]: token,
+      ...opts.env,
+    };
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'arca',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...serviceEnv,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+
+    const handlers = await loadHandlers();
+    const onError = opts.onError ?? ((error: unknown) => console.error('arca local: handler failed', error));
+    const server = createApiServer({ handlers, consoleHtml: await consoleHtml(), onError });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? Number(process.env.ARCA_PORT ?? DEFAULT_PORT), '127.0.0.1', () => resolve());
+    });
+    stops.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      token,
+      s3Url: s3.url,
+      s3StoreUrl: s3.storeUrl,
+      dynamoEndpoint: dynamo.endpoint,
+      bucket: LOCAL_BUCKET,
+      tables,
+      dataDir,
+      credentials: { ...LOCAL_CREDENTIALS },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The verifying front of local mode's S3 stand-in: presigned URLs made by the SDK exactly as the service makes
+ * them, sent over HTTP, checked for signature, expiry, signed headers, checksum, length and If-None-Match.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  AbortMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPresigned, KeyLocks } from '../../../local/s3-front.ts';
+import { LOCAL_CREDENTIALS, startS3, type LocalS3 } from '../../../local/s3.ts';
+
+const BUCKET = 'front-test';
+const MiB = 1024 * 1024;
+const b64 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
+
+let s3: LocalS3;
+let dir: string;
+let client: S3Client;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'arca-front-'));
+  s3 = await startS3({ dir, bucket: BUCKET });
+  client = new S3Client({
+    endpoint: s3.url,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await s3?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A presigned create-only PUT bound to key, length and checksum, as the service hands them out. */
+async function presignPut(key: string, bytes: Buffer, options: { signingDate?: Date; expiresIn?: number } = {}) {
+  const checksum = b64(bytes);
+  const url = await getSignedUrl(
+    client,
+    new PutObjectCommand({ Bucket: BUCKET, Key: key, ContentLength: bytes.length, ChecksumSHA256: checksum, IfNoneMatch: '*' }),
+    {
+      expiresIn: options.expiresIn ?? 3600,
+      ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+      signableHeaders: new Set(['content-length', 'if-none-match', 'x-amz-checksum-sha256']),
+      unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+    },
+  );
+  const headers: Record<string, string> = { 'content-length': String(bytes.length), 'if-none-match': '*', 'x-amz-checksum-sha256': checksum };
+  return { url, headers };
+}
+
+const put = (url: string, headers: Record<string, string>, body: Buffer) => fetch(url, { method: 'PUT', headers, body });
+
+async function stored(key: string): Promise<boolean> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'NotFound') return false;
+    throw err;
+  }
+}
+
+async function expectS3Error(res: Response, status: number, code: string): Promise<string> {
+  const text = await res.text();
+  expect({ status: res.status, code: /<Code>(.*?)<\/Code>/.exec(text)?.[1] }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toBe('application/xml');
+  return text;
+}
+
+describe('presigned PUT through the front', () => {
+  it('stores the bytes when sent with exactly the signed headers, and a presigned GET (with Range) returns them', async () => {
+    const bytes = Buffer.from('hello, arca');
+    const { url, headers } = await presignPut('blobs/ok', bytes);
+    const res = await put(url, headers, bytes);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+
+    const getUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: 'blobs/ok' }), { expiresIn: 900 });
+    const whole = await fetch(getUrl);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer())).toEqual(bytes);
+    const part = await fetch(getUrl, { headers: { range: 'bytes=7-10' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 7-10/${bytes.length}`);
+    expect(await part.text()).toBe('arca');
+  });
+
+  it('refuses other bytes than the signed checksum with 400 BadDigest and stores nothing', async () => {
+    const declared = Buffer.from('the declared bytes');
+    const other = Buffer.from('some other bytes!!');
+    expect(other.length).toBe(declared.length);
+    const { url, headers } = await presignPut('blobs/bad-digest', declared);
+    const text = await expectS3Error(await put(url, headers, other), 400, 'BadDigest');
+    expect(text).toContain('SHA256');
+    expect(await stored('blobs/bad-digest')).toBe(false);
+  });
+
+  it('refuses a second create-only PUT on an existing key with 412, and keeps the first bytes', async () => {
+    const bytes = Buffer.from('first');
+    const first = await presignPut('blobs/once', bytes);
+    expect((await put(first.url, first.headers, bytes)).status).toBe(200);
+    const again = await presignPut('blobs/once', bytes);
+    await expectS3Error(await put(again.url, again.headers, bytes), 412, 'PreconditionFailed');
+  });
+
+  it('lets exactly one of concurrent create-only PUTs on one key win', async () => {
+    const bytes = Buffer.from('race');
+    const urls = await Promise.all(Array.from({ length: 8 }, () => presignPut('blobs/race', bytes)));
+    const statuses = await Promise.all(urls.map(async ({ url, headers }) => (await put(url, headers, bytes)).status));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 412)).toHaveLength(7);
+  });
+
+  it.each([
+    ['the key', (u: URL) => (u.pathname = u.pathname.replace('tampered', 'tampere2'))],
+    ['the lifetime', (u: URL) => u.searchParams.set('X-Amz-Expires', '7200')],
+    ['the signature', (u: URL) => u.searchParams.set('X-Amz-Signature', '0'.repeat(64))],
+    ['the signed header list', (u: URL) => u.searchParams.set('X-Amz-SignedHeaders', 'host')],
+  ])('refuses a URL with %s tampered with 403', async (_what, tamper) => {
+    const bytes = Buffer.from('tamper me');
+    const { url, headers } = await presignPut('blobs/tampered', bytes);
+    const u = new URL(url);
+    tamper(u);
+    await expectS3Error(await put(u.toString(), headers, bytes), 403, 'SignatureDoesNotMatch');
+    expect(await stored('blobs/tampered')).toBe(false);
+  });
+
+  it('refuses an expired URL with 403 AccessDenied', async () => {
+    const bytes = Buffer.from('too late');
+    const { url, headers } = await presignPut('blobs/expired', bytes, { signingDate: new Date(Date.now() - 2 * 3600_000), expiresIn: 3600 });
+    const text = await expectS3Error(await put(url, headers, bytes), 403, 'AccessDenied');
+    expect(text).toContain('Request has expired');
+    expect(await stored('blobs/expired')).toBe(false);
+  });
+
+  it.each(['x-amz-checksum-sha256', 'if-none-match'])('refuses the PUT with 403 when the signed header %s is missing', async (header) => {
+    const bytes = Buffer.from('headers matter');
+    const { url, headers } = await presignPut('blobs/missing-header', bytes);
+    const { [header]: _dropped, ...rest } = headers;
+    const text = await expectS3Error(await put(url, rest, bytes), 403, 'SignatureDoesNotMatch');
+    expect(text).toContain(header);
+  });
+
+  it('refuses a signed header sent with another value (a different declared checksum) with 403', async () => {
+    const bytes = Buffer.from('value matters');
+    const { url, headers } = await presignPut('blobs/other-value', bytes);
+    const res = await put(url, { ...headers, 'x-amz-checksum-sha256': b64(Buffer.from('x')) }, Buffer.from('x'.repeat(bytes.length)));
+    await expectS3Error(res, 403, 'SignatureDoesNotMatch');
+  });
+
+  it('refuses fewer bytes than the signed Content-Length', async () => {
+    const bytes = Buffer.from('twelve bytes');
+    const { url, headers } = await presignPut('blobs/short', bytes);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: 'PUT', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      // Declares 12 bytes, sends 5, then ends the connection: S3 never stores a short body.
+      req.write(bytes.subarray(0, 5));
+      setTimeout(() => req.destroy(), 200);
+    }).catch(() => 0);
+    expect(status === 0 || status === 400).toBe(true);
+    expect(await stored('blobs/short')).toBe(false);
+  });
+
+  it('refuses anonymous requests and unknown access keys with 403', async () => {
+    await expectS3Error(await fetch(`${s3.url}/${BUCKET}/blobs/ok`), 403, 'AccessDenied');
+    const other = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'SOMEONE', secretAccessKey: 'x' } });
+    const url = await getSignedUrl(other, new GetObjectCommand({ Bucket: BUCKET, Key: 'blobs/ok' }));
+    await expectS3Error(await fetch(url), 403, 'InvalidAccessKeyId');
+    other.destroy();
+  });
+});
+
+describe('multipart through the front', () => {
+  it('verifies each part, lists parts with their SHA-256, completes create-only, and refuses a wrong part list', async () => {
+    const key = 'blobs/multi';
+    const partBytes = [Buffer.alloc(5 * MiB, 1), Buffer.from('the rest')];
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    expect(UploadId).toBeTruthy();
+
+    const etags: string[] = [];
+    for (const [i, bytes] of partBytes.entries()) {
+      const checksum = b64(bytes);
+      const url = await getSignedUrl(
+        client,
+        new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: i + 1, ContentLength: bytes.length, ChecksumSHA256: checksum }),
+        { expiresIn: 3600, unhoistableHeaders: new Set(['x-amz-checksum-sha256']) },
+      );
+      const headers = { 'content-length': String(bytes.length), 'x-amz-checksum-sha256': checksum };
+      // Wrong bytes for the part first: refused, nothing kept.
+      await expectS3Error(await put(url, headers, Buffer.alloc(bytes.length, 7)), 400, 'BadDigest');
+      const res = await put(url, headers, bytes);
+      expect(res.status).toBe(200);
+      etags.push(res.headers.get('etag') ?? '');
+    }
+
+    const listed = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId }));
+    expect(listed.Parts?.map((p) => ({ n: p.PartNumber, size: p.Size, sha: p.ChecksumSHA256, etag: p.ETag }))).toEqual(
+      partBytes.map((bytes, i) => ({ n: i + 1, size: bytes.length, sha: b64(bytes), etag: etags[i] })),
+    );
+
+    await expect(
+      client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] } })),
+    ).rejects.toMatchObject({ name: 'InvalidPart' });
+
+    const parts = etags.map((ETag, i) => ({ PartNumber: i + 1, ETag }));
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: parts } }));
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const body = Buffer.from(await got.Body!.transformToByteArray());
+    expect(body.equals(Buffer.concat(partBytes))).toBe(true);
+
+    // A second upload to the same key cannot complete over it.
+    const second = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const p1 = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId, PartNumber: 1, Body: Buffer.from('x') }));
+    await expect(
+      client.send(
+        new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }] } }),
+      ),
+    ).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+
+    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId }));
+    await expect(client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+});
+
+describe('verifyPresigned', () => {
+  const host = '127.0.0.1:9';
+  const presign = async (signingDate: Date) => {
+    const c = new S3Client({ endpoint: `http://${host}`, forcePathStyle: true, region: 'eu-west-1', credentials: LOCAL_CREDENTIALS });
+    const url = new URL(await getSignedUrl(c, new GetObjectCommand({ Bucket: 'b', Key: 'a b/ü+c' }), { expiresIn: 60, signingDate }));
+    c.destroy();
+    return url;
+  };
+
+  it('accepts until the last second of the lifetime, in any region, with keys needing escapes', async () => {
+    const signed = new Date('2026-01-01T00:00:00Z');
+    const url = await presign(signed);
+    const req = { method: 'GET', path: url.pathname, query: url.searchParams, headers: { host } };
+    expect(await verifyPresigned(req, LOCAL_CREDENTIALS, new Date(signed.getTime() + 60_000))).toBeUndefined();
+    expect(await verifyPresigned(req, LOCAL_CREDENTIALS, new Date(signed.getTime() + 61_000))).toEqual({ status: 403, code: 'AccessDenied', message: 'Request has expired' });
+  });
+
+  it('refuses another method, another host, and another secret key', async () => {
+    const signed = new Date('2026-01-01T00:00:00Z');
+    const url = await presign(signed);
+    const at = new Date(signed.getTime() + 1000);
+    const base = { method: 'GET', path: url.pathname, query: url.searchParams, headers: { host } };
+    expect((await verifyPresigned({ ...base, method: 'DELETE' }, LOCAL_CREDENTIALS, at))?.code).toBe('SignatureDoesNotMatch');
+    expect((await verifyPresigned({ ...base, headers: { host: 'evil:9' } }, LOCAL_CREDENTIALS, at))?.code).toBe('SignatureDoesNotMatch');
+    expect((await verifyPresigned(base, { ...LOCAL_CREDENTIALS, secretAccessKey: 'other' }, at))?.code).toBe('SignatureDoesNotMatch');
+  });
+});
+
+describe('KeyLocks', () => {
+  it('runs work on one key one at a time, and other keys alongside', async () => {
+    const locks = new KeyLocks();
+    const log: string[] = [];
+    const step = (name: string, ms: number) => async () => {
+      log.push(`${name}>`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`<${name}`);
+    };
+    await Promise.all([locks.run('a', step('a1', 30)), locks.run('a', step('a2', 1)), locks.run('b', step('b1', 1))]);
+    expect(log.indexOf('a2>')).toBeGreaterThan(log.indexOf('<a1'));
+    expect(log.indexOf('<b1')).toBeLessThan(log.indexOf('<a1'));
+  });
+});
