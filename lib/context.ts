@@ -1,0 +1,83 @@
+/**
+ * Reads `AssetRegistryProps` from CDK context (`cdk deploy -c maxVersionsPerAsset=50`, or `context` in
+ * cdk.json). Values given on the command line arrive as strings; each is parsed and range-checked by
+ * `resolveSettings` with a message that names the key to fix.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import type { AssetRegistryProps, RegistryAuth } from './registry.ts';
+
+/** The context keys `cdk deploy -c KEY=VALUE` understands. */
+export const CONTEXT_KEYS = [
+  'maxVersionsPerAsset',
+  'maxFormatsPerVersion',
+  'multipartThreshold',
+  'presignGetTtlSeconds',
+  'presignPutTtlSeconds',
+  'pendingTtlHours',
+  'gcGracePeriodHours',
+  'auth',
+  'jwtIssuer',
+  'jwtAudience',
+  'initialAdmins',
+  'objectLock',
+  'removalPolicy',
+] as const;
+
+function number(node: Node, key: string): number | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (Number.isNaN(value)) throw new Error(`context ${key} must be a number, got ${JSON.stringify(raw)}: pass -c ${key}=<number>`);
+  return value;
+}
+
+function list(node: Node, key: string): string[] | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw)) return raw.map(String);
+  return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function boolean(node: Node, key: string): boolean | undefined {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`context ${key} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function auth(node: Node): RegistryAuth | undefined {
+  const mode: unknown = node.tryGetContext('auth');
+  if (mode === undefined || mode === 'iam') return mode === undefined ? undefined : { mode: 'iam' };
+  if (mode !== 'jwt') throw new Error(`context auth must be iam or jwt, got ${JSON.stringify(mode)}`);
+  const issuer: unknown = node.tryGetContext('jwtIssuer');
+  const audience = list(node, 'jwtAudience') ?? [];
+  if (typeof issuer !== 'string') throw new Error('context auth=jwt needs -c jwtIssuer=https://... and -c jwtAudience=<client id>[,<client id>]');
+  return { mode: 'jwt', issuer, audience };
+}
+
+function removalPolicy(node: Node): RemovalPolicy | undefined {
+  const raw: unknown = node.tryGetContext('removalPolicy');
+  if (raw === undefined) return undefined;
+  if (raw === 'retain') return RemovalPolicy.RETAIN;
+  if (raw === 'destroy') return RemovalPolicy.DESTROY;
+  throw new Error(`context removalPolicy must be retain or destroy, got ${JSON.stringify(raw)}`);
+}
+
+export function registryPropsFromContext(node: Node): AssetRegistryProps {
+  const props: Record<string, unknown> = {
+    maxVersionsPerAsset: number(node, 'maxVersionsPerAsset'),
+    maxFormatsPerVersion: number(node, 'maxFormatsPerVersion'),
+    multipartThreshold: number(node, 'multipartThreshold'),
+    presignGetTtlSeconds: number(node, 'presignGetTtlSeconds'),
+    presignPutTtlSeconds: number(node, 'presignPutTtlSeconds'),
+    pendingTtlHours: number(node, 'pendingTtlHours'),
+    gcGracePeriodHours: number(node, 'gcGracePeriodHours'),
+    auth: auth(node),
+    initialAdmins: list(node, 'initialAdmins'),
+    objectLock: boolean(node, 'objectLock'),
+    removalPolicy: removalPolicy(node),
+  };
+  return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as AssetRegistryProps;
+}

@@ -1,0 +1,73 @@
+/**
+ * Every cdk-nag acknowledgement of the registry, each on the narrowest construct and with its reason
+ * (SPEC R-SEC "Checks"). `bin/arca.ts` runs the AwsSolutions pack; synth fails on any finding not listed here.
+ *
+ * Acknowledgements are made per function from the access it was declared with (lib/access.ts), so a
+ * function added later through `AssetRegistry.addFunction` is covered by the same reasoning — and only
+ * for the tables and prefixes it was actually granted.
+ */
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
+import { BLOB_PREFIX, objectActions } from './access.ts';
+import type { AssetRegistry } from './registry.ts';
+
+const NAG = 'AwsSolutions::AwsSolutions';
+
+function acknowledge(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `${NAG}-${rule}`, reason });
+}
+
+/** `<LogicalId.Arn>`: how cdk-nag names an unresolved ARN in a finding. */
+function arnRef(element: CfnElement): string {
+  const stack = Stack.of(element);
+  return `<${String(stack.resolve(stack.getLogicalId(element)))}.Arn>`;
+}
+
+export function acknowledgeFindings(registry: AssetRegistry): void {
+  const bucketArn = arnRef(registry.bucket.node.defaultChild as CfnElement);
+
+  for (const [id, fn] of registry.functions) {
+    const access = registry.functionAccess.get(id);
+    const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+    if (!access || !policy) continue;
+    acknowledge(
+      policy,
+      'IAM5[Resource::*]',
+      'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    );
+    for (const name of Object.keys(access.tables) as TableName[]) {
+      const schema: TableSchema = TABLES[name];
+      if (!schema.globalIndexes?.length) continue;
+      acknowledge(
+        policy,
+        `IAM5[Resource::${arnRef(registry.tables[name].node.defaultChild as CfnElement)}/index/*]`,
+        `The ${name} table's indexes (contract/tables.ts) are queried; the grant is limited to that one table's indexes.`,
+      );
+    }
+    if (objectActions(access, registry.settings.objectLock).length > 0) {
+      acknowledge(
+        policy,
+        `IAM5[Resource::${bucketArn}/${BLOB_PREFIX}*]`,
+        'Blob keys are content hashes (blobs/sha256/<hex>) unknown at deploy time; the grant is limited to the blob prefix and to the actions declared for this function in lib/access.ts.',
+      );
+    }
+  }
+
+  acknowledge(
+    registry.api.node.findChild('GET--v1--health'),
+    'APIG4',
+    'GET /v1/health is the one unauthenticated route by design (SPEC R-SEC): a liveness probe that reveals nothing.',
+  );
+
+  // CDK's singleton that writes the bucket's notification configuration (S3 ObjectCreated → finalize).
+  const notifications = Stack.of(registry).node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+  const notificationsRole = notifications?.node.tryFindChild('Role');
+  if (notificationsRole) {
+    acknowledge(
+      notificationsRole,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "CDK's own bucket-notifications custom resource; it runs only at deploy time and its role is managed by aws-cdk-lib.",
+    );
+  }
+}

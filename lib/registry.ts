@@ -1,0 +1,495 @@
+/**
+ * `AssetRegistry`: the whole registry as one construct — metadata tables from contract/tables.ts, the
+ * create-only blob bucket, one function per route group of contract/routes.ts behind an HTTP API, the
+ * finalize / sweeper / GC jobs, the event bus, and alarms. `ArcaStack` (lib/stack.ts) is a thin wrapper;
+ * another team can put this construct in its own stack.
+ *
+ * Seams for other constructs: `tables`, `bucket`, `bus`, `addFunction(id, { entry, access })`.
+ */
+import { fileURLToPath } from 'node:url';
+import { Construct } from 'constructs';
+import { CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type RouteGroup } from '../contract/routes.ts';
+import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
+import { DEFAULTS, ENV } from '../contract/env.ts';
+import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, type FunctionAccess } from './access.ts';
+import { acknowledgeFindings } from './guardrails.ts';
+
+/** How callers authenticate. */
+export type RegistryAuth =
+  /** AWS SigV4: callers need `execute-api:Invoke` on the API; the principal ARN is the identity. */
+  | { mode: 'iam' }
+  /** A JWT authorizer (Cognito or any OIDC issuer); the token's subject and groups are the identity. */
+  | { mode: 'jwt'; issuer: string; audience: string[] };
+
+export interface AssetRegistryProps {
+  /** Live versions (pending + ready + published) an asset may hold, 1–1000 (SPEC R-CAP). @default 30 */
+  readonly maxVersionsPerAsset?: number;
+  /** Distinct formats per version, 1–100 (SPEC R-META). @default 3 */
+  readonly maxFormatsPerVersion?: number;
+  /** Files above this many bytes upload in parts, 5 MiB–5 GiB (SPEC R-UPLOAD). @default 64 MiB */
+  readonly multipartThreshold?: number;
+  /** Lifetime of presigned download URLs, 1 s–7 days. @default 900 */
+  readonly presignGetTtlSeconds?: number;
+  /** Lifetime of presigned upload URLs, 1 s–7 days. @default 3600 */
+  readonly presignPutTtlSeconds?: number;
+  /** Hours a pending version waits for its bytes before the sweeper expires it, 1–720 (SPEC R-LIFE). @default 24 */
+  readonly pendingTtlHours?: number;
+  /**
+   * Hours an unreferenced blob survives before the garbage collector deletes it; longer than
+   * `pendingTtlHours`, so no upload in progress can lose its bytes (SPEC R-STORE). @default pendingTtlHours + 24
+   */
+  readonly gcGracePeriodHours?: number;
+  /** Authentication of every route but `GET /v1/health`. @default { mode: 'iam' } */
+  readonly auth?: RegistryAuth;
+  /** Principals (IAM principal ARNs, or JWT subjects/groups) granted `admin` on every asset name. @default none */
+  readonly initialAdmins?: readonly string[];
+  /**
+   * S3 Object Lock on the bucket: publishing places a legal hold on the version's blobs (SPEC R-LOCK).
+   * Can only be chosen when the bucket is created. @default false
+   */
+  readonly objectLock?: boolean;
+  /**
+   * What happens to the tables and the bucket when they leave the stack. With DESTROY the bucket's objects
+   * are emptied on deletion (dev stages only). @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Stage-wide API throttling (requests per second, burst). @default { rateLimit: 100, burstLimit: 200 } */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Retention of function and access logs. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** Origins allowed to upload and download from a browser (the console). @default ['*'] */
+  readonly corsAllowedOrigins?: readonly string[];
+}
+
+/** A function added to the registry: its handler file and what it may touch. */
+export interface RegistryFunctionOptions {
+  /** The handler file, relative to the repository root (e.g. `functions/api/read.ts`); it exports `handler`. */
+  readonly entry: string;
+  readonly access: FunctionAccess;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default 15 seconds */
+  readonly timeout?: Duration;
+  /** Extra environment, on top of the access-derived and registry-wide variables. */
+  readonly environment?: Record<string, string>;
+  readonly description?: string;
+}
+
+/** The settings after defaults and validation. */
+export interface RegistrySettings {
+  readonly maxVersionsPerAsset: number;
+  readonly maxFormatsPerVersion: number;
+  readonly multipartThreshold: number;
+  readonly presignGetTtlSeconds: number;
+  readonly presignPutTtlSeconds: number;
+  readonly pendingTtlHours: number;
+  readonly gcGracePeriodHours: number;
+  readonly auth: RegistryAuth;
+  readonly initialAdmins: readonly string[];
+  readonly objectLock: boolean;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 1024 * 1024;
+const WEEK_SECONDS = 7 * 24 * 3600;
+
+function checkInteger(name: string, value: number, min: number, max: number, fallback: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(
+      `AssetRegistry: ${name} must be an integer from ${min} to ${max}, got ${value}. ` +
+        `Set the ${name} prop (or \`cdk deploy -c ${name}=...\`) within that range, or leave it out for the default ${fallback}.`,
+    );
+  }
+  return value;
+}
+
+/** Applies defaults and fails early, with the fix in the message, on out-of-range props. */
+export function resolveSettings(props: AssetRegistryProps = {}): RegistrySettings {
+  const pendingTtlHours = checkInteger('pendingTtlHours', props.pendingTtlHours ?? DEFAULTS.pendingTtlHours, 1, 720, DEFAULTS.pendingTtlHours);
+  const graceDefault = pendingTtlHours + 24;
+  const gcGracePeriodHours = checkInteger('gcGracePeriodHours', props.gcGracePeriodHours ?? graceDefault, pendingTtlHours + 1, 24 * 365, graceDefault);
+  const auth = props.auth ?? { mode: 'iam' };
+  if (auth.mode === 'jwt' && (!/^https:\/\//.test(auth.issuer) || auth.audience.length === 0)) {
+    throw new Error(
+      'AssetRegistry: auth mode jwt needs an https issuer URL and at least one audience, ' +
+        'e.g. { mode: "jwt", issuer: "https://cognito-idp.<region>.amazonaws.com/<pool id>", audience: ["<app client id>"] }.',
+    );
+  }
+  return {
+    maxVersionsPerAsset: checkInteger('maxVersionsPerAsset', props.maxVersionsPerAsset ?? DEFAULTS.maxVersionsPerAsset, 1, 1000, DEFAULTS.maxVersionsPerAsset),
+    maxFormatsPerVersion: checkInteger('maxFormatsPerVersion', props.maxFormatsPerVersion ?? DEFAULTS.maxFormatsPerVersion, 1, 100, DEFAULTS.maxFormatsPerVersion),
+    multipartThreshold: checkInteger('multipartThreshold', props.multipartThreshold ?? DEFAULTS.multipartThreshold, 5 * MiB, 5 * 1024 * MiB, DEFAULTS.multipartThreshold),
+    presignGetTtlSeconds: checkInteger('presignGetTtlSeconds', props.presignGetTtlSeconds ?? DEFAULTS.presignGetTtlSeconds, 1, WEEK_SECONDS, DEFAULTS.presignGetTtlSeconds),
+    presignPutTtlSeconds: checkInteger('presignPutTtlSeconds', props.presignPutTtlSeconds ?? DEFAULTS.presignPutTtlSeconds, 1, WEEK_SECONDS, DEFAULTS.presignPutTtlSeconds),
+    pendingTtlHours,
+    gcGracePeriodHours,
+    auth,
+    initialAdmins: props.initialAdmins ?? [],
+    objectLock: props.objectLock ?? false,
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+  };
+}
+
+export class AssetRegistry extends Construct {
+  /** The metadata tables, by their contract name. */
+  public readonly tables: Record<TableName, dynamodb.Table>;
+  /** The blob store (`blobs/sha256/<hex>`), create-only. */
+  public readonly bucket: s3.Bucket;
+  /** The registry's EventBridge bus (SPEC R-EVENT); the events construct feeds it from the table streams. */
+  public readonly bus: events.EventBus;
+  public readonly api: apigw.HttpApi;
+  /** The function serving each route group. */
+  public readonly apiFunctions: Record<RouteGroup, NodejsFunction>;
+  public readonly finalizeFunction: NodejsFunction;
+  public readonly sweeperFunction: NodejsFunction;
+  public readonly gcFunction: NodejsFunction;
+  public readonly settings: RegistrySettings;
+  /** Every function added through `addFunction`, by id, with the access it was declared with. */
+  public readonly functions = new Map<string, NodejsFunction>();
+  public readonly functionAccess = new Map<string, FunctionAccess>();
+
+  private readonly logRetention: logs.RetentionDays;
+  private readonly baseEnvironment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: AssetRegistryProps = {}) {
+    super(scope, id);
+    const settings = resolveSettings(props);
+    this.settings = settings;
+    this.logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+
+    this.tables = Object.fromEntries(
+      (Object.entries(TABLES) as [TableName, TableSchema][]).map(([name, schema]) => [name, this.createTable(schema)]),
+    ) as Record<TableName, dynamodb.Table>;
+    this.bus = new events.EventBus(this, 'Bus');
+    this.bucket = this.createBucket(props.corsAllowedOrigins ?? ['*']);
+
+    this.baseEnvironment = {
+      POWERTOOLS_SERVICE_NAME: 'arca',
+      POWERTOOLS_METRICS_NAMESPACE: 'Arca',
+      NODE_OPTIONS: '--enable-source-maps',
+      [ENV.maxVersionsPerAsset]: String(settings.maxVersionsPerAsset),
+      [ENV.maxFormatsPerVersion]: String(settings.maxFormatsPerVersion),
+      [ENV.multipartThreshold]: String(settings.multipartThreshold),
+      [ENV.presignGetTtl]: String(settings.presignGetTtlSeconds),
+      [ENV.presignPutTtl]: String(settings.presignPutTtlSeconds),
+      [ENV.pendingTtlHours]: String(settings.pendingTtlHours),
+      [ENV.objectLock]: String(settings.objectLock),
+      // Real S3 checks the signed x-amz-checksum-sha256 of every PUT and part, so the service trusts it.
+      [ENV.verifyMode]: 's3-checksum',
+      [ENV.authMode]: settings.auth.mode,
+      [ENV.grants]: JSON.stringify(settings.initialAdmins.map((principal) => ({ principal, prefix: '', role: 'admin' }))),
+    };
+
+    this.apiFunctions = Object.fromEntries(
+      ROUTE_GROUPS.map((group) => [
+        group,
+        this.addFunction(`Api${group[0]!.toUpperCase()}${group.slice(1)}`, {
+          entry: `functions/api/${group}.ts`,
+          access: GROUP_ACCESS[group],
+          description: `Arca API: the ${group} routes`,
+        }),
+      ]),
+    ) as Record<RouteGroup, NodejsFunction>;
+    this.api = this.createApi(settings.auth, props.throttle ?? { rateLimit: 100, burstLimit: 200 });
+
+    this.finalizeFunction = this.addFunction('Finalize', {
+      entry: 'functions/jobs/finalize.ts',
+      access: JOB_ACCESS.finalize,
+      timeout: Duration.minutes(5),
+      description: 'Arca: verify an uploaded blob and mark waiting versions ready',
+    });
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.finalizeFunction), {
+      prefix: BLOB_PREFIX,
+    });
+
+    this.sweeperFunction = this.addFunction('Sweeper', {
+      entry: 'functions/jobs/sweeper.ts',
+      access: JOB_ACCESS.sweeper,
+      timeout: Duration.minutes(10),
+      description: 'Arca: expire pending versions past their TTL',
+    });
+    new events.Rule(this, 'SweeperSchedule', {
+      schedule: events.Schedule.rate(Duration.minutes(15)),
+      targets: [new targets.LambdaFunction(this.sweeperFunction, { retryAttempts: 2 })],
+    });
+
+    this.gcFunction = this.addFunction('Gc', {
+      entry: 'functions/jobs/gc.ts',
+      access: JOB_ACCESS.gc,
+      timeout: Duration.minutes(15),
+      environment: { ARCA_GC_GRACE_HOURS: String(settings.gcGracePeriodHours) },
+      description: 'Arca: delete blobs that no live version references',
+    });
+    new events.Rule(this, 'GcSchedule', {
+      schedule: events.Schedule.rate(Duration.hours(6)),
+      targets: [new targets.LambdaFunction(this.gcFunction, { retryAttempts: 0 })],
+    });
+    this.denyDeletesExceptGc();
+
+    this.createAlarms();
+    acknowledgeFindings(this);
+  }
+
+  /** Adds a function whose env and grants come from `options.access`; Node.js 24, arm64, ESM, traced. */
+  public addFunction(id: string, options: RegistryFunctionOptions): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: this.logRetention,
+      // Logs are diagnostics, not registry data: they go with the function.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A role of our own, without the AWSLambdaBasicExecutionRole managed policy: it may write to its
+    // own log group only.
+    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const environment = {
+      ...this.baseEnvironment,
+      ...grantAccess(role, options.access, { tables: this.tables, bucket: this.bucket, bus: this.bus, objectLock: this.settings.objectLock }),
+      ...options.environment,
+    };
+    const fn = new NodejsFunction(this, id, {
+      entry: `${REPO_ROOT}${options.entry}`,
+      handler: 'handler',
+      description: options.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: options.memorySize ?? 1024,
+      timeout: options.timeout ?? Duration.seconds(15),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      projectRoot: REPO_ROOT,
+      bundling: FUNCTION_BUNDLING,
+    });
+    this.functions.set(id, fn);
+    this.functionAccess.set(id, options.access);
+    return fn;
+  }
+
+  private createTable(schema: TableSchema): dynamodb.Table {
+    const retain = this.settings.removalPolicy === RemovalPolicy.RETAIN;
+    const table = new dynamodb.Table(this, `${schema.id}Table`, {
+      partitionKey: { name: schema.partitionKey.name, type: attributeType(schema.partitionKey.type) },
+      ...(schema.sortKey ? { sortKey: { name: schema.sortKey.name, type: attributeType(schema.sortKey.type) } } : {}),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: retain,
+      removalPolicy: this.settings.removalPolicy,
+      ...(schema.ttlAttribute ? { timeToLiveAttribute: schema.ttlAttribute } : {}),
+      ...(schema.stream ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+    });
+    for (const index of schema.globalIndexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
+        ...(index.sortKey ? { sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) } } : {}),
+        projectionType: index.projection === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+    return table;
+  }
+
+  private createBucket(corsAllowedOrigins: readonly string[]): s3.Bucket {
+    const destroy = this.settings.removalPolicy === RemovalPolicy.DESTROY;
+    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: this.settings.removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+    const bucket = new s3.Bucket(this, 'BlobBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Versioning is the safety net under the GC: its deletes leave a delete marker, and the bytes stay
+      // recoverable until the noncurrent version expires.
+      versioned: true,
+      objectLockEnabled: this.settings.objectLock,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'blob-bucket/',
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(Math.ceil(this.settings.pendingTtlHours / 24) + 1) },
+        { noncurrentVersionExpiration: Duration.days(30), expiredObjectDeleteMarker: true },
+      ],
+      cors: [
+        {
+          // Browser uploads send exactly the headers the presigned URL was signed with.
+          allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          allowedOrigins: [...corsAllowedOrigins],
+          allowedHeaders: ['content-length', 'content-type', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm'],
+          exposedHeaders: ['ETag', 'x-amz-checksum-sha256'],
+          maxAge: 3600,
+        },
+      ],
+      removalPolicy: this.settings.removalPolicy,
+      autoDeleteObjects: destroy,
+    });
+
+    // Blobs are create-only (SPEC R-SEC): every request that creates an object must carry
+    // `If-None-Match: *`, so no principal — not even an admin — can overwrite a blob. This is AWS's
+    // documented pattern ("Enforce conditional writes on Amazon S3 buckets"): in IAM, CreateMultipartUpload
+    // and UploadPart are also `s3:PutObject`, but they accept no conditional header, so the statement is
+    // limited to requests that create the object (`s3:ObjectCreationOperation` = true: PutObject,
+    // CompleteMultipartUpload, CopyObject). S3 accepts only `*` for If-None-Match, so "present" means `*`.
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyObjectCreationWithoutIfNoneMatch',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects('*')],
+        conditions: {
+          Null: { 's3:if-none-match': 'true' },
+          Bool: { 's3:ObjectCreationOperation': 'true' },
+        },
+      }),
+    );
+    return bucket;
+  }
+
+  /** Only the garbage collector deletes objects; nobody deletes object versions (lifecycle does, later). */
+  private denyDeletesExceptGc(): void {
+    const exempt = [this.gcFunction.role!.roleArn];
+    // A DESTROY stage empties its bucket on deletion through CDK's auto-delete provider.
+    const autoDelete = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const autoDeleteRole = autoDelete?.node.tryFindChild('Role');
+    if (autoDeleteRole instanceof CfnResource) exempt.push(Fn.getAtt(autoDeleteRole.logicalId, 'Arn').toString());
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDeleteExceptGarbageCollector',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': exempt } },
+      }),
+    );
+    if (!autoDeleteRole) {
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyDeleteObjectVersion',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:DeleteObjectVersion'],
+          resources: [this.bucket.arnForObjects('*')],
+        }),
+      );
+    }
+  }
+
+  private createApi(auth: RegistryAuth, throttle: { rateLimit: number; burstLimit: number }): apigw.HttpApi {
+    const authorizer =
+      auth.mode === 'jwt' ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] }) : new HttpIamAuthorizer();
+    const api = new apigw.HttpApi(this, 'Api', { createDefaultStage: false, description: 'Arca asset registry' });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: this.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            caller: '$context.identity.userArn',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    const integrations = Object.fromEntries(
+      ROUTE_GROUPS.map((group) => [group, new HttpLambdaIntegration(`${group}Integration`, this.apiFunctions[group])]),
+    ) as Record<RouteGroup, HttpLambdaIntegration>;
+    for (const [key, group] of gatewayRouteKeys()) {
+      const [method, path] = key.split(' ') as [Method, string];
+      api.addRoutes({
+        path,
+        methods: [method as apigw.HttpMethod],
+        integration: integrations[group],
+        // Health is the one open route (SPEC R-SEC); every other route is authenticated.
+        authorizer: key === HEALTH_ROUTE_KEY ? new apigw.HttpNoneAuthorizer() : authorizer,
+      });
+    }
+    return api;
+  }
+
+  private createAlarms(): void {
+    new cloudwatch.Alarm(this, 'Api5xxAlarm', {
+      alarmDescription: 'Arca API answered 5xx',
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const [id, fn] of this.functions) {
+      new cloudwatch.Alarm(this, `${id}ErrorsAlarm`, {
+        alarmDescription: `Arca ${id} function errors`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      new cloudwatch.Alarm(this, `${id}ThrottlesAlarm`, {
+        alarmDescription: `Arca ${id} function throttled`,
+        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+  }
+}
+
+const HEALTH_ROUTE_KEY = 'GET /v1/health';
+
+/**
+ * esbuild settings of every function: ESM for Node.js 24 with the AWS SDK bundled (tree-shaken, pinned to
+ * our lockfile rather than the runtime's copy), minified, with source maps for readable stack traces.
+ * The banner gives CommonJS dependencies that call `require` a working one inside the ESM bundle.
+ */
+export const FUNCTION_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  banner: "import { createRequire as __arcaCreateRequire } from 'node:module'; const require = __arcaCreateRequire(import.meta.url);",
+};
+
+function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
+  return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;
+}
