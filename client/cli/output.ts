@@ -1,0 +1,59 @@
+/** Terminal output helpers of the CLI: byte sizes, plain tables, a progress bar on a TTY. */
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(n: number): string {
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${UNITS[i]}`;
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) console.log(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+export interface Bar {
+  label: string;
+  update(done: number): void;
+  stop(): void;
+}
+
+/** Reuses `current` while the label and total stay the same; otherwise starts a new bar (bytes, rate, ETA). */
+export function bar(current: Bar | undefined, label: string, total: number): Bar {
+  if (current && current.label === label) return current;
+  current?.stop();
+  // cli-progress is CommonJS and only needed on a terminal: loaded on first use.
+  const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+  const started = Date.now();
+  const b: SingleBar = new SingleBar(
+    {
+      format: `${label} {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta_formatted}`,
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    Presets.shades_classic,
+  );
+  const payload = (done: number) => ({ done: formatBytes(done), size: formatBytes(total), rate: `${formatBytes(done / Math.max(0.001, (Date.now() - started) / 1000))}/s` });
+  b.start(total, 0, payload(0));
+  let stopped = false;
+  return {
+    label,
+    update: (done) => b.update(done, payload(done)),
+    stop: () => {
+      if (!stopped) b.stop();
+      stopped = true;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * `ArcaClient`: the typed SDK. One method per route of SPEC §3 (request types from contract/ zod schemas,
+ * response types from contract/), plus the workflows built on them: `push`, `pull`, `loadOrGenerate`.
+ */
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type {
+  AddFilesRequest,
+  AliasRecord,
+  AssetRecord,
+  AssetType,
+  CreateAssetRequest,
+  CreateVersionRequest,
+  Page,
+  ResolveResult,
+  UpdateAssetRequest,
+  UpdateVersionRequest,
+  VersionRecord,
+  VersionStatus,
+  MultipartInstructions,
+} from '../contract/schemas.ts';
+import { BlobCache } from './cache.ts';
+import { defaultCacheDir, loadConfig, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
+import { ApiTransport, encodePath, type Query } from './http.ts';
+import { loadOrGenerate, type LoadOrGenerateOptions, type LoadOrGenerateResult } from './loadOrGenerate.ts';
+import { pull, type PullOptions, type PullResult } from './pull.ts';
+import { push, type PushOptions, type PushResult } from './push.ts';
+import { Transfers, type TransferStats } from './transfer.ts';
+
+export interface ArcaClientOptions {
+  url: string;
+  token?: string;
+  /** Default: `token` when a token is given, else `sigv4`. */
+  auth?: AuthMode;
+  region?: string;
+  /** SigV4 credentials; default: the standard AWS credential chain. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Content-addressed download cache and upload resume state. */
+  cacheDir?: string;
+  /** Parts or files in flight at once (uploads and ranged downloads). Default 8. */
+  concurrency?: number;
+  /** Files above this size are declared with part digests (SPEC §3.1). Default 64 MiB, as the service. */
+  multipartThreshold?: number;
+}
+
+export interface ListAssetsQuery {
+  prefix?: string;
+  type?: AssetType;
+  tag?: string;
+  q?: string;
+  sort?: 'name' | 'updated';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListVersionsQuery {
+  status?: VersionStatus;
+  paramsHash?: string;
+  includeDeleted?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface DeleteOptions {
+  force?: boolean;
+  reason?: string;
+}
+
+const asset = (name: string) => `/v1/assets/${encodePath(name)}`;
+const version = (name: string, v: string) => `${asset(name)}/-/versions/${encodeURIComponent(v)}`;
+
+export class ArcaClient {
+  readonly url: string;
+  readonly cacheDir: string;
+  readonly concurrency: number;
+  readonly multipartThreshold: number;
+  readonly transfers: Transfers;
+  readonly cache: BlobCache;
+  private readonly api: ApiTransport;
+
+  constructor(opts: ArcaClientOptions) {
+    const auth = opts.auth ?? (opts.token ? 'token' : 'sigv4');
+    this.url = opts.url.replace(/\/+$/, '');
+    this.api = new ApiTransport({ url: this.url, token: opts.token, auth, region: opts.region }, opts.credentials);
+    this.cacheDir = opts.cacheDir ?? defaultCacheDir();
+    this.concurrency = Math.max(1, opts.concurrency ?? 8);
+    this.multipartThreshold = opts.multipartThreshold ?? 64 * 1024 * 1024;
+    this.transfers = new Transfers(this.concurrency);
+    this.cache = new BlobCache(this.cacheDir);
+  }
+
+  /** A client configured from flags, then `ARCA_*` environment, then the `arca login` file. */
+  static async fromConfig(flags: ConfigSettings = {}, extra: Omit<ArcaClientOptions, keyof ClientConfig> = {}): Promise<ArcaClient> {
+    const config = await loadConfig(flags);
+    return new ArcaClient({ ...config, ...extra });
+  }
+
+  /** Bytes sent to and received from the store by this client so far. */
+  get stats(): TransferStats {
+    return { ...this.transfers.stats };
+  }
+
+  /** Frees keep-alive sockets so that a script can exit promptly. */
+  close(): void {
+    this.transfers.close();
+  }
+
+  call<T>(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<T> {
+    return this.api.call<T>(method, path, { ...opts, retry: method === 'GET' || opts.headers?.['idempotency-key'] !== undefined });
+  }
+
+  health(): Promise<{ status: string }> {
+    return this.call('GET', '/v1/health');
+  }
+
+  // ---- assets ----
+  listAssets(query: ListAssetsQuery = {}): Promise<Page<AssetRecord>> {
+    return this.call('GET', '/v1/assets', { query: { ...query } });
+  }
+  createAsset(req: CreateAssetRequest): Promise<AssetRecord> {
+    return this.call('POST', '/v1/assets', { body: req });
+  }
+  getAsset(name: string): Promise<AssetRecord> {
+    return this.call('GET', asset(name));
+  }
+  updateAsset(name: string, req: UpdateAssetRequest, ifMatch?: string): Promise<AssetRecord> {
+    return this.call('PATCH', asset(name), { body: req, headers: ifMatch ? { 'if-match': ifMatch } : {} });
+  }
+  deleteAsset(name: string, opts: DeleteOptions = {}): Promise<unknown> {
+    return this.call('DELETE', asset(name), { query: { force: opts.force, reason: opts.reason } });
+  }
+
+  // ---- versions ----
+  listVersions(name: string, query: ListVersionsQuery = {}): Promise<Page<VersionRecord>> {
+    return this.call('GET', `${asset(name)}/-/versions`, { query: { ...query } });
+  }
+  createVersion(name: string, req: CreateVersionRequest, opts: { idempotencyKey?: string; signal?: AbortSignal } = {}): Promise<VersionRecord> {
+    return this.call('POST', `${asset(name)}/-/versions`, {
+      body: req,
+      headers: opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {},
+      signal: opts.signal,
+    });
+  }
+  getVersion(name: string, v: string): Promise<VersionRecord> {
+    return this.call('GET', version(name, v));
+  }
+  updateVersion(name: string, v: string, req: UpdateVersionRequest, ifMatch?: string): Promise<VersionRecord> {
+    return this.call('PATCH', version(name, v), { body: req, headers: ifMatch ? { 'if-match': ifMatch } : {} });
+  }
+  addFiles(name: string, v: string, req: AddFilesRequest): Promise<VersionRecord> {
+    return this.call('POST', `${version(name, v)}/files`, { body: req });
+  }
+  commit(name: string, v: string, signal?: AbortSignal): Promise<VersionRecord> {
+    return this.call('POST', `${version(name, v)}/commit`, { signal });
+  }
+  /** Fresh presigned URLs for the parts of a multipart upload, from part `from` on (resume). */
+  uploadParts(name: string, v: string, uploadId: string, from?: number, signal?: AbortSignal): Promise<MultipartInstructions> {
+    return this.call('POST', `${version(name, v)}/uploads/${encodeURIComponent(uploadId)}/parts`, { body: from === undefined ? {} : { from }, signal });
+  }
+  publish(name: string, v: string): Promise<VersionRecord> {
+    return this.call('POST', `${version(name, v)}/publish`);
+  }
+  deleteVersion(name: string, v: string, opts: DeleteOptions = {}): Promise<unknown> {
+    return this.call('DELETE', version(name, v), { query: { force: opts.force, reason: opts.reason } });
+  }
+
+  // ---- aliases ----
+  listAliases(name: string): Promise<Page<AliasRecord>> {
+    return this.call('GET', `${asset(name)}/-/aliases`);
+  }
+  setAlias(name: string, alias: string, v: string): Promise<AliasRecord> {
+    return this.call('PUT', `${asset(name)}/-/aliases/${encodeURIComponent(alias)}`, { body: { version: v } });
+  }
+  deleteAlias(name: string, alias: string): Promise<unknown> {
+    return this.call('DELETE', `${asset(name)}/-/aliases/${encodeURIComponent(alias)}`);
+  }
+
+  // ---- resolve ----
+  resolve(spec: string, opts: { stage?: 'published' } = {}): Promise<ResolveResult> {
+    return this.call('GET', `/v1/resolve/${encodePath(spec)}`, { query: { stage: opts.stage } });
+  }
+
+  // ---- workflows ----
+  /** Uploads files and directories as a new version of `name`; see `PushOptions`. */
+  push(name: string, paths: string[], opts: PushOptions = {}): Promise<PushResult> {
+    return push(this, name, paths, opts);
+  }
+  /** Resolves `spec` and brings its files into the cache (and `outDir`); see `PullOptions`. */
+  pull(spec: string, opts: PullOptions = {}): Promise<PullResult> {
+    return pull(this, spec, opts);
+  }
+  /** Parameter-based persistence: the version made from `params`, generated and pushed only when missing. */
+  loadOrGenerate(name: string, params: Record<string, unknown>, generate: () => Promise<string | string[]>, opts: LoadOrGenerateOptions = {}): Promise<LoadOrGenerateResult> {
+    return loadOrGenerate(this, name, params, generate, opts);
+  }
+}

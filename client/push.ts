@@ -1,0 +1,271 @@
+/**
+ * `push` (R-CLIENT, R-UPLOAD): walk the inputs, hash each file (and each part) in one pass, declare the
+ * version, upload only what the store lacks — parts in parallel, streamed from disk, retried, resumable —
+ * then commit. An interrupted multipart upload is resumed on the next push of the same bytes: the resume
+ * state's Idempotency-Key brings back the same version and uploadIds, fresh part URLs come from
+ * `POST …/uploads/{uploadId}/parts`, and the parts that already arrived are skipped.
+ */
+import { stat, readdir } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { AssetType, CreateVersionRequest, FileDeclaration, FileRecord, PartUrl, VersionRecord } from '../contract/schemas.ts';
+import type { ArcaClient } from './client.ts';
+import { ArcaApiError, clientError } from './errors.ts';
+import { hashFile } from './hash.ts';
+import { newIdempotencyKey } from './http.ts';
+import { runPool, withRetries } from './pool.ts';
+import { ResumeStore, type UploadState } from './resume.ts';
+import { TransferError } from './transfer.ts';
+
+export interface PushProgress {
+  phase: 'hash' | 'upload' | 'commit';
+  /** Bytes done and to do in this phase. */
+  done: number;
+  total: number;
+}
+
+export interface PushOptions extends Pick<CreateVersionRequest, 'description' | 'tags' | 'hyperparameters' | 'config' | 'metrics' | 'records' | 'params'> {
+  version?: string;
+  bump?: CreateVersionRequest['bump'];
+  /** Format label for every file; default: the service's, from the extension. */
+  format?: string;
+  /** Type of the asset when push has to create it. Default `model`. */
+  type?: AssetType;
+  publish?: boolean;
+  alias?: string;
+  /** Resume an interrupted upload of the same bytes to the same asset. Default true. */
+  resume?: boolean;
+  /** Attempts per part or file before giving up. Default 5. */
+  attempts?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PushProgress) => void;
+  /** Called after each part of a multipart upload has arrived (tests use it to interrupt a push). */
+  onPart?: (file: string, partNumber: number) => void;
+}
+
+export interface PushResult {
+  version: VersionRecord;
+  /** Bytes this push sent, and bytes it did not have to send (already stored or resumed). */
+  uploaded: number;
+  skipped: number;
+  resumed: boolean;
+}
+
+export interface LocalFile {
+  /** Path inside the version (POSIX). */
+  path: string;
+  /** Where the bytes are on disk. */
+  source: string;
+  size: number;
+}
+
+/** Files given directly keep their base name; a directory's files keep their path relative to it. */
+export async function collectFiles(inputs: string[]): Promise<LocalFile[]> {
+  const files: LocalFile[] = [];
+  const walk = async (dir: string, root: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      const st = await stat(full);
+      if (st.isDirectory()) await walk(full, root);
+      else if (st.isFile()) files.push({ path: relative(root, full).split(sep).join('/'), source: full, size: st.size });
+    }
+  };
+  for (const input of inputs) {
+    const st = await stat(input).catch(() => {
+      throw clientError(`no such file or directory: ${input}`);
+    });
+    if (st.isDirectory()) await walk(input, input);
+    else files.push({ path: basename(input), source: input, size: st.size });
+  }
+  if (files.length === 0) throw clientError(`nothing to push: ${inputs.join(', ')} holds no files`);
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw clientError(`two inputs give the same path "${f.path}" in the version; push them from one directory`);
+    seen.add(f.path);
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+interface Task {
+  file: LocalFile;
+  sha256: string;
+  start: number;
+  end: number;
+  partNumber?: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export async function push(client: ArcaClient, name: string, inputs: string[], opts: PushOptions = {}): Promise<PushResult> {
+  const signal = opts.signal;
+  const files = await collectFiles(inputs);
+  const total = files.reduce((n, f) => n + f.size, 0);
+
+  let hashed = 0;
+  const declared: FileDeclaration[] = [];
+  for (const f of files) {
+    const withParts = f.size > client.multipartThreshold;
+    const digest = await hashFile(f.source, f.size, {
+      withParts,
+      signal,
+      onBytes: (n) => opts.onProgress?.({ phase: 'hash', done: (hashed += n), total }),
+    });
+    declared.push({ path: f.path, size: f.size, sha256: digest.sha256, ...(opts.format ? { format: opts.format } : {}), ...(withParts ? { parts: digest.parts } : {}) });
+  }
+
+  const request: CreateVersionRequest = {
+    ...(opts.version ? { version: opts.version } : {}),
+    ...(opts.bump ? { bump: opts.bump } : {}),
+    files: declared,
+    ...pickDefined(opts, ['description', 'tags', 'hyperparameters', 'config', 'metrics', 'records', 'params']),
+  };
+
+  const store = new ResumeStore(client.cacheDir);
+  const multipartShas = declared.filter((d) => d.parts).map((d) => d.sha256);
+  const previous = opts.resume === false ? undefined : await findResumable(client, store, name, multipartShas);
+  const idempotencyKey = previous?.idempotencyKey ?? newIdempotencyKey();
+  const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
+  const resumed = previous !== undefined && previous.version === created.version;
+
+  const bySha = new Map(files.map((f, i) => [declared[i]!.sha256, f]));
+  const tasks: Task[] = [];
+  const states = new Map<string, UploadState>();
+  let skipped = 0;
+  for (const rec of created.files) {
+    const file = files.find((f) => f.path === rec.path) ?? bySha.get(rec.sha256);
+    if (!file) throw clientError(`the service declared a file that was not pushed: ${rec.path}`);
+    if (rec.state === 'present') {
+      skipped += rec.size;
+    } else if (rec.upload) {
+      tasks.push({ file, sha256: rec.sha256, start: 0, end: rec.size, url: rec.upload.url, headers: rec.upload.headers });
+    } else if (rec.multipart) {
+      const prior = resumed ? await store.load(rec.sha256) : undefined;
+      const state: UploadState = {
+        api: client.url,
+        asset: name,
+        version: created.version,
+        idempotencyKey,
+        uploadId: rec.multipart.uploadId,
+        partSize: rec.multipart.partSize,
+        done: prior?.uploadId === rec.multipart.uploadId ? prior.done : [],
+      };
+      states.set(rec.sha256, state);
+      await store.save(rec.sha256, state);
+      const done = new Set(state.done);
+      // A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
+      const urls = await allPartUrls(client, name, created.version, rec, resumed, signal);
+      for (const p of urls) {
+        const start = (p.partNumber - 1) * rec.multipart.partSize;
+        const end = Math.min(rec.size, start + rec.multipart.partSize);
+        if (done.has(p.partNumber)) skipped += end - start;
+        else tasks.push({ file, sha256: rec.sha256, start, end, partNumber: p.partNumber, url: p.url, headers: p.headers });
+      }
+    } else {
+      throw clientError(`the service gave no upload instructions for ${rec.path}`);
+    }
+  }
+
+  const toSend = tasks.reduce((n, t) => n + t.end - t.start, 0);
+  let sent = 0;
+  const before = client.transfers.stats.bytesUploaded;
+  opts.onProgress?.({ phase: 'upload', done: 0, total: toSend });
+  await runPool(tasks, client.concurrency, signal, async (task) => {
+    let url = task.url;
+    let headers = task.headers;
+    let progress = 0;
+    let refreshed = false;
+    await withRetries(
+      opts.attempts ?? 5,
+      signal,
+      async () => {
+        sent -= progress;
+        progress = 0;
+        try {
+          await client.transfers.put(url, headers, task.file.source, { start: task.start, end: task.end }, {
+            signal,
+            onBytes: (n) => {
+              progress += n;
+              opts.onProgress?.({ phase: 'upload', done: (sent += n), total: toSend });
+            },
+          });
+        } catch (err) {
+          // Create-only blob writes: 412 means the bytes are already there (another push won the race).
+          if (err instanceof TransferError && err.status === 412 && task.partNumber === undefined) return;
+          if (err instanceof TransferError && err.status === 403 && task.partNumber !== undefined && !refreshed) {
+            // An expired part URL: ask once for a fresh one, then try again.
+            const fresh = await client.uploadParts(name, created.version, states.get(task.sha256)!.uploadId, task.partNumber, signal);
+            const p = fresh.parts.find((x) => x.partNumber === task.partNumber);
+            if (p) ({ url, headers } = p);
+            refreshed = true;
+            throw new TransferError(err.message, 503, err);
+          }
+          throw err;
+        }
+      },
+      (err) => err instanceof TransferError && err.retryable,
+    );
+    if (task.partNumber !== undefined) {
+      const state = states.get(task.sha256)!;
+      state.done.push(task.partNumber);
+      await store.save(task.sha256, state);
+      opts.onPart?.(task.file.path, task.partNumber);
+    }
+  });
+
+  opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });
+  let version = await client.commit(name, created.version, signal);
+  for (const sha of states.keys()) await store.remove(sha);
+  if (opts.publish) version = await client.publish(name, version.version);
+  if (opts.alias) await client.setAlias(name, opts.alias, version.version);
+  if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);
+  return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
+}
+
+function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** A resume state for one of these files, whose version still waits for its bytes. */
+async function findResumable(client: ArcaClient, store: ResumeStore, name: string, shas: string[]): Promise<UploadState | undefined> {
+  for (const sha of shas) {
+    const state = await store.load(sha);
+    if (!state || state.api !== client.url || state.asset !== name) continue;
+    const current = await client.getVersion(name, state.version).catch(() => undefined);
+    if (current?.status === 'pending') return state;
+    await store.remove(sha);
+  }
+  return undefined;
+}
+
+async function createVersionEnsuringAsset(
+  client: ArcaClient,
+  name: string,
+  request: CreateVersionRequest,
+  idempotencyKey: string,
+  type: AssetType,
+  signal?: AbortSignal,
+): Promise<VersionRecord> {
+  try {
+    return await client.createVersion(name, request, { idempotencyKey, signal });
+  } catch (err) {
+    if (!(err instanceof ArcaApiError) || err.code !== 'NotFound') throw err;
+    // First push of a new asset: create it, then declare the version (a concurrent creator is fine).
+    await client.createAsset({ name, type }).catch((e: unknown) => {
+      if (!(e instanceof ArcaApiError) || e.code !== 'AlreadyExists') throw e;
+    });
+    return client.createVersion(name, request, { idempotencyKey, signal });
+  }
+}
+
+/** Every part URL of a multipart upload, following `nextPart` (at most 1,000 URLs per answer). */
+async function allPartUrls(client: ArcaClient, name: string, version: string, rec: FileRecord, fresh: boolean, signal?: AbortSignal): Promise<PartUrl[]> {
+  const mp = rec.multipart!;
+  let page = fresh ? await client.uploadParts(name, version, mp.uploadId, 1, signal) : mp;
+  const urls = [...page.parts];
+  while (page.nextPart !== undefined) {
+    page = await client.uploadParts(name, version, mp.uploadId, page.nextPart, signal);
+    urls.push(...page.parts);
+  }
+  return urls;
+}

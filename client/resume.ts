@@ -1,0 +1,61 @@
+/**
+ * Resume state of multipart uploads, one small JSON file per file being uploaded, keyed by the file's
+ * SHA-256 under `<cacheDir>/uploads/`. It records the version and uploadId the bytes go to, the
+ * Idempotency-Key that created the version (so asking again returns the same version and uploads), and
+ * which parts already arrived. Deleted once the version is committed.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface UploadState {
+  api: string;
+  asset: string;
+  version: string;
+  idempotencyKey: string;
+  uploadId: string;
+  partSize: number;
+  /** Part numbers known to have arrived. */
+  done: number[];
+}
+
+export class ResumeStore {
+  private readonly dir: string;
+  /** Writes per file are chained so that a slow write never overwrites a newer one. */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(cacheDir: string) {
+    this.dir = join(cacheDir, 'uploads');
+  }
+
+  private file(sha256: string): string {
+    return join(this.dir, `${sha256}.json`);
+  }
+
+  async load(sha256: string): Promise<UploadState | undefined> {
+    try {
+      const s = JSON.parse(await readFile(this.file(sha256), 'utf8')) as Partial<UploadState>;
+      if (typeof s.uploadId !== 'string' || typeof s.version !== 'string' || typeof s.idempotencyKey !== 'string' || !Array.isArray(s.done)) return undefined;
+      return s as UploadState;
+    } catch {
+      // A missing or torn state file only means there is nothing to resume.
+      return undefined;
+    }
+  }
+
+  save(sha256: string, state: UploadState): Promise<void> {
+    const snapshot = JSON.stringify({ ...state, done: [...state.done].sort((a, b) => a - b) });
+    const next = (this.queues.get(sha256) ?? Promise.resolve()).then(async () => {
+      await mkdir(this.dir, { recursive: true });
+      const tmp = `${this.file(sha256)}.${process.pid}.tmp`;
+      await writeFile(tmp, snapshot);
+      await rename(tmp, this.file(sha256));
+    });
+    this.queues.set(sha256, next.catch(() => undefined));
+    return next;
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await this.queues.get(sha256);
+    await rm(this.file(sha256), { force: true });
+  }
+}

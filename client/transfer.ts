@@ -1,0 +1,176 @@
+/**
+ * Byte transfers to and from presigned S3 URLs over node:http(s): streamed from and to disk (memory stays
+ * flat whatever the file size), keep-alive sockets, an explicit Content-Length, and exactly the headers
+ * the service signed. Every byte sent or received is counted, so tests can assert what moved.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import type { Hash } from 'node:crypto';
+
+export interface TransferStats {
+  bytesUploaded: number;
+  bytesDownloaded: number;
+}
+
+/** An HTTP failure of a presigned request: the status tells the caller whether to retry or refresh the URL. */
+export class TransferError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'TransferError';
+    this.status = status;
+  }
+  /** Network errors, throttling and server faults are worth another try; 4xx are not (403 needs a fresh URL). */
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500 || this.status === 408;
+  }
+}
+
+const IDLE_TIMEOUT_MS = 120_000;
+const STREAM_CHUNK = 1024 * 1024;
+
+export interface ByteRange {
+  /** Inclusive. */
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+export class Transfers {
+  readonly stats: TransferStats = { bytesUploaded: 0, bytesDownloaded: 0 };
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(maxSockets: number) {
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private request(url: string, options: http.RequestOptions): http.ClientRequest {
+    const u = new URL(url);
+    const secure = u.protocol === 'https:';
+    const req = (secure ? https : http).request(u, { ...options, agent: secure ? this.httpsAgent : this.httpAgent });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new TransferError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    return req;
+  }
+
+  /** PUTs `range` of the file at `path`, streamed from disk. Resolves with the response's ETag. */
+  async put(
+    url: string,
+    signedHeaders: Record<string, string>,
+    path: string,
+    range: ByteRange,
+    opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+  ): Promise<string | undefined> {
+    const length = range.end - range.start;
+    const headers: Record<string, string> = { 'content-length': String(length) };
+    for (const [k, v] of Object.entries(signedHeaders)) headers[k.toLowerCase()] = v;
+    if (headers['content-length'] !== String(length)) {
+      throw new TransferError(`the service signed content-length ${headers['content-length']} for ${length} bytes`);
+    }
+    const req = this.request(url, { method: 'PUT', headers, signal: opts.signal });
+    const response = responseOf(req);
+    const body = createReadStream(path, { start: range.start, end: range.end - 1, highWaterMark: STREAM_CHUNK });
+    body.on('data', (chunk) => {
+      this.stats.bytesUploaded += chunk.length;
+      opts.onBytes?.(chunk.length);
+    });
+    try {
+      if (length === 0) {
+        body.destroy();
+        req.end();
+      } else {
+        await pipeline(body, req);
+      }
+    } catch (err) {
+      // S3 may answer (403, 400) before it has read the body, which breaks the pipe: report its answer.
+      const early = await Promise.race([response.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref())]);
+      if (early && !opts.signal?.aborted) {
+        throw new TransferError(`PUT ${u(url)} answered ${early.statusCode}: ${s3Message(await readAll(early).catch(() => ''))}`, early.statusCode);
+      }
+      throw asTransferError(err, opts.signal);
+    }
+    const res = await response.catch((err: unknown) => {
+      throw asTransferError(err, opts.signal);
+    });
+    const text = await readAll(res);
+    if (res.statusCode !== 200) throw new TransferError(`PUT ${u(url)} answered ${res.statusCode}: ${s3Message(text)}`, res.statusCode);
+    return res.headers.etag;
+  }
+
+  /**
+   * GETs `range` (or the whole object) into `path` at the range's offset, feeding `hash` when given.
+   * Fails unless exactly the expected number of bytes arrive.
+   */
+  async get(
+    url: string,
+    path: string,
+    range: ByteRange,
+    opts: { whole: boolean; hash?: Hash; signal?: AbortSignal; onBytes?: (n: number) => void },
+  ): Promise<void> {
+    const headers: Record<string, string> = opts.whole ? {} : { range: `bytes=${range.start}-${range.end - 1}` };
+    const req = this.request(url, { method: 'GET', headers, signal: opts.signal });
+    req.end();
+    const res = await responseOf(req).catch((err: unknown) => {
+      throw asTransferError(err, opts.signal);
+    });
+    const expected = opts.whole ? 200 : 206;
+    if (res.statusCode !== expected) {
+      const text = await readAll(res).catch(() => '');
+      throw new TransferError(`GET ${u(url)} answered ${res.statusCode}: ${s3Message(text)}`, res.statusCode);
+    }
+    let received = 0;
+    res.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      this.stats.bytesDownloaded += chunk.length;
+      opts.hash?.update(chunk);
+      opts.onBytes?.(chunk.length);
+    });
+    try {
+      await pipeline(res, createWriteStream(path, { flags: range.start === 0 && opts.whole ? 'w' : 'r+', start: range.start }));
+    } catch (err) {
+      throw asTransferError(err, opts.signal);
+    }
+    const want = range.end - range.start;
+    if (received !== want) throw new TransferError(`GET ${u(url)} sent ${received} bytes, ${want} expected`);
+  }
+}
+
+const u = (url: string): string => {
+  const x = new URL(url);
+  return `${x.origin}${x.pathname}`;
+};
+
+function responseOf(req: http.ClientRequest): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+  });
+}
+
+async function readAll(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The `<Code>` and `<Message>` of an S3 XML error, or the start of whatever came. */
+function s3Message(text: string): string {
+  const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+  if (code) return message ? `${code}: ${message}` : code;
+  return text.slice(0, 200) || '(no body)';
+}
+
+function asTransferError(err: unknown, signal?: AbortSignal): Error {
+  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+  if (err instanceof TransferError) return err;
+  return new TransferError((err as Error).message, undefined, err);
+}
