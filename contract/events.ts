@@ -1,0 +1,140 @@
+/**
+ * The event catalogue (SPEC §6, R-EVENT) and the webhook API's schemas. One zod schema per detail type:
+ * the service builds details that satisfy them, `docs/events/*.schema.json` is generated from them, and
+ * the SDK types events with them. Free of AWS and Node imports so the console can use it too.
+ */
+import { z } from 'zod';
+
+export const EVENT_SOURCE = 'arca';
+
+export const DETAIL_TYPES = [
+  'Asset Created',
+  'Asset Version Created',
+  'Asset Version Published',
+  'Asset Version Deleted',
+  'Alias Updated',
+  'Asset Deleted',
+] as const;
+export type DetailType = (typeof DETAIL_TYPES)[number];
+export const DetailTypeSchema = z.enum(DETAIL_TYPES);
+
+const EventFile = z.strictObject({
+  path: z.string(),
+  size: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  format: z.string(),
+});
+export type EventFile = z.infer<typeof EventFile>;
+
+const base = {
+  eventId: z.string().regex(/^[0-9a-f]{64}$/).describe('Stable across redeliveries: deduplicate on it'),
+  asset: z.string().describe('The asset name'),
+  actor: z.string().describe('The principal that made the change, or `system` for the service itself'),
+  at: z.iso.datetime().describe('When the change was committed'),
+};
+
+/** The `detail` of each detail type. */
+export const DETAIL_SCHEMAS = {
+  'Asset Created': z.strictObject({ ...base }),
+  'Asset Version Created': z.strictObject({
+    ...base,
+    version: z.string(),
+    status: z.literal('ready'),
+    files: z.array(EventFile),
+  }),
+  'Asset Version Published': z.strictObject({
+    ...base,
+    version: z.string(),
+    status: z.literal('published'),
+    files: z.array(EventFile),
+  }),
+  'Asset Version Deleted': z.strictObject({ ...base, version: z.string(), status: z.literal('deleted') }),
+  'Alias Updated': z.strictObject({
+    ...base,
+    alias: z.string(),
+    version: z.string().optional().describe('Where the alias now points; absent when the alias was deleted'),
+  }),
+  'Asset Deleted': z.strictObject({ ...base }),
+} as const satisfies Record<DetailType, z.ZodType>;
+
+export interface EventDetail {
+  eventId: string;
+  asset: string;
+  version?: string;
+  alias?: string;
+  status?: 'ready' | 'published' | 'deleted';
+  files?: EventFile[];
+  actor: string;
+  at: string;
+}
+
+/** One event: what goes to the bus as `detail-type` + `detail`. */
+export interface ArcaEvent {
+  detailType: DetailType;
+  detail: EventDetail;
+}
+
+/** The JSON body a webhook receives: the EventBridge envelope, with `id` = `detail.eventId`. */
+export interface WebhookPayload {
+  id: string;
+  source: typeof EVENT_SOURCE;
+  'detail-type': DetailType;
+  time: string;
+  detail: EventDetail;
+}
+
+export const webhookPayload = (event: ArcaEvent): WebhookPayload => ({
+  id: event.detail.eventId,
+  source: EVENT_SOURCE,
+  'detail-type': event.detailType,
+  time: event.detail.at,
+  detail: event.detail,
+});
+
+// ---- webhooks API (`/v1/hooks`) ----
+
+export const HOOK_ID_RE = /^[0-9a-f]{32}$/;
+
+export const CreateHookRequest = z.strictObject({
+  url: z.string().min(1).max(2048),
+  events: z
+    .array(DetailTypeSchema)
+    .min(1)
+    .refine((e) => new Set(e).size === e.length, 'events must be distinct'),
+  /** Only events of assets whose name starts with this prefix are delivered. */
+  assetPrefix: z
+    .string()
+    .max(256)
+    .regex(/^[a-z0-9._/-]*$/, 'an asset prefix holds only the characters of asset names')
+    .optional(),
+  /** The signing secret; generated when absent. Returned only by this call. */
+  secret: z.string().min(16).max(256).optional(),
+});
+export type CreateHookRequest = z.infer<typeof CreateHookRequest>;
+
+export interface HookRecord {
+  id: string;
+  url: string;
+  events: DetailType[];
+  assetPrefix?: string;
+  createdAt: string;
+  createdBy: string;
+  /** Present only in the response that created the hook. */
+  secret?: string;
+}
+
+export interface DeliveryRecord {
+  hookId: string;
+  eventId: string;
+  detailType: DetailType;
+  /** 1 for the first try. */
+  attempt: number;
+  /** The receiver's HTTP status; absent when no response came (refused address, timeout, network). */
+  statusCode?: number;
+  error?: string;
+  ok: boolean;
+  /** No further attempt follows: delivered, or given up (dead-lettered). */
+  final: boolean;
+  at: string;
+  durationMs: number;
+}
