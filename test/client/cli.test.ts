@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeStore, type FakeStore } from './fakeStore.ts';
+
+const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
+let store: FakeStore;
+let dir: string;
+
+async function arca(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, ARCA_CONFIG: join(dir, 'config.json'), ARCA_CACHE_DIR: join(dir, 'cache'), ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  store = await startFakeStore('demo/model', '1.0.0', [{ path: 'a.txt', bytes: Buffer.from('A') }]);
+  dir = await mkdtemp(join(tmpdir(), 'arca-cli-'));
+});
+afterAll(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('arca CLI', () => {
+  it('prints its version', async () => {
+    expect(await arca(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+
+  it("prints the service's error code and message and exits non-zero", async () => {
+    const r = await arca(['--url', store.url, '--token', 't', 'info', 'no/such']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^arca: NotFound: no route \/v1\/assets\/no\/such \(request req-1\)\n$/);
+  });
+
+  it('--json prints the error as JSON', async () => {
+    const r = await arca(['--url', store.url, '--token', 't', 'info', 'no/such', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'NotFound', message: 'no route /v1/assets/no/such', requestId: 'req-1' } });
+  });
+
+  it('says how to configure when nothing is configured', async () => {
+    const r = await arca(['ls']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ClientError: no registry URL: pass --url, set ARCA_URL, or run "arca login --url URL"/);
+  });
+
+  it('takes the URL and token from the environment, and --json output is machine-readable', async () => {
+    const r = await arca(['resolve', 'demo/model:1', '--json'], { ARCA_URL: store.url, ARCA_TOKEN: 't' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ asset: 'demo/model', version: '1.0.0', files: [{ path: 'a.txt', size: 1 }] });
+  });
+
+  it('pull -o writes the files and cache ls lists the blob', async () => {
+    const out = join(dir, 'out');
+    const r = await arca(['pull', 'demo/model:1.0.0', '-o', out], { ARCA_URL: store.url, ARCA_TOKEN: 't' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^demo\/model:1\.0\.0 — 1 files, downloaded 1 B, 0 from cache/);
+    expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('A');
+    const ls = JSON.parse((await arca(['cache', 'ls', '--json'])).stdout) as { bytes: number; blobs: unknown[] };
+    expect(ls).toMatchObject({ bytes: 1, blobs: [{ size: 1 }] });
+  });
+});

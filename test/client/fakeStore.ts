@@ -1,0 +1,79 @@
+/**
+ * A tiny HTTP server for the SDK's unit tests: answers `GET /v1/resolve/{spec}` with a fixed version and
+ * serves its blobs (whole or by Range) at the "presigned" URLs it hands out — enough to exercise download,
+ * verification and the cache against real sockets, without the registry behind it.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ResolveResult } from '../../contract/schemas.ts';
+
+export interface FakeFile {
+  path: string;
+  bytes: Buffer;
+}
+
+export interface FakeStore {
+  url: string;
+  /** Every request: method, path and Range header. */
+  requests: { method: string; path: string; range?: string }[];
+  /** Serve other bytes than declared for this path (a corrupt or tampered store). */
+  tamper: Set<string>;
+  close(): Promise<void>;
+}
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+export async function startFakeStore(asset: string, version: string, files: FakeFile[]): Promise<FakeStore> {
+  const requests: FakeStore['requests'] = [];
+  const tamper = new Set<string>();
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push({ method: req.method ?? '', path, range: req.headers.range });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (path.startsWith('/v1/resolve/')) {
+      const spec = decodeURIComponent(path.slice('/v1/resolve/'.length));
+      const sub = spec.split(':')[1]?.split('/').slice(1).join('/');
+      const body: ResolveResult = {
+        asset,
+        version,
+        status: 'ready',
+        aliases: [],
+        files: files
+          .filter((f) => !sub || f.path === sub || f.path.startsWith(`${sub}/`))
+          .map((f) => ({ path: f.path, size: f.bytes.length, sha256: sha256(f.bytes), format: 'bin', url: `${base}/blob/${encodeURIComponent(f.path)}?X-Amz-Signature=x` })),
+      };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
+    if (path.startsWith('/blob/')) {
+      const file = files.find((f) => f.path === decodeURIComponent(path.slice('/blob/'.length)));
+      if (!file) return void res.writeHead(404).end('<Error><Code>NoSuchKey</Code></Error>');
+      let bytes = file.bytes;
+      if (tamper.has(file.path)) {
+        bytes = Buffer.from(bytes);
+        bytes[bytes.length - 1] = (bytes[bytes.length - 1]! + 1) % 256;
+      }
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (m) {
+        const slice = bytes.subarray(Number(m[1]), Number(m[2]) + 1);
+        res.writeHead(206, { 'content-length': slice.length, 'content-range': `bytes ${m[1]}-${m[2]}/${bytes.length}` }).end(slice);
+      } else {
+        res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+      }
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NotFound', message: `no route ${path}`, requestId: 'req-1' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    tamper,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
