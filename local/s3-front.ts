@@ -7,7 +7,8 @@
  * before forwarding to s3rver:
  * - presigned requests: the signature is recomputed with the SDK's own signer and compared, the URL must not be
  *   expired, and every signed header must be sent with its signed value (403 otherwise, as S3);
- * - header-signed requests must carry local mode's access key (the service's client); anonymous ones are refused;
+ * - header-signed requests (the service's SDK calls) are verified the same way, within S3's 15-minute clock skew;
+ *   anonymous ones are refused;
  * - PutObject and UploadPart: the body is hashed while it is spooled to disk and compared with
  *   `x-amz-checksum-sha256` (400 BadDigest, nothing stored) and with `Content-Length` (400 IncompleteBody);
  * - PutObject and CompleteMultipartUpload with `If-None-Match: *` on an existing key: 412, serialized per key;
@@ -139,6 +140,52 @@ export async function verifyPresigned(
   return undefined;
 }
 
+/**
+ * Verifies a request signed in its Authorization header (the service's own SDK calls) the same way: rebuilt
+ * from the signed headers and the query, signed again for the same date and scope, compared.
+ */
+export async function verifyHeaderSigned(
+  request: { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders },
+  credentials: LocalCredentials,
+  now: Date = new Date(),
+): Promise<S3Failure | undefined> {
+  const { headers, query } = request;
+  const auth = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(headerValue(headers, 'authorization') ?? '');
+  if (!auth) return fail(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; it must be AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature.');
+  const [, credential = '', signedHeaderList = '', signature = ''] = auth;
+  const [accessKeyId, , region, service] = credential.split('/');
+  if (accessKeyId !== credentials.accessKeyId) {
+    return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  }
+  const date = parseAmzDate(headerValue(headers, 'x-amz-date') ?? '');
+  if (!date || !region || !service) return fail(403, 'AccessDenied', 'AWS authentication requires a valid X-Amz-Date header and credential scope');
+  if (Math.abs(now.getTime() - date.getTime()) > MAX_SKEW_MS) {
+    return fail(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+  }
+  const signedHeaders = signedHeaderList.split(';');
+  const rebuiltHeaders: Record<string, string> = {};
+  for (const name of signedHeaders) {
+    const value = headerValue(headers, name);
+    if (value === undefined) return fail(403, 'SignatureDoesNotMatch', `The signed header ${name} is missing from the request.`);
+    rebuiltHeaders[name] = value;
+  }
+  const rebuiltQuery: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    rebuiltQuery[key] = values.length === 1 ? values[0]! : values;
+  }
+  const signer = new SignatureV4({ credentials, region, service, sha256: Sha256, uriEscapePath: false });
+  const resigned = await signer.sign(
+    { method: request.method, protocol: 'http:', hostname: rebuiltHeaders.host ?? '', path: request.path, query: rebuiltQuery, headers: rebuiltHeaders },
+    { signingDate: date, signableHeaders: new Set(signedHeaders), signingRegion: region, signingService: service },
+  );
+  const expected = /SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(resigned.headers.authorization ?? ''));
+  if (expected?.[1] !== signedHeaderList || !sameString(expected[2] ?? '', signature)) {
+    return fail(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  return undefined;
+}
+
 /** Serializes async work per key, so a create-only check and the write it guards are one step. */
 export class KeyLocks {
   private readonly tails = new Map<string, Promise<unknown>>();
@@ -228,13 +275,10 @@ class S3Front {
     if (url.searchParams.has('X-Amz-Signature') || url.searchParams.has('X-Amz-Algorithm')) {
       return verifyPresigned({ method, path: url.pathname, query: url.searchParams, headers }, this.opts.credentials);
     }
-    const authorization = headerValue(headers, 'authorization');
-    if (!authorization) return fail(403, 'AccessDenied', 'Access Denied: the bucket blocks public access; use a presigned URL');
-    const accessKeyId = /Credential=([^/]+)\//.exec(authorization)?.[1];
-    if (accessKeyId !== this.opts.credentials.accessKeyId) {
-      return fail(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+    if (headerValue(headers, 'authorization') === undefined) {
+      return fail(403, 'AccessDenied', 'Access Denied: the bucket blocks public access; use a presigned URL');
     }
-    return undefined;
+    return verifyHeaderSigned({ method, path: url.pathname, query: url.searchParams, headers }, this.opts.credentials);
   }
 
   /** Answers an error without storing the body, which is drained so the client can read the answer. */

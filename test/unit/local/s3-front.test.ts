@@ -194,6 +194,32 @@ describe('presigned PUT through the front', () => {
   });
 });
 
+describe('header-signed requests through the front (the service\'s own calls)', () => {
+  const sdk = (config: Partial<ConstructorParameters<typeof S3Client>[0]>) => {
+    const c = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, ...config });
+    return c;
+  };
+
+  it('accepts the local key pair and refuses a wrong secret or a skewed clock with 403', async () => {
+    const key = 'blobs/header-signed';
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('signed in a header') }));
+    expect(await stored(key)).toBe(true);
+
+    const wrongSecret = sdk({ credentials: { ...LOCAL_CREDENTIALS, secretAccessKey: 'not-it' } });
+    await expect(wrongSecret.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await expect(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/forged', Body: 'x' }))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    });
+    expect(await stored('blobs/forged')).toBe(false);
+    wrongSecret.destroy();
+
+    const skewed = sdk({ systemClockOffset: -20 * 60_000 });
+    await expect(skewed.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/skewed', Body: 'x' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    skewed.destroy();
+    expect(await stored('blobs/skewed')).toBe(false);
+  });
+});
+
 describe('multipart through the front', () => {
   it('verifies each part, lists parts with their SHA-256, completes create-only, and refuses a wrong part list', async () => {
     const key = 'blobs/multi';
