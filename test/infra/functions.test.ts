@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../contract/env.ts';
+import { ROUTE_GROUPS } from '../../contract/routes.ts';
+import { GROUP_ACCESS, tableEnvName } from '../../lib/access.ts';
+import { actionsOfRole, logicalId, resourcesOf, synth } from './synth.ts';
+
+const { stack, template } = synth();
+const registry = stack.registry;
+const functions = resourcesOf(template, 'AWS::Lambda::Function');
+const ours = [...registry.functions.entries()].map(([id, fn]) => [id, functions[logicalId(fn)]!] as const);
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:TransactWriteItems',
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+  's3:PutObjectLegalHold',
+];
+
+describe('functions (SPEC R-DEPLOY)', () => {
+  it('has one function per route group and one per job', () => {
+    expect([...registry.functions.keys()].sort()).toEqual(['ApiRead', 'ApiWrite', 'Finalize', 'Gc', 'Sweeper']);
+    expect(Object.keys(registry.apiFunctions).sort()).toEqual([...ROUTE_GROUPS].sort());
+  });
+
+  it.each(ours)('%s: Node.js 24 on arm64, traced, with explicit memory, timeout and its own log group', (_id, fn) => {
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: expect.any(Number),
+      Timeout: expect.any(Number),
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+    });
+    const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId]!.Properties.RetentionInDays).toBe(90);
+    expect(fn.Properties.Environment).toMatchObject({
+      Variables: { POWERTOOLS_SERVICE_NAME: 'arca', POWERTOOLS_METRICS_NAMESPACE: 'Arca', NODE_OPTIONS: '--enable-source-maps' },
+    });
+  });
+
+  it('a read function role cannot write anything', () => {
+    const actions = actionsOfRole(template, logicalId(registry.apiFunctions.read.role!));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']));
+    expect(actions.filter((a) => WRITE_ACTIONS.includes(a))).toEqual([]);
+  });
+
+  it('the write function may write metadata and presign uploads, but not delete blobs', () => {
+    const actions = actionsOfRole(template, logicalId(registry.apiFunctions.write.role!));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject']));
+    expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions).not.toContain('s3:PutObjectLegalHold'); // only with objectLock
+  });
+
+  it('no role uses a managed policy or a wildcard action', () => {
+    for (const fn of registry.functions.values()) {
+      const role = resourcesOf(template, 'AWS::IAM::Role')[logicalId(fn.role!)]!;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(actionsOfRole(template, logicalId(fn.role!)).filter((a) => a.includes('*') && !a.startsWith('xray:'))).toEqual([]);
+    }
+  });
+
+  it.each(ROUTE_GROUPS)('the %s function is told exactly the tables it may use, by the names in contract/env.ts', (group) => {
+    const fn = functions[logicalId(registry.apiFunctions[group])]!;
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const tableVars = Object.keys(vars).filter((k) => k.endsWith('_TABLE')).sort();
+    expect(tableVars).toEqual(Object.keys(GROUP_ACCESS[group].tables).map((t) => tableEnvName(t as never)).sort());
+    expect(vars).toMatchObject({
+      [ENV.bucket]: { Ref: logicalId(registry.bucket) },
+      [ENV.maxVersionsPerAsset]: '30',
+      [ENV.maxFormatsPerVersion]: '3',
+      [ENV.multipartThreshold]: String(64 * 1024 * 1024),
+      [ENV.presignGetTtl]: '900',
+      [ENV.presignPutTtl]: '3600',
+      [ENV.pendingTtlHours]: '24',
+      [ENV.authMode]: 'iam',
+      [ENV.verifyMode]: 's3-checksum',
+      [ENV.grants]: '[]',
+    });
+  });
+
+  it('runs the sweeper every 15 minutes and the garbage collector every 6 hours', () => {
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules).toContainEqual(
+      expect.objectContaining({ ScheduleExpression: 'rate(15 minutes)', Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(registry.sweeperFunction), 'Arn'] } })] }),
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({ ScheduleExpression: 'rate(6 hours)', Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(registry.gcFunction), 'Arn'] } })] }),
+    );
+    const gcVars = (functions[logicalId(registry.gcFunction)]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(gcVars.ARCA_GC_GRACE_HOURS).toBe('48');
+  });
+});

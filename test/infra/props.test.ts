@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { ENV } from '../../contract/env.ts';
+import { registryPropsFromContext } from '../../lib/context.ts';
+import { resolveSettings, type AssetRegistryProps } from '../../lib/registry.ts';
+import { actionsOfRole, logicalId, resourcesOf, synth } from './synth.ts';
+
+/** The env of the write function after synthesizing with `props`. */
+function writeEnv(props: AssetRegistryProps): Record<string, unknown> {
+  const { stack, template } = synth(props);
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.apiFunctions.write)]!;
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+describe('AssetRegistry props change the template as documented', () => {
+  it.each([
+    ['maxVersionsPerAsset', { maxVersionsPerAsset: 50 }, ENV.maxVersionsPerAsset, '50'],
+    ['maxFormatsPerVersion', { maxFormatsPerVersion: 5 }, ENV.maxFormatsPerVersion, '5'],
+    ['multipartThreshold', { multipartThreshold: 16 * 1024 * 1024 }, ENV.multipartThreshold, String(16 * 1024 * 1024)],
+    ['presignGetTtlSeconds', { presignGetTtlSeconds: 300 }, ENV.presignGetTtl, '300'],
+    ['presignPutTtlSeconds', { presignPutTtlSeconds: 7200 }, ENV.presignPutTtl, '7200'],
+    ['initialAdmins', { initialAdmins: ['arn:aws:iam::123456789012:role/Admin'] }, ENV.grants, JSON.stringify([{ principal: 'arn:aws:iam::123456789012:role/Admin', prefix: '', role: 'admin' }])],
+  ] as [string, AssetRegistryProps, string, string][])('%s reaches the functions', (_name, props, envName, value) => {
+    expect(writeEnv(props)[envName]).toBe(value);
+  });
+
+  it('pendingTtlHours reaches the functions, the multipart abort rule and the GC grace period', () => {
+    const { stack, template } = synth({ pendingTtlHours: 72 });
+    const fns = resourcesOf(template, 'AWS::Lambda::Function');
+    const vars = (id: string) => (fns[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(vars(logicalId(stack.registry.sweeperFunction))[ENV.pendingTtlHours]).toBe('72');
+    expect(vars(logicalId(stack.registry.gcFunction)).ARCA_GC_GRACE_HOURS).toBe('96');
+    const bucket = resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!;
+    expect((bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(
+      expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 4 } }),
+    );
+  });
+
+  it('gcGracePeriodHours sets the collector grace period', () => {
+    const { stack, template } = synth({ gcGracePeriodHours: 168 });
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.gcFunction)]!;
+    expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables.ARCA_GC_GRACE_HOURS).toBe('168');
+  });
+
+  it('auth jwt puts a JWT authorizer on every route but health', () => {
+    const { stack, template } = synth({ auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['arca'] },
+    });
+    for (const route of Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'))) {
+      expect([route.Properties.RouteKey, route.Properties.AuthorizationType]).toEqual([
+        route.Properties.RouteKey,
+        route.Properties.RouteKey === 'GET /v1/health' ? 'NONE' : 'JWT',
+      ]);
+    }
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.apiFunctions.read)]!;
+    expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[ENV.authMode]).toBe('jwt');
+  });
+
+  it('objectLock enables Object Lock on the bucket and lets the write function place legal holds', () => {
+    const { stack, template } = synth({ objectLock: true });
+    const bucket = resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!;
+    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+    expect(actionsOfRole(template, logicalId(stack.registry.apiFunctions.write.role!))).toEqual(
+      expect.arrayContaining(['s3:PutObjectLegalHold', 's3:GetObjectLegalHold']),
+    );
+    expect(actionsOfRole(template, logicalId(stack.registry.apiFunctions.read.role!))).not.toContain('s3:PutObjectLegalHold');
+    expect(writeEnv({ objectLock: true })[ENV.objectLock]).toBe('true');
+  });
+
+  it('without objectLock the bucket has no Object Lock', () => {
+    const { stack, template } = synth();
+    expect(resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!.Properties.ObjectLockEnabled ?? false).toBe(false);
+  });
+
+  it('removalPolicy DESTROY deletes tables and empties the bucket, still only through the GC and the emptier', () => {
+    const { stack, template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+    for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'))) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+    expect(resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!.DeletionPolicy).toBe('Delete');
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
+    const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
+      (p) => (p.Properties.Bucket as { Ref: string }).Ref === logicalId(stack.registry.bucket),
+    )!;
+    const deny = (policy.Properties.PolicyDocument as { Statement: { Sid?: string; Condition?: { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } } }[] }).Statement.find(
+      (s) => s.Sid === 'DenyDeleteExceptGarbageCollector',
+    );
+    expect(deny!.Condition!.ArnNotEquals['aws:PrincipalArn']).toHaveLength(2);
+  });
+
+  it('throttle sets the stage limits', () => {
+    const { template } = synth({ throttle: { rateLimit: 10, burstLimit: 20 } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
+  });
+});
+
+describe('props are validated early, with the fix in the message', () => {
+  it.each([
+    [{ maxVersionsPerAsset: 0 }, /maxVersionsPerAsset must be an integer from 1 to 1000, got 0.*-c maxVersionsPerAsset=.*default 30/],
+    [{ maxVersionsPerAsset: 1001 }, /maxVersionsPerAsset must be an integer from 1 to 1000, got 1001/],
+    [{ maxVersionsPerAsset: 2.5 }, /maxVersionsPerAsset must be an integer/],
+    [{ maxFormatsPerVersion: 0 }, /maxFormatsPerVersion must be an integer from 1 to 100/],
+    [{ multipartThreshold: 1024 }, /multipartThreshold must be an integer from 5242880/],
+    [{ presignPutTtlSeconds: 8 * 24 * 3600 }, /presignPutTtlSeconds must be an integer from 1 to 604800/],
+    [{ pendingTtlHours: 0 }, /pendingTtlHours must be an integer from 1 to 720/],
+    [{ pendingTtlHours: 24, gcGracePeriodHours: 24 }, /gcGracePeriodHours must be an integer from 25/],
+    [{ auth: { mode: 'jwt', issuer: 'http://insecure', audience: ['a'] } }, /jwt needs an https issuer URL and at least one audience/],
+    [{ auth: { mode: 'jwt', issuer: 'https://issuer', audience: [] } }, /at least one audience/],
+  ] as [AssetRegistryProps, RegExp][])('%j is refused', (props, message) => {
+    expect(() => resolveSettings(props)).toThrow(message);
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('defaults are the documented ones', () => {
+    expect(resolveSettings()).toEqual({
+      maxVersionsPerAsset: 30,
+      maxFormatsPerVersion: 3,
+      multipartThreshold: 64 * 1024 * 1024,
+      presignGetTtlSeconds: 900,
+      presignPutTtlSeconds: 3600,
+      pendingTtlHours: 24,
+      gcGracePeriodHours: 48,
+      auth: { mode: 'iam' },
+      initialAdmins: [],
+      objectLock: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  });
+});
+
+describe('props from context (cdk deploy -c KEY=VALUE)', () => {
+  const fromContext = (context: Record<string, unknown>) => registryPropsFromContext(new App({ context }).node);
+
+  it('parses command-line strings into props', () => {
+    expect(
+      fromContext({
+        maxVersionsPerAsset: '50',
+        presignGetTtlSeconds: '60',
+        auth: 'jwt',
+        jwtIssuer: 'https://issuer.example.com',
+        jwtAudience: 'a,b',
+        initialAdmins: 'arn:aws:iam::1:role/A, arn:aws:iam::1:role/B',
+        objectLock: 'true',
+        removalPolicy: 'destroy',
+      }),
+    ).toEqual({
+      maxVersionsPerAsset: 50,
+      presignGetTtlSeconds: 60,
+      auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['a', 'b'] },
+      initialAdmins: ['arn:aws:iam::1:role/A', 'arn:aws:iam::1:role/B'],
+      objectLock: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  });
+
+  it('leaves unset keys to the construct defaults', () => {
+    expect(fromContext({})).toEqual({});
+  });
+
+  it.each([
+    [{ maxVersionsPerAsset: 'many' }, /maxVersionsPerAsset must be a number/],
+    [{ objectLock: 'yes' }, /objectLock must be true or false/],
+    [{ removalPolicy: 'snapshot' }, /removalPolicy must be retain or destroy/],
+    [{ auth: 'jwt' }, /needs -c jwtIssuer=/],
+    [{ auth: 'basic' }, /auth must be iam or jwt/],
+  ])('%j is refused', (context, message) => {
+    expect(() => fromContext(context)).toThrow(message);
+  });
+});
