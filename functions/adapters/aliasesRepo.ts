@@ -1,0 +1,97 @@
+/**
+ * Alias items and alias moves (R-ALIAS). A move is one transaction: the alias item (conditional on the
+ * version it pointed at when read), ADD to the new version's `aliases` set (conditional on it being
+ * resolvable), DELETE from the old version's set. So the sets and the alias items never disagree.
+ */
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { versionKey } from '../../contract/keys.ts';
+import { AliasItem } from '../domain/model.ts';
+import { call, ddb, decodeCursor, encodeCursor, tables, transact, type CancelReason } from './dynamo.ts';
+
+export async function getAlias(asset: string, alias: string): Promise<AliasItem | undefined> {
+  const out = await call(() => ddb.send(new GetCommand({ TableName: tables.aliases, Key: { asset, alias } })));
+  return out.Item ? AliasItem.parse(out.Item) : undefined;
+}
+
+export async function listAliases(asset: string, limit = 100, cursor?: string): Promise<{ items: AliasItem[]; nextCursor?: string }> {
+  const out = await call(() =>
+    ddb.send(
+      new QueryCommand({
+        TableName: tables.aliases,
+        KeyConditionExpression: 'asset = :a',
+        ExpressionAttributeValues: { ':a': asset },
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    ),
+  );
+  return { items: (out.Items ?? []).map((i) => AliasItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+const removeFrom = (asset: string, version: string, alias: string) => ({
+  Update: {
+    TableName: tables.versions,
+    Key: { asset, vkey: versionKey(version) },
+    UpdateExpression: 'DELETE aliases :set',
+    ConditionExpression: 'attribute_exists(vkey)',
+    ExpressionAttributeValues: { ':set': new Set([alias]) },
+  },
+});
+
+/**
+ * Points `item.alias` at `item.version`; `previous` is the version it pointed at when read (undefined: it
+ * did not exist). Reasons, when cancelled: [alias, new version, old version?].
+ */
+export async function moveAlias(item: AliasItem, previous: string | undefined): Promise<CancelReason[] | undefined> {
+  return transact(() =>
+    ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tables.aliases,
+              Item: item,
+              ConditionExpression: previous === undefined ? 'attribute_not_exists(alias)' : 'version = :prev',
+              ExpressionAttributeValues: previous === undefined ? undefined : { ':prev': previous },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Update: {
+              TableName: tables.versions,
+              Key: { asset: item.asset, vkey: versionKey(item.version) },
+              UpdateExpression: 'ADD aliases :set',
+              ConditionExpression: '#status IN (:ready, :published)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':set': new Set([item.alias]), ':ready': 'ready', ':published': 'published' },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          ...(previous === undefined ? [] : [removeFrom(item.asset, previous, item.alias)]),
+        ],
+      }),
+    ),
+  );
+}
+
+/** Deletes the alias if it still points at `version`, and takes it out of that version's set. */
+export async function deleteAlias(asset: string, alias: string, version: string): Promise<CancelReason[] | undefined> {
+  return transact(() =>
+    ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tables.aliases,
+              Key: { asset, alias },
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': version },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          removeFrom(asset, version, alias),
+        ],
+      }),
+    ),
+  );
+}

@@ -1,0 +1,128 @@
+/** Asset items (contract/tables.ts `assets`): create, read, conditional edit, list, cascade delete. */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ASSET_LIST_PK } from '../../contract/tables.ts';
+import { conflict } from '../shared/errors.ts';
+import { AssetItem } from '../domain/model.ts';
+import { batchDelete, call, ddb, decodeCursor, encodeCursor, setClause, tables, translateDynamoError, type Item } from './dynamo.ts';
+
+/** Lower-cased text that `q` searches: name, description and tags. */
+const searchText = (a: Pick<AssetItem, 'name' | 'description' | 'tags'>): string =>
+  [a.name, a.description ?? '', ...a.tags].join('\n').toLowerCase();
+
+const listAttributes = (a: AssetItem) => ({ listPk: ASSET_LIST_PK, updatedKey: `${a.updatedAt}#${a.name}`, search: searchText(a) });
+
+export async function getAsset(name: string, consistent = false): Promise<AssetItem | undefined> {
+  const out = await call(() => ddb.send(new GetCommand({ TableName: tables.assets, Key: { name }, ConsistentRead: consistent })));
+  return out.Item ? AssetItem.parse(out.Item) : undefined;
+}
+
+export async function putNewAsset(asset: AssetItem): Promise<void> {
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: tables.assets,
+        Item: { ...asset, ...listAttributes(asset) },
+        ConditionExpression: 'attribute_not_exists(#name)',
+        ExpressionAttributeNames: { '#name': 'name' },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw conflict('AlreadyExists', `asset ${asset.name} already exists`, { name: asset.name });
+    translateDynamoError(err);
+  }
+}
+
+/**
+ * Applies an edit if the asset is still at revision `rev`. Returns the new item, or `current` (undefined
+ * when the asset is gone) when the revision moved.
+ */
+export async function updateAsset(next: AssetItem, rev: number): Promise<{ updated?: AssetItem; current?: AssetItem }> {
+  const fields: Item = {
+    description: next.description,
+    tags: next.tags,
+    capPolicy: next.capPolicy,
+    updatedAt: next.updatedAt,
+    ...listAttributes(next),
+    rev: rev + 1,
+  };
+  const { set, remove, names, values } = setClause(fields);
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: tables.assets,
+        Key: { name: next.name },
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: 'rev = :rev',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ':rev': rev },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { updated: AssetItem.parse(out.Attributes) };
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return { current: err.Item ? AssetItem.parse(unmarshall(err.Item)) : undefined };
+    return translateDynamoError(err);
+  }
+}
+
+export interface AssetQuery {
+  prefix?: string;
+  type?: string;
+  tag?: string;
+  q?: string;
+  sort: 'name' | 'updated';
+  order: 'asc' | 'desc';
+  limit: number;
+  cursor?: string;
+}
+
+/** One page of the listing index: by name (prefix as a key condition) or by last update. */
+export async function listAssets(query: AssetQuery): Promise<{ items: AssetItem[]; nextCursor?: string }> {
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Item = { ':pk': ASSET_LIST_PK };
+  let keyCondition = 'listPk = :pk';
+  if (query.prefix) {
+    values[':prefix'] = query.prefix;
+    if (query.sort === 'name') keyCondition += ' AND begins_with(#name, :prefix)';
+    else filters.push('begins_with(#name, :prefix)');
+    names['#name'] = 'name';
+  }
+  if (query.type) {
+    filters.push('#type = :type');
+    names['#type'] = 'type';
+    values[':type'] = query.type;
+  }
+  if (query.tag) {
+    filters.push('contains(tags, :tag)');
+    values[':tag'] = query.tag;
+  }
+  if (query.q) {
+    filters.push('contains(#search, :q)');
+    names['#search'] = 'search';
+    values[':q'] = query.q.toLowerCase();
+  }
+  const input: QueryCommandInput = {
+    TableName: tables.assets,
+    IndexName: query.sort === 'name' ? 'byName' : 'byUpdated',
+    KeyConditionExpression: keyCondition,
+    FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+    ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+    ExpressionAttributeValues: values,
+    ScanIndexForward: query.order === 'asc',
+    Limit: query.limit,
+    ExclusiveStartKey: decodeCursor(query.cursor),
+  };
+  const out = await call(() => ddb.send(new QueryCommand(input)));
+  return { items: (out.Items ?? []).map((i) => AssetItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+/** Removes the asset item last, after its versions and aliases, so a half-done delete can be re-run. */
+export async function deleteAssetCascade(name: string, versionKeys: Item[], aliasKeys: Item[]): Promise<void> {
+  await batchDelete(tables.aliases, aliasKeys);
+  await batchDelete(tables.versions, versionKeys);
+  await call(() => ddb.send(new DeleteCommand({ TableName: tables.assets, Key: { name } })));
+}

@@ -1,0 +1,140 @@
+/**
+ * The DynamoDB client (one per module), table names, cursors, and the translation of SDK errors into
+ * ArcaErrors at the boundary.
+ */
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ArcaError, validationError } from '../shared/errors.ts';
+import { env } from '../shared/env.ts';
+
+export const dynamoClient = new DynamoDBClient(env.dynamoEndpoint ? { endpoint: env.dynamoEndpoint } : {});
+export const ddb = DynamoDBDocumentClient.from(dynamoClient, {
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+});
+
+export const tables = env.tables;
+
+export type Item = Record<string, unknown>;
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+
+/** Throttling becomes 429 Throttled; anything else is left for the caller (or becomes a 500). */
+export function translateDynamoError(err: unknown): never {
+  if (err instanceof Error && THROTTLING.has(err.name)) {
+    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
+  }
+  if (err instanceof TransactionCanceledException && err.CancellationReasons?.some((r) => r.Code && THROTTLING.has(r.Code))) {
+    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
+  }
+  throw err;
+}
+
+/** Runs one DynamoDB call with throttling translated. */
+export async function call<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    return translateDynamoError(err);
+  }
+}
+
+/** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
+export interface CancelReason {
+  Code?: string;
+  Item?: Item;
+}
+
+/**
+ * Runs a transaction; a cancellation comes back as the reasons (one per action, in order) instead of an
+ * exception, so callers decide per action without extra reads (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ */
+export async function transact(op: () => Promise<unknown>): Promise<CancelReason[] | undefined> {
+  try {
+    await op();
+    return undefined;
+  } catch (err) {
+    if (err instanceof TransactionCanceledException && err.CancellationReasons) {
+      if (err.CancellationReasons.some((r) => r.Code && THROTTLING.has(r.Code))) translateDynamoError(err);
+      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? unmarshall(r.Item) : undefined }));
+    }
+    if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
+    return translateDynamoError(err);
+  }
+}
+
+export const conditionFailed = (r: CancelReason | undefined): boolean => r?.Code === 'ConditionalCheckFailed';
+
+/** Opaque list cursors: base64url of the LastEvaluatedKey. */
+export const encodeCursor = (key: Item | undefined): string | undefined =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+export function decodeCursor(cursor: string | undefined): Item | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
+  } catch {
+    // fall through to the validation error
+  }
+  throw validationError('cursor is not one this API handed out', { cursor });
+}
+
+/** `SET #k = :k, …` for the given fields, with their names and values; `undefined` fields are REMOVEd. */
+export function setClause(fields: Item, prefix = 's'): { set: string[]; remove: string[]; names: Record<string, string>; values: Item } {
+  const set: string[] = [];
+  const remove: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  Object.entries(fields).forEach(([k, v], i) => {
+    names[`#${prefix}${i}`] = k;
+    if (v === undefined) remove.push(`#${prefix}${i}`);
+    else {
+      set.push(`#${prefix}${i} = :${prefix}${i}`);
+      values[`:${prefix}${i}`] = v;
+    }
+  });
+  return { set, remove, names, values };
+}
+
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
+
+type BatchRequest = Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
+
+/** One BatchGetItem (plus retries of unprocessed keys); returns the items per table. */
+export async function batchGet(request: BatchRequest): Promise<Record<string, Item[]>> {
+  const found: Record<string, Item[]> = {};
+  let pending = request;
+  for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
+    if (attempt > 0) await backoff(attempt);
+    const out = await call(() => ddb.send(new BatchGetCommand({ RequestItems: pending })));
+    for (const [table, items] of Object.entries(out.Responses ?? {})) (found[table] ??= []).push(...items);
+    pending = (out.UnprocessedKeys ?? {}) as BatchRequest;
+  }
+  return found;
+}
+
+/** BatchWriteItem puts in chunks of 25, retrying unprocessed items. */
+export async function batchPut(table: string, items: Item[]): Promise<void> {
+  await batchWrite(table, items.map((Item) => ({ PutRequest: { Item } })));
+}
+
+export async function batchDelete(table: string, keys: Item[]): Promise<void> {
+  await batchWrite(table, keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+async function batchWrite(table: string, requests: ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } })[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let chunk = requests.slice(i, i + 25);
+    for (let attempt = 0; chunk.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const out = await call(() => ddb.send(new BatchWriteCommand({ RequestItems: { [table]: chunk } })));
+      chunk = (out.UnprocessedItems?.[table] ?? []) as typeof chunk;
+    }
+  }
+}

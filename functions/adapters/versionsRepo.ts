@@ -1,0 +1,354 @@
+/**
+ * Version items (contract/tables.ts `versions`) and the transactions that keep the asset's live-version
+ * counter (R-CAP) and the sparse resolvable indexes in step with them.
+ */
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { versionKey } from '../../contract/keys.ts';
+import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
+import { isPrerelease } from '../domain/versions.ts';
+import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
+import { batchGet, call, ddb, decodeCursor, encodeCursor, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
+
+const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
+
+export async function getVersion(asset: string, version: string, consistent = false): Promise<VersionItem | undefined> {
+  const out = await call(() => ddb.send(new GetCommand({ TableName: tables.versions, Key: vkeyOf(asset, version), ConsistentRead: consistent })));
+  return out.Item ? VersionItem.parse(out.Item) : undefined;
+}
+
+/**
+ * The one read of version creation: the asset item and which of the files' blobs are verified, in one
+ * BatchGetItem (a version with more than 99 distinct digests needs more).
+ */
+export async function loadForCreate(name: string, sha256s: readonly string[]): Promise<{ asset?: AssetItem; verified: Set<string> }> {
+  const distinct = [...new Set(sha256s)];
+  const first = distinct.slice(0, 99);
+  const found = await batchGet({
+    [tables.assets]: { Keys: [{ name }], ConsistentRead: true },
+    ...(first.length ? { [tables.blobs]: { Keys: first.map((sha256) => ({ sha256 })) } } : {}),
+  });
+  const assetItem = found[tables.assets]?.[0];
+  const verified = new Set(verifiedIn(found[tables.blobs] ?? []));
+  if (distinct.length > first.length) for (const sha of await verifiedBlobs(distinct.slice(first.length))) verified.add(sha);
+  return { asset: assetItem ? AssetItem.parse(assetItem) : undefined, verified };
+}
+
+export interface Victim {
+  item: VersionItem;
+  /** `expired`: a pending version past its expiry; `evicted`: the cap policy `evict-oldest`. */
+  reason: 'expired' | 'evicted';
+}
+
+export interface CreateTx {
+  item: VersionItem;
+  cap: number;
+  /** Expired pending versions and the evicted version tombstoned in the same transaction. */
+  victims: Victim[];
+  /** Set the asset's highest version (the new one is above the highest seen). */
+  raiseHighest: boolean;
+}
+
+/**
+ * The single TransactWriteItems of version creation: asset update (counter + highest, conditional on the
+ * cap and on the highest seen) + conditional put of the version + tombstones of the victims. Returns the
+ * cancellation reasons, in that order, when it did not commit.
+ */
+export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | undefined> {
+  const { item, victims } = tx;
+  const evicting = victims.some((v) => v.reason === 'evicted');
+  const freed = victims.length;
+  const conditions = ['attribute_exists(#name)'];
+  const values: Item = { ':delta': 1 - freed, ':now': item.createdAt, ':ukey': `${item.createdAt}#${item.asset}` };
+  // Evicting keeps the count where it is, so the cap holds without a count condition.
+  if (!evicting) {
+    conditions.push('liveCount < :limit');
+    values[':limit'] = tx.cap + freed;
+  }
+  let set = 'liveCount = liveCount + :delta, updatedAt = :now, updatedKey = :ukey';
+  if (tx.raiseHighest) {
+    conditions.push('(attribute_not_exists(highestKey) OR highestKey < :hk)');
+    set += ', highestKey = :hk, highestVersion = :hv';
+    values[':hk'] = item.vkey;
+    values[':hv'] = item.version;
+  }
+  return transact(() =>
+    ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tables.assets,
+              Key: { name: item.asset },
+              UpdateExpression: `SET ${set}`,
+              ConditionExpression: conditions.join(' AND '),
+              ExpressionAttributeNames: { '#name': 'name' },
+              ExpressionAttributeValues: values,
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Put: {
+              TableName: tables.versions,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(vkey)',
+            },
+          },
+          ...victims.map((v) => ({
+            Update: {
+              TableName: tables.versions,
+              Key: { asset: v.item.asset, vkey: v.item.vkey },
+              UpdateExpression:
+                'SET #status = :deleted, deletedAt = :now, deletedBy = :by, deleteReason = :why, updatedAt = :now, rev = rev + :one REMOVE liveAsset, stableAsset, pendingExpiresAt',
+              ConditionExpression:
+                v.reason === 'expired'
+                  ? '#status = :pending AND pendingExpiresAt <= :epoch'
+                  : '#status = :ready AND attribute_not_exists(aliases)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':deleted': 'deleted',
+                ':now': item.createdAt,
+                ':by': 'arca',
+                ':why': v.reason === 'expired' ? 'pending version expired' : 'evicted by capPolicy evict-oldest',
+                ':one': 1,
+                ...(v.reason === 'expired'
+                  ? { ':pending': 'pending', ':epoch': Math.floor(Date.parse(item.createdAt) / 1000) }
+                  : { ':ready': 'ready' }),
+              },
+            },
+          })),
+        ],
+      }),
+    ),
+  );
+}
+
+/** Live versions that could make room at the cap: pending (maybe expired) and ready ones, with no files. */
+export async function roomCandidates(asset: string): Promise<VersionItem[]> {
+  const found: VersionItem[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await call(() =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.versions,
+          KeyConditionExpression: 'asset = :a',
+          FilterExpression: '#status IN (:pending, :ready)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':a': asset, ':pending': 'pending', ':ready': 'ready' },
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    for (const item of out.Items ?? []) found.push(VersionItem.parse(item));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return found;
+}
+
+/** Tombstones a live version and decrements the counter, in one transaction; conditions on what was read. */
+export async function tombstone(item: VersionItem, actor: Actor, reason: string | undefined, now: string): Promise<CancelReason[] | undefined> {
+  return transact(() =>
+    ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tables.versions,
+              Key: { asset: item.asset, vkey: item.vkey },
+              UpdateExpression:
+                'SET #status = :deleted, deletedAt = :now, deletedBy = :by, updatedAt = :now, rev = rev + :one' +
+                (reason ? ', deleteReason = :why' : '') +
+                ' REMOVE liveAsset, stableAsset, pendingExpiresAt',
+              ConditionExpression: '#status = :seen AND rev = :rev AND attribute_not_exists(aliases)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':deleted': 'deleted',
+                ':now': now,
+                ':by': actor.principal,
+                ':one': 1,
+                ':seen': item.status,
+                ':rev': item.rev,
+                ...(reason ? { ':why': reason } : {}),
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Update: {
+              TableName: tables.assets,
+              Key: { name: item.asset },
+              UpdateExpression: 'SET liveCount = liveCount - :one, updatedAt = :now, updatedKey = :ukey',
+              ConditionExpression: 'attribute_exists(#name)',
+              ExpressionAttributeNames: { '#name': 'name' },
+              ExpressionAttributeValues: { ':one': 1, ':now': now, ':ukey': `${now}#${item.asset}` },
+            },
+          },
+        ],
+      }),
+    ),
+  );
+}
+
+/** The index attributes a version carries in a given status (sparse GSIs `live` and `stable`). */
+export function indexAttributes(asset: string, version: string, status: VersionItem['status']): { liveAsset?: string; stableAsset?: string } {
+  const resolvable = status === 'ready' || status === 'published';
+  return {
+    liveAsset: resolvable ? asset : undefined,
+    stableAsset: resolvable && !isPrerelease(version) ? asset : undefined,
+  };
+}
+
+/**
+ * Conditional update of one version: `fields` are SET (undefined ones REMOVEd), `rev` is bumped, and the
+ * update only applies when the item is still at `expectRev` with a status in `statusIn`. Returns the new
+ * item, or `undefined` with the old one when the condition failed.
+ */
+export async function updateVersion(
+  item: Pick<VersionItem, 'asset' | 'vkey'>,
+  fields: Item,
+  expect: { rev?: number; statusIn: VersionItem['status'][] },
+): Promise<{ updated?: VersionItem; current?: VersionItem }> {
+  const { set, remove, names, values } = setClause(fields);
+  const statusValues = Object.fromEntries(expect.statusIn.map((s, i) => [`:st${i}`, s]));
+  const conditions = ['attribute_exists(vkey)', `#status IN (${Object.keys(statusValues).join(', ')})`];
+  if (expect.rev !== undefined) conditions.push('rev = :rev');
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: tables.versions,
+        Key: { asset: item.asset, vkey: item.vkey },
+        UpdateExpression: `SET ${[...set, 'rev = rev + :one'].join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: { ...names, '#status': 'status' },
+        ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}) },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { updated: VersionItem.parse(out.Attributes) };
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) {
+      return { current: err.Item ? VersionItem.parse(unmarshall(err.Item)) : undefined };
+    }
+    return translateDynamoError(err);
+  }
+}
+
+export interface VersionPage {
+  items: VersionItem[];
+  next?: Item;
+}
+
+export interface VersionFilter {
+  status?: VersionItem['status'];
+  paramsHash?: string;
+  includeDeleted: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+/** Versions newest first (or, by paramsHash, through the byParamsHash index). */
+export async function listVersions(asset: string, f: VersionFilter): Promise<{ items: VersionItem[]; nextCursor?: string }> {
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Item = { ':a': asset };
+  if (f.status) {
+    filters.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = f.status;
+  } else if (!f.includeDeleted) {
+    filters.push('#status <> :deleted');
+    names['#status'] = 'status';
+    values[':deleted'] = 'deleted';
+  }
+  const input: QueryCommandInput = {
+    TableName: tables.versions,
+    KeyConditionExpression: 'asset = :a',
+    ScanIndexForward: false,
+    Limit: f.limit,
+    ExclusiveStartKey: decodeCursor(f.cursor),
+  };
+  if (f.paramsHash) {
+    input.IndexName = 'byParamsHash';
+    input.KeyConditionExpression = 'asset = :a AND paramsHash = :h';
+    values[':h'] = f.paramsHash;
+  }
+  if (filters.length) input.FilterExpression = filters.join(' AND ');
+  if (Object.keys(names).length) input.ExpressionAttributeNames = names;
+  input.ExpressionAttributeValues = values;
+  const out = await call(() => ddb.send(new QueryCommand(input)));
+  const items = (out.Items ?? []).map((i) => VersionItem.parse(i));
+  // The byParamsHash index sorts by hash; within a page, still newest first.
+  if (f.paramsHash) items.sort((a, b) => (a.vkey < b.vkey ? 1 : a.vkey > b.vkey ? -1 : 0));
+  return { items, nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+/**
+ * One Query of a sparse resolvable index, newest first: the whole candidate set for a range, or the
+ * answer itself (`limit` 1) for latest and partial versions. Further pages are read only when a page
+ * ends without an answer.
+ */
+export async function queryResolvable(
+  asset: string,
+  plan: { index: 'live' | 'stable'; keyPrefix?: string; limit?: number; publishedOnly: boolean },
+  accept: (items: VersionItem[]) => VersionItem | undefined,
+): Promise<VersionItem | undefined> {
+  const pk = plan.index === 'live' ? 'liveAsset' : 'stableAsset';
+  let start: Item | undefined;
+  do {
+    const out = await call(() =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.versions,
+          IndexName: plan.index,
+          KeyConditionExpression: `${pk} = :a${plan.keyPrefix ? ' AND begins_with(vkey, :p)' : ''}`,
+          FilterExpression: plan.publishedOnly ? '#status = :published' : undefined,
+          ExpressionAttributeNames: plan.publishedOnly ? { '#status': 'status' } : undefined,
+          ExpressionAttributeValues: {
+            ':a': asset,
+            ...(plan.keyPrefix ? { ':p': plan.keyPrefix } : {}),
+            ...(plan.publishedOnly ? { ':published': 'published' } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: plan.publishedOnly ? undefined : plan.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    const found = accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
+    if (found) return found;
+    start = plan.limit !== undefined && !plan.publishedOnly ? undefined : out.LastEvaluatedKey;
+  } while (start);
+  return undefined;
+}
+
+/** Versions of an asset (every status), for cascading deletes. */
+export async function allVersionKeys(asset: string): Promise<{ asset: string; vkey: string }[]> {
+  const keys: { asset: string; vkey: string }[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await call(() =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.versions,
+          KeyConditionExpression: 'asset = :a',
+          ProjectionExpression: 'asset, vkey',
+          ExpressionAttributeValues: { ':a': asset },
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    for (const i of out.Items ?? []) keys.push({ asset: String(i.asset), vkey: String(i.vkey) });
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return keys;
+}
+

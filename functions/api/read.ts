@@ -1,0 +1,16 @@
+/** Lambda entry of the `read` group: list, read, resolve, download (table reads and presigned GETs only). */
+import { createApi } from '../shared/http.ts';
+import { listAliases, resolveRoute } from './routes/aliases.ts';
+import { getAsset, health, listAssets } from './routes/assets.ts';
+import { downloadFile, getVersion, listVersions } from './routes/versions.ts';
+
+export const handler = createApi('read', {
+  health,
+  listAssets,
+  getAsset,
+  listVersions,
+  getVersion,
+  downloadFile,
+  listAliases,
+  resolve: resolveRoute,
+});

@@ -1,0 +1,63 @@
+/** Version routes: thin adapters from HTTP to the domain. */
+import {
+  AddFilesRequest,
+  DeleteQuery,
+  FilePath,
+  ListVersionsQuery,
+  UpdateVersionRequest,
+  UploadPartsRequest,
+} from '../../../contract/schemas.ts';
+import { downloadUrl } from '../../domain/download.ts';
+import {
+  addFiles,
+  commit,
+  deleteVersion,
+  getVersionRecord,
+  listVersionRecords,
+  publish,
+  reissueParts,
+  updateVersionMetadata,
+} from '../../domain/versionService.ts';
+import { parse, type RouteHandler } from '../../shared/http.ts';
+import { actorOf, assetParam } from './actor.ts';
+
+const versionParam = (req: Parameters<RouteHandler>[0]): string => req.params.version ?? '';
+
+export const listVersions: RouteHandler = async (req) => ({
+  status: 200,
+  body: await listVersionRecords(assetParam(req), parse(ListVersionsQuery, req.query)),
+});
+
+export const getVersion: RouteHandler = async (req) => {
+  const record = await getVersionRecord(assetParam(req), versionParam(req));
+  return { status: 200, body: record, headers: { etag: record.etag } };
+};
+
+export const updateVersion: RouteHandler = async (req) => {
+  const record = await updateVersionMetadata(assetParam(req), versionParam(req), parse(UpdateVersionRequest, req.body ?? {}), req.headers['if-match']);
+  return { status: 200, body: record, headers: { etag: record.etag } };
+};
+
+export const deleteVersionRoute: RouteHandler = async (req) => {
+  const asset = assetParam(req);
+  return { status: 200, body: await deleteVersion(asset, versionParam(req), parse(DeleteQuery, req.query), actorOf(req, asset)) };
+};
+
+export const addFilesRoute: RouteHandler = async (req) => ({
+  status: 200,
+  body: await addFiles(assetParam(req), versionParam(req), parse(AddFilesRequest, req.body)),
+});
+
+export const commitVersion: RouteHandler = async (req) => ({ status: 200, body: await commit(assetParam(req), versionParam(req)) });
+
+export const uploadParts: RouteHandler = async (req) => {
+  const { from } = parse(UploadPartsRequest, req.body ?? {});
+  return { status: 200, body: await reissueParts(assetParam(req), versionParam(req), req.params.uploadId ?? '', from) };
+};
+
+export const publishVersion: RouteHandler = async (req) => ({ status: 200, body: await publish(assetParam(req), versionParam(req)) });
+
+export const downloadFile: RouteHandler = async (req) => {
+  const url = await downloadUrl(assetParam(req), versionParam(req), parse(FilePath, req.params.path));
+  return { status: 302, headers: { location: url } };
+};

@@ -1,0 +1,28 @@
+/** Lambda entry of the `write` group: every route that changes metadata or hands out uploads. */
+import { createApi } from '../shared/http.ts';
+import { deleteAliasRoute, setAliasRoute } from './routes/aliases.ts';
+import { createVersionRoute } from './routes/createVersion.ts';
+import { createAssetRoute, deleteAssetRoute, updateAsset } from './routes/assets.ts';
+import {
+  addFilesRoute,
+  commitVersion,
+  deleteVersionRoute,
+  publishVersion,
+  updateVersion,
+  uploadParts,
+} from './routes/versions.ts';
+
+export const handler = createApi('write', {
+  createAsset: createAssetRoute,
+  updateAsset,
+  deleteAsset: deleteAssetRoute,
+  createVersion: createVersionRoute,
+  updateVersion,
+  deleteVersion: deleteVersionRoute,
+  addFiles: addFilesRoute,
+  commitVersion,
+  uploadParts,
+  publishVersion,
+  setAlias: setAliasRoute,
+  deleteAlias: deleteAliasRoute,
+});

@@ -1,0 +1,54 @@
+/** Aliases (R-ALIAS): list, move (one transaction keeping the versions' alias sets in step), delete. */
+import type { AliasRecord } from '../../contract/schemas.ts';
+import { deleteAlias as deleteAliasTx, getAlias, listAliases, moveAlias } from '../adapters/aliasesRepo.ts';
+import { getAsset } from '../adapters/assetsRepo.ts';
+import { conditionFailed } from '../adapters/dynamo.ts';
+import { ArcaError, conflict, notFound } from '../shared/errors.ts';
+import { VersionItem, nowIso, type Actor } from './model.ts';
+import { parseAliasName } from './names.ts';
+import { parseVersion } from './versions.ts';
+import { aliasRecord } from './views.ts';
+
+const ATTEMPTS = 10;
+const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+
+export async function listAliasRecords(asset: string, limit: number, cursor?: string): Promise<{ items: AliasRecord[]; nextCursor?: string }> {
+  if (!(await getAsset(asset))) throw notFound(`asset ${asset} does not exist`, { name: asset });
+  const page = await listAliases(asset, limit, cursor);
+  return { items: page.items.map(aliasRecord), nextCursor: page.nextCursor };
+}
+
+export async function setAlias(asset: string, rawAlias: string, rawVersion: string, actor: Actor): Promise<AliasRecord> {
+  const alias = parseAliasName(rawAlias);
+  const version = parseVersion(rawVersion);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const previous = await getAlias(asset, alias);
+    if (previous?.version === version) return aliasRecord(previous);
+    const item = { asset, alias, version, updatedAt: nowIso(), updatedBy: actor.principal };
+    const reasons = await moveAlias(item, previous?.version);
+    if (!reasons) return aliasRecord(item);
+    const target = reasons[1];
+    if (conditionFailed(target)) {
+      const status = target?.Item ? VersionItem.shape.status.parse(target.Item.status) : undefined;
+      if (status === 'pending') {
+        throw conflict('VersionNotReady', `${asset}:${version} is not ready: an alias points only to a ready or published version`, {
+          version,
+        });
+      }
+      throw notFound(`${asset} has no version ${version}`, { asset, version });
+    }
+    await pause(attempt);
+  }
+  throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
+}
+
+export async function deleteAlias(asset: string, rawAlias: string): Promise<void> {
+  const alias = parseAliasName(rawAlias);
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const current = await getAlias(asset, alias);
+    if (!current) throw notFound(`${asset} has no alias ${alias}`, { asset, alias });
+    if (!(await deleteAliasTx(asset, alias, current.version))) return;
+    await pause(attempt);
+  }
+  throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
+}

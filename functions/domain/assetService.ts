@@ -1,0 +1,84 @@
+/** Assets: create, read (with live count, latest and aliases), edit with If-Match, list, delete. */
+import type { AssetRecord, CreateAssetRequest, UpdateAssetRequest } from '../../contract/schemas.ts';
+import { listAliases } from '../adapters/aliasesRepo.ts';
+import { deleteAssetCascade, getAsset, listAssets, putNewAsset, updateAsset, type AssetQuery } from '../adapters/assetsRepo.ts';
+import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
+import { ArcaError, notFound, validationError } from '../shared/errors.ts';
+import { nowIso, type Actor, type AssetItem } from './model.ts';
+import { parseAssetName } from './names.ts';
+import { assetRecord, assetSummary, etagOf, ifMatchHolds, type AssetSummary } from './views.ts';
+
+const missing = (name: string) => notFound(`asset ${name} does not exist`, { name });
+
+export async function createAsset(req: CreateAssetRequest, actor: Actor): Promise<AssetRecord> {
+  const name = parseAssetName(req.name);
+  const now = nowIso();
+  const item: AssetItem = {
+    name,
+    type: req.type,
+    description: req.description,
+    tags: req.tags ?? [],
+    capPolicy: req.capPolicy ?? 'refuse',
+    liveCount: 0,
+    createdAt: now,
+    createdBy: actor.principal,
+    updatedAt: now,
+    rev: 1,
+  };
+  await putNewAsset(item);
+  return assetRecord(item, undefined, []);
+}
+
+export async function getAssetRecord(name: string): Promise<AssetRecord> {
+  const [item, aliases, latest] = await Promise.all([
+    getAsset(name),
+    listAliases(name),
+    queryResolvable(name, { index: 'stable', limit: 1, publishedOnly: false }, (items) => items[0]),
+  ]);
+  if (!item) throw missing(name);
+  return assetRecord(item, latest?.version, aliases.items);
+}
+
+export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch: string | undefined): Promise<AssetRecord> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getAsset(name, true);
+    if (!current) throw missing(name);
+    if (!ifMatchHolds(ifMatch, current.rev)) {
+      throw new ArcaError('PreconditionFailed', `If-Match ${ifMatch} does not match the current ETag ${etagOf(current.rev)}`, {
+        etag: etagOf(current.rev),
+      });
+    }
+    const next: AssetItem = { ...current, ...patch, updatedAt: nowIso() };
+    const { updated } = await updateAsset(next, current.rev);
+    if (updated) return getAssetRecord(name);
+  }
+  throw new ArcaError('Throttled', `asset ${name} kept changing; retry`);
+}
+
+/** Deletes the asset, its versions and aliases; blobs are left to the garbage collector. */
+export async function deleteAsset(name: string, opts: { force: boolean; reason?: string }): Promise<void> {
+  const current = await getAsset(name, true);
+  if (!current) throw missing(name);
+  if (current.liveCount > 0 && !(opts.force && opts.reason?.trim())) {
+    throw validationError(`asset ${name} has ${current.liveCount} live versions: delete it with force=true and a reason`, {
+      liveVersions: current.liveCount,
+    });
+  }
+  const aliasKeys: { asset: string; alias: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listAliases(name, 100, cursor);
+    aliasKeys.push(...page.items.map((a) => ({ asset: name, alias: a.alias })));
+    cursor = page.nextCursor;
+  } while (cursor);
+  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys);
+}
+
+/** One page of assets; `canRead` hides the assets the caller has no role on. */
+export async function listAssetSummaries(
+  query: AssetQuery,
+  canRead: (name: string) => boolean,
+): Promise<{ items: AssetSummary[]; nextCursor?: string }> {
+  const page = await listAssets(query);
+  return { items: page.items.filter((a) => canRead(a.name)).map(assetSummary), nextCursor: page.nextCursor };
+}

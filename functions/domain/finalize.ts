@@ -1,0 +1,149 @@
+/**
+ * Commit (R-UPLOAD, R-STORE): find out what arrived, complete multipart uploads, verify every unverified
+ * file's bytes, and make the version `ready` once all are verified. Shared by the commit route and the
+ * ObjectCreated job; idempotent, so whichever comes first wins and the other returns the same version.
+ */
+import { markVerified, verifiedBlobs } from '../adapters/blobsRepo.ts';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  deleteBlob,
+  hashBlob,
+  headBlob,
+  hexToBase64,
+  listParts,
+  type UploadedPart,
+} from '../adapters/s3.ts';
+import { getVersion, indexAttributes, updateVersion } from '../adapters/versionsRepo.ts';
+import { env } from '../shared/env.ts';
+import { ArcaError, conflict, notFound } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { compositeChecksum, partCount, partDigests } from './files.ts';
+import { isExpired, nowIso, type StoredFile, type VersionItem } from './model.ts';
+
+type Arrival = { kind: 'verified' } | { kind: 'missing'; parts?: number[] } | { kind: 'mismatch'; reason: string };
+
+/** Checks the object stored under the file's digest; a wrong object is removed so the key can take the right bytes. */
+async function verifyObject(file: StoredFile): Promise<Arrival> {
+  let mismatch: string | undefined;
+  if (env.verifyMode === 's3-checksum') {
+    const head = await headBlob(file.sha256);
+    if (!head) return { kind: 'missing' };
+    if (head.size !== file.size) mismatch = `stored ${head.size} bytes, declared ${file.size}`;
+    else if (head.checksumSha256 === hexToBase64(file.sha256)) return { kind: 'verified' };
+    else if (file.parts && head.checksumSha256 !== undefined && head.checksumSha256 !== compositeChecksum(file)) {
+      mismatch = 'the parts stored are not the parts declared';
+    }
+  }
+  if (mismatch === undefined) {
+    // A composite checksum vouches for the parts only; the whole-file digest is checked by hashing.
+    const hashed = await hashBlob(file.sha256);
+    if (!hashed) return { kind: 'missing' };
+    if (hashed.size !== file.size) mismatch = `stored ${hashed.size} bytes, declared ${file.size}`;
+    else if (hashed.sha256 !== file.sha256) mismatch = `stored bytes hash to ${hashed.sha256}`;
+    else return { kind: 'verified' };
+  }
+  logger.warn('stored bytes do not match the declared digest; removing the object', { sha256: file.sha256, mismatch });
+  await deleteBlob(file.sha256);
+  return { kind: 'mismatch', reason: mismatch };
+}
+
+async function arrive(file: StoredFile): Promise<Arrival> {
+  if (!file.uploadId || !file.partSize) return verifyObject(file);
+  const listed = await listParts(file.sha256, file.uploadId);
+  if (listed !== undefined) {
+    const digests = partDigests(file).map(hexToBase64);
+    const byNumber = new Map(listed.map((p) => [p.partNumber, p]));
+    const parts: UploadedPart[] = [];
+    const missing: number[] = [];
+    for (let n = 1; n <= partCount(file.size, file.partSize); n++) {
+      const p = byNumber.get(n);
+      // A part counts only under the checksum that was signed into its URL.
+      if (p && (p.checksumSha256 === undefined || p.checksumSha256 === digests[n - 1])) parts.push(p);
+      else missing.push(n);
+    }
+    if (missing.length > 0) {
+      // The blob may have arrived through another version's upload meanwhile.
+      const existing = await headBlob(file.sha256);
+      if (!existing) return { kind: 'missing', parts: missing };
+      await abortMultipartUpload(file.sha256, file.uploadId);
+    } else if ((await completeMultipartUpload(file.sha256, file.uploadId, parts)) === 'exists') {
+      await abortMultipartUpload(file.sha256, file.uploadId);
+    }
+  }
+  return verifyObject(file);
+}
+
+/** Runs `fn` over `items`, at most `width` at a time. */
+async function pool<T, R>(items: readonly T[], width: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+const live = (v: VersionItem | undefined, asset: string, version: string): VersionItem => {
+  if (!v || v.status === 'deleted' || isExpired(v)) throw notFound(`${asset} has no version ${version}`, { asset, version });
+  return v;
+};
+
+const done = (v: VersionItem) => v.status !== 'pending' && v.pendingFiles === 0 && v.files.every((f) => f.verified);
+
+export async function finalizeVersion(asset: string, version: string): Promise<VersionItem> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const item = live(await getVersion(asset, version, true), asset, version);
+    if (done(item)) return item;
+    const unverified = item.files.filter((f) => !f.verified);
+    const already = await verifiedBlobs(unverified.map((f) => f.sha256));
+    const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
+    const arrivals = new Map(
+      (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f)] as const)).map(([sha, a]) => [sha, a]),
+    );
+    const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
+    if (mismatched.length > 0) {
+      throw new ArcaError('ChecksumMismatch', `stored bytes do not match the declared size or SHA-256 of ${mismatched.map((f) => f.path).join(', ')}; upload them again`, {
+        files: mismatched.map((f) => {
+          const a = arrivals.get(f.sha256);
+          return { path: f.path, sha256: f.sha256, reason: a?.kind === 'mismatch' ? a.reason : undefined };
+        }),
+      });
+    }
+    const missing = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'missing');
+    if (missing.length > 0) {
+      throw conflict('UploadIncomplete', `bytes have not arrived for ${missing.map((f) => f.path).join(', ')}`, {
+        missing: missing.map((f) => {
+          const a = arrivals.get(f.sha256);
+          return { path: f.path, sha256: f.sha256, ...(a?.kind === 'missing' && a.parts ? { parts: a.parts } : {}) };
+        }),
+      });
+    }
+    const now = nowIso();
+    await markVerified(
+      toCheck.map((f) => ({ sha256: f.sha256, size: f.size })),
+      now,
+    );
+    const status = item.status === 'pending' ? 'ready' : item.status;
+    const { updated, current } = await updateVersion(
+      item,
+      {
+        status,
+        files: item.files.map(({ uploadId: _u, parts: _p, ...f }) => ({ ...f, verified: true })),
+        pendingFiles: 0,
+        ...indexAttributes(item.asset, item.version, status),
+        pendingExpiresAt: undefined,
+        updatedAt: now,
+      },
+      { rev: item.rev, statusIn: ['pending', 'ready'] },
+    );
+    if (updated) return updated;
+    if (current && done(current)) return current;
+  }
+  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing during commit; retry`);
+}

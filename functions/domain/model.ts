@@ -1,0 +1,97 @@
+/**
+ * The stored shape of assets, versions and aliases (contract/tables.ts), parsed on every read so a
+ * malformed item fails loudly instead of flowing on as a cast.
+ */
+import { z } from 'zod';
+import { AssetType, CapPolicy, VersionStatus } from '../../contract/schemas.ts';
+
+export const StoredFile = z.object({
+  path: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  format: z.string(),
+  contentType: z.string().optional(),
+  /** The blob's bytes were verified for this file (all files of a ready version, new formats once committed). */
+  verified: z.boolean(),
+  uploadId: z.string().optional(),
+  partSize: z.number().optional(),
+  /** The declared part digests, 32 bytes each, concatenated (hex would not fit 10,000 parts in an item). */
+  parts: z.instanceof(Uint8Array).optional(),
+});
+export type StoredFile = z.infer<typeof StoredFile>;
+
+const stringSet = z.preprocess((v) => (v instanceof Set ? [...v] : v), z.array(z.string()));
+
+export const VersionItem = z.object({
+  asset: z.string(),
+  vkey: z.string(),
+  version: z.string(),
+  status: VersionStatus,
+  files: z.array(StoredFile),
+  description: z.string().optional(),
+  tags: z.array(z.string()).default([]),
+  hyperparameters: z.record(z.string(), z.unknown()).optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  records: z.array(z.string()).default([]),
+  params: z.record(z.string(), z.unknown()).optional(),
+  paramsHash: z.string(),
+  aliases: stringSet.optional(),
+  liveAsset: z.string().optional(),
+  stableAsset: z.string().optional(),
+  /** Epoch seconds after which a pending version counts as expired (honoured on read, not by DynamoDB TTL). */
+  pendingExpiresAt: z.number().optional(),
+  /** Files whose bytes are not verified yet (a new format added to a ready version waits for commit). */
+  pendingFiles: z.number().default(0),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  updatedAt: z.string(),
+  publishedAt: z.string().optional(),
+  deletedAt: z.string().optional(),
+  deletedBy: z.string().optional(),
+  deleteReason: z.string().optional(),
+  rev: z.number(),
+});
+export type VersionItem = z.infer<typeof VersionItem>;
+
+export const AssetItem = z.object({
+  name: z.string(),
+  type: AssetType,
+  description: z.string().optional(),
+  tags: z.array(z.string()).default([]),
+  capPolicy: CapPolicy,
+  liveCount: z.number(),
+  highestKey: z.string().optional(),
+  highestVersion: z.string().optional(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  updatedAt: z.string(),
+  rev: z.number(),
+});
+export type AssetItem = z.infer<typeof AssetItem>;
+
+export const AliasItem = z.object({
+  asset: z.string(),
+  alias: z.string(),
+  version: z.string(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type AliasItem = z.infer<typeof AliasItem>;
+
+/** Who is acting, and with which role on the asset concerned. */
+export interface Actor {
+  principal: string;
+  isAdmin: boolean;
+}
+
+export const nowIso = (): string => new Date().toISOString();
+export const nowEpoch = (): number => Math.floor(Date.now() / 1000);
+
+/** A pending version past its expiry is treated as deleted by every read. */
+export const isExpired = (v: VersionItem, now = nowEpoch()): boolean =>
+  v.status === 'pending' && v.pendingExpiresAt !== undefined && v.pendingExpiresAt <= now;
+
+export const effectiveStatus = (v: VersionItem): VersionItem['status'] => (isExpired(v) ? 'deleted' : v.status);
+
+export const isResolvable = (v: VersionItem): boolean => v.status === 'ready' || v.status === 'published';

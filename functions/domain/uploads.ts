@@ -1,0 +1,63 @@
+/**
+ * Upload instructions (R-UPLOAD): `present` for verified blobs, one presigned PUT below the multipart
+ * threshold, or a multipart upload with at most 1,000 part URLs per response.
+ */
+import type { FileRecord, MultipartInstructions } from '../../contract/schemas.ts';
+import { abortMultipartUpload, createMultipartUpload, presignPart, presignPut } from '../adapters/s3.ts';
+import { validationError } from '../shared/errors.ts';
+import { partCount, partDigests, partLength } from './files.ts';
+import type { StoredFile } from './model.ts';
+import { fileRecord } from './views.ts';
+
+export const PART_URLS_PER_RESPONSE = 1000;
+
+/** What the object's metadata names as the version waiting for it (read by the ObjectCreated job). */
+export const waitingTag = (asset: string, version: string): string => `${asset}@${version}`;
+
+export function parseWaitingTag(tag: string): { asset: string; version: string } | undefined {
+  const at = tag.lastIndexOf('@');
+  return at > 0 ? { asset: tag.slice(0, at), version: tag.slice(at + 1) } : undefined;
+}
+
+/**
+ * Starts a multipart upload for each unverified multipart file (one per distinct digest) and returns the
+ * files with their `uploadId`; `abort` undoes it when the version is not stored after all.
+ */
+export async function startUploads(files: StoredFile[], waiting: string): Promise<{ files: StoredFile[]; abort: () => Promise<void> }> {
+  const started = new Map<string, string>();
+  for (const f of files) {
+    if (f.verified || !f.parts || started.has(f.sha256)) continue;
+    started.set(f.sha256, await createMultipartUpload(f.sha256, waiting));
+  }
+  return {
+    files: files.map((f) => (started.has(f.sha256) && !f.verified ? { ...f, uploadId: started.get(f.sha256) } : f)),
+    abort: async () => {
+      await Promise.all([...started].map(([sha, id]) => abortMultipartUpload(sha, id)));
+    },
+  };
+}
+
+export async function partUrls(file: StoredFile, from: number): Promise<MultipartInstructions> {
+  if (!file.uploadId || !file.partSize) throw new Error(`file ${file.path} has no multipart upload`);
+  const total = partCount(file.size, file.partSize);
+  if (from > total) throw validationError(`part ${from} is past the last part (${total})`, { from, parts: total });
+  const digests = partDigests(file);
+  const last = Math.min(total, from + PART_URLS_PER_RESPONSE - 1);
+  const parts = await Promise.all(
+    Array.from({ length: last - from + 1 }, (_, i) => from + i).map((n) =>
+      presignPart(file.sha256, file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
+    ),
+  );
+  return { uploadId: file.uploadId, partSize: file.partSize, parts, ...(last < total ? { nextPart: last + 1 } : {}) };
+}
+
+/** The file records of a create/add-files response, each with what the client must do. */
+export async function instructions(files: StoredFile[], waiting: string): Promise<FileRecord[]> {
+  return Promise.all(
+    files.map(async (f): Promise<FileRecord> => {
+      if (f.verified) return { ...fileRecord(f), state: 'present' };
+      if (f.uploadId) return { ...fileRecord(f), multipart: await partUrls(f, 1) };
+      return { ...fileRecord(f), upload: await presignPut(f.sha256, f.size, waiting) };
+    }),
+  );
+}

@@ -1,0 +1,153 @@
+/** Reading and changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. */
+import type { AddFilesRequest, FileRecord, MultipartInstructions, UpdateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
+import { getAsset } from '../adapters/assetsRepo.ts';
+import { verifiedBlobs } from '../adapters/blobsRepo.ts';
+import { conditionFailed } from '../adapters/dynamo.ts';
+import { abortMultipartUpload } from '../adapters/s3.ts';
+import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter } from '../adapters/versionsRepo.ts';
+import { env } from '../shared/env.ts';
+import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
+import { assertItemFits, planFiles } from './files.ts';
+import { finalizeVersion } from './finalize.ts';
+import { effectiveStatus, isExpired, nowIso, type Actor, type VersionItem } from './model.ts';
+import { instructions, partUrls, startUploads, waitingTag } from './uploads.ts';
+import { parseVersion } from './versions.ts';
+import { etagOf, ifMatchHolds, versionRecord } from './views.ts';
+
+const ATTEMPTS = 5;
+
+/** A version that exists and is not a tombstone (an expired pending version counts as one). */
+export async function liveVersion(asset: string, rawVersion: string, consistent = false): Promise<VersionItem> {
+  const version = parseVersion(rawVersion);
+  const item = await getVersion(asset, version, consistent);
+  if (!item || item.status === 'deleted' || isExpired(item)) throw notFound(`${asset} has no version ${version}`, { asset, version });
+  return item;
+}
+
+const publishedError = (v: VersionItem) =>
+  conflict('VersionPublished', `${v.asset}:${v.version} is published: its files and metadata never change`, {
+    asset: v.asset,
+    version: v.version,
+  });
+
+export async function getVersionRecord(asset: string, version: string): Promise<VersionRecord> {
+  return versionRecord(await liveVersion(asset, version));
+}
+
+export async function updateVersionMetadata(asset: string, version: string, patch: UpdateVersionRequest, ifMatch: string | undefined): Promise<VersionRecord> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const item = await liveVersion(asset, version, true);
+    if (item.status === 'published') throw publishedError(item);
+    if (!ifMatchHolds(ifMatch, item.rev)) {
+      throw new ArcaError('PreconditionFailed', `If-Match ${ifMatch} does not match the current ETag ${etagOf(item.rev)}`, { etag: etagOf(item.rev) });
+    }
+    const fields = { ...patch, updatedAt: nowIso() };
+    assertItemFits({ ...item, ...fields });
+    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] });
+    if (updated) return versionRecord(updated);
+  }
+  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+}
+
+/** Adds files (a new format) to an unpublished version; they are served once committed. */
+export async function addFiles(asset: string, version: string, req: AddFilesRequest): Promise<VersionRecord> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const item = await liveVersion(asset, version, true);
+    if (item.status === 'published') throw publishedError(item);
+    const planned = planFiles(req.files, item.files, { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
+    const verified = await verifiedBlobs(planned.map((f) => f.sha256));
+    const waiting = waitingTag(item.asset, item.version);
+    const uploads = await startUploads(
+      planned.map((f) => ({ ...f, verified: verified.has(f.sha256) })),
+      waiting,
+    );
+    const added = uploads.files;
+    const pendingFiles = item.pendingFiles + added.filter((f) => !f.verified).length;
+    const fields = { files: [...item.files, ...added], pendingFiles, updatedAt: nowIso() };
+    try {
+      assertItemFits({ ...item, ...fields });
+    } catch (err) {
+      await uploads.abort();
+      throw err;
+    }
+    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] });
+    if (updated) {
+      const fresh: FileRecord[] = await instructions(added, waiting);
+      const byPath = new Map(fresh.map((f) => [f.path, f]));
+      return versionRecord(updated, versionRecord(updated).files.map((f) => byPath.get(f.path) ?? f));
+    }
+    await uploads.abort();
+  }
+  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+}
+
+/** Fresh part URLs of a multipart upload from part `from` (resume). */
+export async function reissueParts(asset: string, version: string, uploadId: string, from = 1): Promise<MultipartInstructions> {
+  const item = await liveVersion(asset, version, true);
+  const file = item.files.find((f) => f.uploadId === uploadId && !f.verified);
+  if (!file) throw notFound(`${asset}:${item.version} has no upload ${uploadId} in progress`, { uploadId });
+  return partUrls(file, from);
+}
+
+export async function commit(asset: string, version: string): Promise<VersionRecord> {
+  return versionRecord(await finalizeVersion(asset, parseVersion(version)));
+}
+
+export async function publish(asset: string, version: string): Promise<VersionRecord> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const item = await liveVersion(asset, version, true);
+    if (item.status === 'published') return versionRecord(item);
+    if (item.status === 'pending' || item.pendingFiles > 0) {
+      throw conflict('VersionNotReady', `${asset}:${item.version} is not ready: commit its uploads first`, {
+        asset,
+        version: item.version,
+        status: effectiveStatus(item),
+      });
+    }
+    const now = nowIso();
+    const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, updatedAt: now }, { rev: item.rev, statusIn: ['ready'] });
+    if (updated) return versionRecord(updated);
+  }
+  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+}
+
+export interface DeleteOptions {
+  force: boolean;
+  reason?: string;
+}
+
+export async function deleteVersion(asset: string, version: string, opts: DeleteOptions, actor: Actor): Promise<VersionRecord> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const item = await liveVersion(asset, version, true);
+    const aliases = [...(item.aliases ?? [])].sort();
+    if (aliases.length > 0) {
+      throw conflict('AliasInUse', `${asset}:${item.version} is what ${aliases.join(', ')} point to: move or delete those aliases first`, {
+        aliases,
+      });
+    }
+    const reason = opts.reason?.trim();
+    if (item.status === 'published') {
+      if (!actor.isAdmin) throw new ArcaError('Forbidden', 'only an admin can delete a published version');
+      if (!opts.force) throw conflict('VersionPublished', `${asset}:${item.version} is published: an admin deletes it with force=true and a reason`);
+      if (!reason) throw validationError('deleting a published version needs a non-empty reason');
+    }
+    const now = nowIso();
+    const reasons = await tombstone(item, actor, reason, now);
+    if (!reasons) {
+      await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
+      return versionRecord({ ...item, status: 'deleted', deletedAt: now, deletedBy: actor.principal, deleteReason: reason, liveAsset: undefined, stableAsset: undefined, pendingExpiresAt: undefined, rev: item.rev + 1, updatedAt: now });
+    }
+    if (conditionFailed(reasons[1])) throw notFound(`asset ${asset} does not exist`, { name: asset });
+  }
+  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+}
+
+export async function listVersionRecords(asset: string, filter: VersionFilter): Promise<{ items: VersionRecord[]; nextCursor?: string }> {
+  if (!(await getAsset(asset))) throw notFound(`asset ${asset} does not exist`, { name: asset });
+  const page = await listVersions(asset, filter);
+  const items = page.items
+    .map((i) => versionRecord(i))
+    .filter((r) => (filter.status ? r.status === filter.status : filter.includeDeleted || r.status !== 'deleted'));
+  return { items, nextCursor: page.nextCursor };
+}
+

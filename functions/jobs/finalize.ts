@@ -1,0 +1,40 @@
+/**
+ * S3 ObjectCreated → finalize the version waiting for the blob (R-UPLOAD: "whichever comes first").
+ * The upload's metadata names that version; finalizing is idempotent, so a commit that got there first,
+ * or files still missing, leave nothing to do.
+ */
+import type { S3Event } from 'aws-lambda';
+import { headBlob, VERSION_META } from '../adapters/s3.ts';
+import { finalizeVersion } from '../domain/finalize.ts';
+import { parseWaitingTag } from '../domain/uploads.ts';
+import { ArcaError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+
+const BLOB_KEY = /^blobs\/sha256\/([0-9a-f]{64})$/;
+
+/** Outcomes that are normal for an event: other files still uploading, a tombstoned version, bad bytes. */
+const EXPECTED = new Set(['UploadIncomplete', 'NotFound', 'ChecksumMismatch', 'ValidationError']);
+
+export async function finalizeBlob(sha256: string): Promise<'ready' | 'waiting' | 'skipped'> {
+  const object = await headBlob(sha256);
+  const waiting = object ? parseWaitingTag(object.metadata[VERSION_META] ?? '') : undefined;
+  if (!waiting) return 'skipped';
+  try {
+    await finalizeVersion(waiting.asset, waiting.version);
+    return 'ready';
+  } catch (err) {
+    if (err instanceof ArcaError && EXPECTED.has(err.code)) {
+      logger.info('blob arrived; version not finalized yet', { sha256, ...waiting, code: err.code });
+      return 'waiting';
+    }
+    throw err;
+  }
+}
+
+export async function handler(event: S3Event): Promise<void> {
+  for (const record of event.Records) {
+    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    const sha256 = BLOB_KEY.exec(key)?.[1];
+    if (sha256) await finalizeBlob(sha256);
+  }
+}
