@@ -19,18 +19,20 @@ const codes = (results: ApiResponse<unknown>[]) =>
   results.map((r) => (r.status === 201 ? 201 : `${r.status} ${(r.body as { error?: { code?: string } })?.error?.code}`));
 
 describe('races', () => {
-  it('40 concurrent creates on an asset with 25 live versions: exactly 5 succeed, 35 VersionCapReached, 30 distinct live versions', async () => {
-    const name = uniqueName('cap');
+  async function assetWithLiveVersions(prefix: string, count: number): Promise<string> {
+    const name = uniqueName(prefix);
     await createAsset(name);
-    for (let i = 0; i < 25; i++) {
+    for (let i = 0; i < count; i++) {
       const res = await createVersion(name, file(name, `seed ${i}`), { bump: 'patch' });
       expect(res.status, res.text).toBe(201);
     }
+    return name;
+  }
 
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => createVersion(name, file(name, `race ${i}`))));
+  async function expectCapHeld(name: string, results: ApiResponse<unknown>[]): Promise<void> {
     const tally = codes(results);
-    expect(tally.filter((c) => c === 201)).toHaveLength(5);
-    expect(tally.filter((c) => c === '409 VersionCapReached')).toHaveLength(35);
+    expect(tally.filter((c) => c === 201), JSON.stringify(tally)).toHaveLength(5);
+    expect(tally.filter((c) => c === '409 VersionCapReached'), JSON.stringify(tally)).toHaveLength(35);
     const refused = results.find((r) => r.status === 409)!;
     expect(expectError(refused, 409, 'VersionCapReached').message).toMatch(/30/);
 
@@ -40,9 +42,21 @@ describe('races', () => {
     const winners = results.filter((r) => r.status === 201).map((r) => (r.body as VersionRecord).version);
     expect(new Set(winners).size).toBe(5);
     expect(live.map((v) => v.version)).toEqual(expect.arrayContaining(winners));
-
     const asset = await call<{ liveVersions: number }>('GET', `/v1/assets/${name}`);
     expect(asset.body.liveVersions).toBe(30);
+  }
+
+  it('40 concurrent creates of distinct explicit versions on an asset with 25 live: exactly 5 succeed, 35 VersionCapReached, 30 live', async () => {
+    const name = await assetWithLiveVersions('cap-explicit', 25);
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => createVersion(name, file(name, `race ${i}`), { version: `${100 + i}.0.0` })));
+    await expectCapHeld(name, results);
+  });
+
+  it('40 concurrent bumped creates on an asset with 25 live: exactly 5 succeed with distinct versions, 35 VersionCapReached, 30 live', async () => {
+    // No version given: a create that loses a bump race must bump again, never answer AlreadyExists.
+    const name = await assetWithLiveVersions('cap-bump', 25);
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => createVersion(name, file(name, `race ${i}`))));
+    await expectCapHeld(name, results);
   });
 
   it('10 concurrent creates of the same explicit version: exactly one 201, nine AlreadyExists', async () => {
