@@ -1,6 +1,8 @@
 /**
- * What each function may touch, declared once. `grantAccess` turns a declaration into IAM grants and the
- * environment the function reads (table names, bucket), so a function's env and its permissions cannot drift.
+ * What each function may touch, declared once. `grantAccess` turns a declaration into IAM grants, so a
+ * function's permissions are read in one place. Names are not permissions: every function is told every
+ * table's name and the bucket (functions/shared/env.ts requires them at cold start), and IAM decides what
+ * it may do with them.
  */
 import type { RouteGroup } from '../contract/routes.ts';
 import type { TableName } from '../contract/tables.ts';
@@ -22,9 +24,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 export type BlobAccess = 'get' | 'put' | 'abort' | 'list' | 'delete' | 'legalHold';
 
 export interface FunctionAccess {
-  /** Data-plane access per table; a table not listed is neither granted nor named in the env. */
+  /** Data-plane access per table; a table not listed is not granted at all. */
   tables: Partial<Record<TableName, 'read' | 'readwrite'>>;
-  /** Object actions on `blobs/*`; when set the function also gets the bucket name. */
+  /** Object actions on `blobs/*`. */
   blobs?: readonly BlobAccess[];
   /** Whether the function puts events on the registry's bus. */
   putEvents?: boolean;
@@ -33,11 +35,11 @@ export interface FunctionAccess {
 /** The access of each API route group (contract/routes.ts). The read group can write nothing. */
 export const GROUP_ACCESS: Record<RouteGroup, FunctionAccess> = {
   read: {
-    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read' },
+    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read' },
     blobs: ['get'],
   },
   write: {
-    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite' },
+    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read' },
     blobs: ['get', 'put', 'legalHold'],
   },
 };
@@ -102,14 +104,20 @@ export function objectActions(access: FunctionAccess, objectLock: boolean): stri
   return [...new Set(blobs.flatMap((b) => OBJECT_ACTIONS[b]))];
 }
 
-/** Grants `access` to `grantee` and returns the environment that names what was granted. */
-export function grantAccess(grantee: iam.IGrantable, access: FunctionAccess, targets: AccessTargets): Record<string, string> {
-  const env: Record<string, string> = {};
+/** The environment that names every table and the bucket. */
+export function resourceEnvironment(targets: Pick<AccessTargets, 'tables' | 'bucket'>): Record<string, string> {
+  return {
+    ...Object.fromEntries((Object.entries(targets.tables) as [TableName, ITable][]).map(([name, t]) => [tableEnvName(name), t.tableName])),
+    [ENV.bucket]: targets.bucket.bucketName,
+  };
+}
+
+/** Grants `access` to `grantee`. */
+export function grantAccess(grantee: iam.IGrantable, access: FunctionAccess, targets: AccessTargets): void {
   for (const [name, mode] of Object.entries(access.tables) as [TableName, 'read' | 'readwrite'][]) {
     const table = targets.tables[name];
     if (mode === 'readwrite') table.grantReadWriteData(grantee);
     else table.grantReadData(grantee);
-    env[tableEnvName(name)] = table.tableName;
   }
   const blobs = (access.blobs ?? []).filter((b) => b !== 'legalHold' || targets.objectLock);
   if (blobs.length > 0) {
@@ -130,8 +138,6 @@ export function grantAccess(grantee: iam.IGrantable, access: FunctionAccess, tar
         }),
       );
     }
-    env[ENV.bucket] = targets.bucket.bucketName;
   }
   if (access.putEvents) targets.bus.grantPutEventsTo(grantee);
-  return env;
 }

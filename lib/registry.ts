@@ -26,7 +26,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type RouteGroup } from '../contract/routes.ts';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import { DEFAULTS, ENV } from '../contract/env.ts';
-import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, type FunctionAccess } from './access.ts';
+import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, resourceEnvironment, type FunctionAccess } from './access.ts';
 import { acknowledgeFindings } from './guardrails.ts';
 
 /** How callers authenticate. */
@@ -180,6 +180,7 @@ export class AssetRegistry extends Construct {
     this.bucket = this.createBucket(props.corsAllowedOrigins ?? ['*']);
 
     this.baseEnvironment = {
+      ...resourceEnvironment({ tables: this.tables, bucket: this.bucket }),
       POWERTOOLS_SERVICE_NAME: 'arca',
       POWERTOOLS_METRICS_NAMESPACE: 'Arca',
       NODE_OPTIONS: '--enable-source-maps',
@@ -257,11 +258,8 @@ export class AssetRegistry extends Construct {
     // own log group only.
     const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
-    const environment = {
-      ...this.baseEnvironment,
-      ...grantAccess(role, options.access, { tables: this.tables, bucket: this.bucket, bus: this.bus, objectLock: this.settings.objectLock }),
-      ...options.environment,
-    };
+    grantAccess(role, options.access, { tables: this.tables, bucket: this.bucket, bus: this.bus, objectLock: this.settings.objectLock });
+    const environment = { ...this.baseEnvironment, ...options.environment };
     const fn = new NodejsFunction(this, id, {
       entry: `${REPO_ROOT}${options.entry}`,
       handler: 'handler',

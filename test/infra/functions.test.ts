@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
 import { ROUTE_GROUPS } from '../../contract/routes.ts';
+import { TABLES, type TableName } from '../../contract/tables.ts';
 import { GROUP_ACCESS, tableEnvName } from '../../lib/access.ts';
 import { actionsOfRole, logicalId, resourcesOf, synth } from './synth.ts';
 
@@ -65,11 +66,23 @@ describe('functions (SPEC R-DEPLOY)', () => {
     }
   });
 
-  it.each(ROUTE_GROUPS)('the %s function is told exactly the tables it may use, by the names in contract/env.ts', (group) => {
+  it.each(ROUTE_GROUPS)('the %s function is granted exactly the tables its access declares', (group) => {
+    const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === logicalId(registry.apiFunctions[group].role!)),
+    );
+    const granted = new Set(
+      JSON.stringify(policies.map((p) => p.Properties.PolicyDocument))
+        .match(/"Fn::GetAtt":\["(\w+)","Arn"\]/g)!
+        .map((m) => m.split('"')[3]),
+    );
+    const tableIds = (Object.keys(TABLES) as TableName[]).map((t) => [t, logicalId(registry.tables[t])] as const);
+    expect(tableIds.filter(([, id]) => granted.has(id)).map(([t]) => t).sort()).toEqual(Object.keys(GROUP_ACCESS[group].tables).sort());
+  });
+
+  it.each(ROUTE_GROUPS)('the %s function is told every table and setting by the names in contract/env.ts', (group) => {
     const fn = functions[logicalId(registry.apiFunctions[group])]!;
     const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const tableVars = Object.keys(vars).filter((k) => k.endsWith('_TABLE')).sort();
-    expect(tableVars).toEqual(Object.keys(GROUP_ACCESS[group].tables).map((t) => tableEnvName(t as never)).sort());
+    for (const t of Object.keys(TABLES) as TableName[]) expect(vars[tableEnvName(t)]).toEqual({ Ref: logicalId(registry.tables[t]) });
     expect(vars).toMatchObject({
       [ENV.bucket]: { Ref: logicalId(registry.bucket) },
       [ENV.maxVersionsPerAsset]: '30',

@@ -1,0 +1,98 @@
+/**
+ * Table scans and bulk blob operations of the background jobs (functions/jobs/sweeper.ts and gc.ts).
+ * The jobs run on a schedule, so a Scan of the versions table is the right tool: no request path waits on it.
+ */
+import { DeleteCommand, PutCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { VersionItem } from '../domain/model.ts';
+import { env } from '../shared/env.ts';
+import { call, ddb, tables, type Item } from './dynamo.ts';
+import { s3 } from './s3.ts';
+
+/** Where blobs live (contract/keys.ts `blobKey`). */
+const BLOB_KEY_PREFIX = 'blobs/sha256/';
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+async function* scan(input: ScanCommandInput): AsyncGenerator<Item> {
+  let start: Item | undefined;
+  do {
+    const out = await call(() => ddb.send(new ScanCommand({ ...input, ExclusiveStartKey: start })));
+    yield* out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
+/** Pending versions whose expiry (`pendingExpiresAt`, epoch seconds) is at or before `nowEpoch`. */
+export async function* expiredPendingVersions(nowEpoch: number): AsyncGenerator<VersionItem> {
+  const items = scan({
+    TableName: tables.versions,
+    FilterExpression: '#status = :pending AND pendingExpiresAt <= :now',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pending': 'pending', ':now': nowEpoch },
+    ConsistentRead: true,
+  });
+  for await (const item of items) yield VersionItem.parse(item);
+}
+
+/** Every digest a live or pending version's files name: the blobs the collector must keep. */
+export async function referencedDigests(): Promise<Set<string>> {
+  const referenced = new Set<string>();
+  const items = scan({
+    TableName: tables.versions,
+    FilterExpression: '#status <> :deleted',
+    ProjectionExpression: '#status, #files',
+    ExpressionAttributeNames: { '#status': 'status', '#files': 'files' },
+    ExpressionAttributeValues: { ':deleted': 'deleted' },
+    ConsistentRead: true,
+  });
+  for await (const item of items) {
+    for (const file of VersionItem.shape.files.parse(item.files)) referenced.add(file.sha256);
+  }
+  return referenced;
+}
+
+export interface StoredBlob {
+  sha256: string;
+  lastModified: Date;
+}
+
+/** The objects under `blobs/sha256/`, a page (up to 1,000) at a time. */
+export async function* blobPages(): AsyncGenerator<StoredBlob[]> {
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: BLOB_KEY_PREFIX, ContinuationToken: token }));
+    yield (out.Contents ?? []).flatMap((o) => {
+      const sha256 = o.Key?.slice(BLOB_KEY_PREFIX.length) ?? '';
+      return SHA256_HEX.test(sha256) && o.LastModified ? [{ sha256, lastModified: o.LastModified }] : [];
+    });
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** Removes a blob's verified record, so no new version counts it `present`; returns the old record. */
+export async function forgetBlob(sha256: string): Promise<Item | undefined> {
+  const out = await call(() => ddb.send(new DeleteCommand({ TableName: tables.blobs, Key: { sha256 }, ReturnValues: 'ALL_OLD' })));
+  return out.Attributes;
+}
+
+/** Puts a forgotten record back, unless the blob was verified again meanwhile (then that record stands). */
+export async function restoreBlob(record: Item): Promise<void> {
+  try {
+    await ddb.send(new PutCommand({ TableName: tables.blobs, Item: record, ConditionExpression: 'attribute_not_exists(sha256)' }));
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+  }
+}
+
+/** Deletes blob objects (at most 1,000 per call); returns the digests S3 refused to delete. */
+export async function deleteBlobObjects(sha256s: readonly string[]): Promise<string[]> {
+  if (sha256s.length === 0) return [];
+  const out = await s3.send(
+    new DeleteObjectsCommand({
+      Bucket: env.bucket,
+      Delete: { Objects: sha256s.map((sha) => ({ Key: `${BLOB_KEY_PREFIX}${sha}` })), Quiet: true },
+    }),
+  );
+  return (out.Errors ?? []).map((e) => (e.Key ?? '').slice(BLOB_KEY_PREFIX.length));
+}

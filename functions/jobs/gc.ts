@@ -1,0 +1,97 @@
+/**
+ * Scheduled garbage collector (SPEC R-STORE): deletes blobs that no live or pending version references,
+ * once they are older than the grace period. It is the only principal the bucket policy lets delete.
+ *
+ * A blob can gain a referrer while the collector works: a version created with that digest counts the
+ * blob `present` from its Blobs record. So deletion is two-phase: (1) candidates — unreferenced in a first
+ * scan and older than the grace period — lose their Blobs record, so no new version can count them
+ * present; (2) after a settle delay longer than any API request, a second scan; a candidate a version
+ * claimed meanwhile gets its record back, the rest are deleted. The bucket is versioned, so a deletion
+ * leaves a delete marker and the bytes stay recoverable until the noncurrent version expires (30 days).
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { blobPages, deleteBlobObjects, forgetBlob, referencedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
+import type { Item } from '../adapters/dynamo.ts';
+import { logger } from '../shared/logger.ts';
+
+/** The grace period, written by the stack; longer than a pending version lives (lib/registry.ts). */
+export const GRACE_HOURS_ENV = 'ARCA_GC_GRACE_HOURS';
+/** The API functions time out after 15 s; a create that read a Blobs record has written its version by then. */
+const DEFAULT_SETTLE_MS = 20_000;
+/** Deletions per run; the next run continues (a run must end within the function's timeout). */
+const MAX_CANDIDATES = 10_000;
+
+const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
+
+export interface CollectOptions {
+  graceHours: number;
+  now?: Date;
+  settleMs?: number;
+}
+
+export interface CollectResult {
+  /** Blob objects listed. */
+  scanned: number;
+  /** Unreferenced and old enough in the first scan. */
+  candidates: number;
+  deleted: number;
+  /** Candidates a version claimed during the run: kept, record restored. */
+  reclaimed: number;
+  /** Deletions S3 refused (retried next run). */
+  failed: number;
+}
+
+export async function collect(options: CollectOptions): Promise<CollectResult> {
+  const cutoff = (options.now ?? new Date()).getTime() - options.graceHours * 3600_000;
+  const result: CollectResult = { scanned: 0, candidates: 0, deleted: 0, reclaimed: 0, failed: 0 };
+
+  const firstScan = await referencedDigests();
+  const candidates: string[] = [];
+  for await (const page of blobPages()) {
+    result.scanned += page.length;
+    for (const blob of page) {
+      if (candidates.length < MAX_CANDIDATES && blob.lastModified.getTime() < cutoff && !firstScan.has(blob.sha256)) candidates.push(blob.sha256);
+    }
+  }
+  result.candidates = candidates.length;
+  if (candidates.length === 0) return result;
+
+  const forgotten = new Map<string, Item | undefined>();
+  for (const sha of candidates) forgotten.set(sha, await forgetBlob(sha));
+  await new Promise((r) => setTimeout(r, options.settleMs ?? DEFAULT_SETTLE_MS));
+
+  const secondScan = await referencedDigests();
+  const doomed: string[] = [];
+  for (const [sha, record] of forgotten) {
+    if (!secondScan.has(sha)) doomed.push(sha);
+    else {
+      result.reclaimed++;
+      if (record) await restoreBlob(record);
+    }
+  }
+  for (let i = 0; i < doomed.length; i += 1000) {
+    const refused = await deleteBlobObjects(doomed.slice(i, i + 1000));
+    result.failed += refused.length;
+    result.deleted += Math.min(1000, doomed.length - i) - refused.length;
+    if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
+  }
+  return result;
+}
+
+function graceHours(): number {
+  const raw = process.env[GRACE_HOURS_ENV];
+  const hours = Number(raw);
+  if (!raw || !Number.isInteger(hours) || hours < 1) throw new Error(`environment variable ${GRACE_HOURS_ENV} must be a positive integer, got "${raw}"`);
+  return hours;
+}
+
+const GRACE_HOURS = graceHours();
+
+export const handler = async (): Promise<CollectResult> => {
+  const result = await collect({ graceHours: GRACE_HOURS });
+  logger.info('garbage collection finished', { ...result });
+  metrics.addMetric('BlobsDeleted', MetricUnit.Count, result.deleted);
+  metrics.addMetric('BlobsReclaimed', MetricUnit.Count, result.reclaimed);
+  metrics.publishStoredMetrics();
+  return result;
+};
