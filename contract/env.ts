@@ -9,6 +9,20 @@ export const ENV = {
   blobsTable: 'ARCA_BLOBS_TABLE',
   idempotencyTable: 'ARCA_IDEMPOTENCY_TABLE',
   eventsTable: 'ARCA_EVENTS_TABLE',
+  hooksTable: 'ARCA_HOOKS_TABLE',
+  deliveriesTable: 'ARCA_DELIVERIES_TABLE',
+  /** The EventBridge bus the stream consumer publishes to. */
+  eventBus: 'ARCA_EVENT_BUS',
+  /** The SQS queue of webhook deliveries (AWS). */
+  deliveryQueueUrl: 'ARCA_DELIVERY_QUEUE_URL',
+  /** The KMS key that encrypts webhook secrets (AWS). */
+  hookKeyId: 'ARCA_HOOK_KEY_ID',
+  /** Local mode only: the AES-256 key (64 hex characters) that encrypts webhook secrets instead of KMS. */
+  hookSecretKey: 'ARCA_HOOK_SECRET_KEY',
+  /** Local mode only: `true` lets webhooks use http and loopback addresses. */
+  hooksAllowInsecure: 'ARCA_HOOKS_ALLOW_INSECURE',
+  /** Delay before a failed webhook delivery's first retry (seconds, fractions allowed); later ones double. */
+  hookRetryBaseSeconds: 'ARCA_HOOK_RETRY_BASE_SECONDS',
   bucket: 'ARCA_BUCKET',
   /** Local mode only: where the service's S3 client talks (the S3 stand-in). */
   s3Endpoint: 'ARCA_S3_ENDPOINT',

@@ -26,6 +26,11 @@ const EventFile = z.strictObject({
 });
 export type EventFile = z.infer<typeof EventFile>;
 
+const files = z
+  .array(EventFile)
+  .optional()
+  .describe("The version's files; omitted when the list would push the event past EventBridge's 256 KB (fetch the version instead)");
+
 const base = {
   eventId: z.string().regex(/^[0-9a-f]{64}$/).describe('Stable across redeliveries: deduplicate on it'),
   asset: z.string().describe('The asset name'),
@@ -40,13 +45,13 @@ export const DETAIL_SCHEMAS = {
     ...base,
     version: z.string(),
     status: z.literal('ready'),
-    files: z.array(EventFile),
+    files,
   }),
   'Asset Version Published': z.strictObject({
     ...base,
     version: z.string(),
     status: z.literal('published'),
-    files: z.array(EventFile),
+    files,
   }),
   'Asset Version Deleted': z.strictObject({ ...base, version: z.string(), status: z.literal('deleted') }),
   'Alias Updated': z.strictObject({
@@ -73,6 +78,11 @@ export interface ArcaEvent {
   detailType: DetailType;
   detail: EventDetail;
 }
+
+/** Parses an event that crossed a process boundary (a queued delivery job). */
+export const ArcaEventSchema = z.union(
+  DETAIL_TYPES.map((t) => z.strictObject({ detailType: z.literal(t), detail: DETAIL_SCHEMAS[t] })),
+);
 
 /** The JSON body a webhook receives: the EventBridge envelope, with `id` = `detail.eventId`. */
 export interface WebhookPayload {

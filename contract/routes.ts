@@ -58,6 +58,11 @@ export const ROUTES = [
   { id: 'deleteAlias', method: 'DELETE', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
 
   { id: 'resolve', method: 'GET', path: '/v1/resolve/{spec}', group: 'read', role: 'reader', scope: 'spec' },
+
+  { id: 'listHooks', method: 'GET', path: '/v1/hooks', group: 'read', role: 'admin' },
+  { id: 'createHook', method: 'POST', path: '/v1/hooks', group: 'write', role: 'admin' },
+  { id: 'deleteHook', method: 'DELETE', path: '/v1/hooks/{id}', group: 'write', role: 'admin' },
+  { id: 'listDeliveries', method: 'GET', path: '/v1/hooks/{id}/deliveries', group: 'read', role: 'admin' },
 ] as const satisfies readonly Route[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

@@ -14,6 +14,8 @@
  * - aliases:  one item per (asset, alias).
  * - blobs:    one item per verified SHA-256 (dedup: `present`).
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
+ * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
+ * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.
  */
 export type AttributeType = 'S' | 'N';
 
@@ -77,6 +79,17 @@ export const TABLES = {
     id: 'Idempotency',
     partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiration',
+  },
+  hooks: {
+    id: 'Hooks',
+    partitionKey: { name: 'id', type: 'S' },
+  },
+  deliveries: {
+    id: 'Deliveries',
+    partitionKey: { name: 'hookId', type: 'S' },
+    // `<ISO time>#<eventId>#<attempt>`: attempts in time order.
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
   },
 } as const satisfies Record<string, TableSchema>;
 

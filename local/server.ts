@@ -64,6 +64,16 @@ async function loadToken(dataDir: string): Promise<string> {
   return token;
 }
 
+/** Local mode seals webhook secrets with this key where AWS uses KMS (kept beside the data it protects). */
+async function loadHookKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'hook-key');
+  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const key = randomBytes(32).toString('hex');
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 const consoleHtml = (): Promise<string> => readFile(fileURLToPath(new URL('./console/index.html', import.meta.url)), 'utf8');
 
 async function loadHandlers(): Promise<Record<RouteGroup, ApiHandler>> {
@@ -97,6 +107,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       [ENV.aliasesTable]: tables.aliases,
       [ENV.blobsTable]: tables.blobs,
       [ENV.idempotencyTable]: tables.idempotency,
+      [ENV.hooksTable]: tables.hooks,
+      [ENV.deliveriesTable]: tables.deliveries,
+      [ENV.hookSecretKey]: await loadHookKey(dataDir),
+      [ENV.hooksAllowInsecure]: 'true',
       [ENV.bucket]: LOCAL_BUCKET,
       [ENV.s3Endpoint]: s3.url,
       [ENV.s3PublicEndpoint]: s3.url,

@@ -3,6 +3,7 @@ import { createApi } from '../shared/http.ts';
 import { listAliases, resolveRoute } from './routes/aliases.ts';
 import { getAsset, health, listAssets } from './routes/assets.ts';
 import { downloadFile, getVersion, listVersions } from './routes/versions.ts';
+import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
 
 export const handler = createApi('read', {
   health,
@@ -13,4 +14,6 @@ export const handler = createApi('read', {
   downloadFile,
   listAliases,
   resolve: resolveRoute,
+  listHooks: listHooksRoute,
+  listDeliveries: listDeliveriesRoute,
 });

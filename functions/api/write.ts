@@ -11,6 +11,7 @@ import {
   updateVersion,
   uploadParts,
 } from './routes/versions.ts';
+import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
 
 export const handler = createApi('write', {
   createAsset: createAssetRoute,
@@ -25,4 +26,6 @@ export const handler = createApi('write', {
   publishVersion,
   setAlias: setAliasRoute,
   deleteAlias: deleteAliasRoute,
+  createHook: createHookRoute,
+  deleteHook: deleteHookRoute,
 });

@@ -98,8 +98,14 @@ const iso = (value: string | undefined, fallback: string): string => {
   return Number.isNaN(ms) ? fallback : new Date(ms).toISOString();
 };
 
-const eventFiles = (v: VersionImage): EventFile[] =>
-  (v.files ?? []).map(({ path, size, sha256, format }) => ({ path, size, sha256, format }));
+/** Room left for `files` under EventBridge's 256 KB per event, with margin for the envelope. */
+export const MAX_FILES_BYTES = 200_000;
+
+/** The version's files, or nothing when they would not fit an event. */
+function eventFiles(v: VersionImage): { files?: EventFile[] } {
+  const files = (v.files ?? []).map(({ path, size, sha256, format }) => ({ path, size, sha256, format }));
+  return Buffer.byteLength(JSON.stringify(files)) <= MAX_FILES_BYTES ? { files } : {};
+}
 
 const LIVE = new Set(['ready', 'published']);
 const assetGone = (a: AssetImage | undefined) => a === undefined || a.deletedAt !== undefined || a.status === 'deleted';
@@ -116,7 +122,7 @@ function versionEvents(old: VersionImage | undefined, next: VersionImage | undef
       asset: next.asset,
       version: next.version,
       status: 'ready',
-      files: eventFiles(next),
+      ...eventFiles(next),
       actor: next.createdBy ?? next.updatedBy ?? SYSTEM_ACTOR,
       at: iso(next.updatedAt, fallbackAt),
     });
@@ -127,7 +133,7 @@ function versionEvents(old: VersionImage | undefined, next: VersionImage | undef
       asset: next.asset,
       version: next.version,
       status: 'published',
-      files: eventFiles(next),
+      ...eventFiles(next),
       actor: next.publishedBy ?? next.updatedBy ?? SYSTEM_ACTOR,
       at: iso(next.publishedAt ?? next.updatedAt, fallbackAt),
     });

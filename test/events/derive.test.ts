@@ -68,6 +68,14 @@ describe('deriveEvents: versions', () => {
     expect(DETAIL_SCHEMAS['Asset Version Created'].parse(event?.detail)).toEqual(event?.detail);
   });
 
+  it('leaves out a file list too large for one EventBridge event', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ ...file, path: `${'d/'.repeat(120)}f${i}.pkl` }));
+    const [event] = deriveEvents(record('MODIFY', vKeys, version('pending'), version('ready', { files: many })));
+    expect(event?.detail).not.toHaveProperty('files');
+    expect(Buffer.byteLength(JSON.stringify(event?.detail))).toBeLessThan(256 * 1024);
+    expect(DETAIL_SCHEMAS['Asset Version Created'].parse(event?.detail)).toEqual(event?.detail);
+  });
+
   it('attributes publish and delete to who did them', () => {
     const [pub] = deriveEvents(record('MODIFY', vKeys, version('ready'), version('published', { publishedBy: 'bob', publishedAt: '2026-11-22T09:00:00Z' })));
     expect(pub?.detail).toMatchObject({ actor: 'bob', at: '2026-11-22T09:00:00.000Z', status: 'published' });

@@ -1,0 +1,42 @@
+/** Webhook routes (SPEC §6): thin adapters from HTTP to functions/hooks/service.ts. Admins of the whole registry only. */
+import { CreateHookRequest } from '../../../contract/events.ts';
+import { ListQuery } from '../../../contract/schemas.ts';
+import { createHook, deleteHook, listDeliveries, listHooks } from '../../hooks/service.ts';
+import { hookStore, hooksEnv, secretBox } from '../../hooks/runtime.ts';
+import { authorize } from '../../shared/auth.ts';
+import { principalOf, parse, type ApiRequest, type RouteHandler } from '../../shared/http.ts';
+
+/**
+ * A hook sees events of any asset its prefix matches, and the list shows every hook: so the route's
+ * `admin` must hold on every asset name (a grant on the empty prefix), not just somewhere.
+ */
+function registryAdmin(req: ApiRequest): string {
+  const principal = principalOf(req);
+  authorize(principal, 'admin', '');
+  return principal.id;
+}
+
+export const listHooksRoute: RouteHandler = async (req) => {
+  registryAdmin(req);
+  const { limit, cursor } = parse(ListQuery, req.query);
+  return { status: 200, body: await listHooks(hookStore, limit, cursor) };
+};
+
+export const createHookRoute: RouteHandler = async (req) => {
+  const actor = registryAdmin(req);
+  const request = parse(CreateHookRequest, req.body);
+  const hook = await createHook(request, actor, { store: hookStore, box: secretBox(), policy: hooksEnv.policy });
+  return { status: 201, body: hook, headers: { location: `/v1/hooks/${hook.id}` } };
+};
+
+export const deleteHookRoute: RouteHandler = async (req) => {
+  registryAdmin(req);
+  await deleteHook(hookStore, req.params.id ?? '');
+  return { status: 204 };
+};
+
+export const listDeliveriesRoute: RouteHandler = async (req) => {
+  registryAdmin(req);
+  const { limit, cursor } = parse(ListQuery, req.query);
+  return { status: 200, body: await listDeliveries(hookStore, req.params.id ?? '', limit, cursor) };
+};

@@ -1,0 +1,40 @@
+/**
+ * Lambda entry: the DynamoDB stream consumer of the assets, versions and aliases tables (the outbox). Each
+ * record's events go to the bus and, for each matching webhook, a delivery job to SQS. A failing record is
+ * reported with the records after it, so the stream retries from there and no later record overtakes it.
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../../contract/env.ts';
+import { logger } from '../shared/logger.ts';
+import { hookStore, required } from '../hooks/runtime.ts';
+import { enqueueDeliveries, putEvents } from './aws.ts';
+import { processRecord, type HookTarget, type OutboxPorts } from './outbox.ts';
+
+const busName = required(ENV.eventBus);
+const queueUrl = required(ENV.deliveryQueueUrl);
+const eventBridge = new EventBridgeClient({});
+const sqs = new SQSClient({});
+
+export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+  let hooks: Promise<HookTarget[]> | undefined;
+  const ports: OutboxPorts = {
+    publish: (events) => putEvents(eventBridge, busName, events),
+    // One read of the hooks per batch.
+    listHooks: () => (hooks ??= hookStore.all()),
+    enqueue: (jobs) => enqueueDeliveries(sqs, queueUrl, jobs),
+  };
+  for (const [i, record] of event.Records.entries()) {
+    try {
+      const events = await processRecord(record, ports);
+      for (const e of events) logger.info('event', { detailType: e.detailType, ...e.detail });
+    } catch (error) {
+      logger.error('stream record failed; the stream retries it', { error, eventID: record.eventID });
+      return {
+        batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
+      };
+    }
+  }
+  return { batchItemFailures: [] };
+};

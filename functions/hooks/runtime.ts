@@ -1,0 +1,74 @@
+/**
+ * The configuration and clients of everything hooks and events touch, read once at module load. Kept apart
+ * from functions/shared/env.ts because the stream consumer and the delivery worker get only these
+ * variables (least privilege), not the API's tables and bucket.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ENV, type EnvName } from '../../contract/env.ts';
+import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../events/retry.ts';
+import type { UrlPolicy } from '../events/ssrf.ts';
+import { kmsSecretBox, localSecretBox, type SecretBox } from './secrets.ts';
+import { HookStore } from './store.ts';
+
+type Source = Record<string, string | undefined>;
+
+const value = (src: Source, name: EnvName): string | undefined => (src[name] === '' ? undefined : src[name]);
+
+export function required(name: EnvName, src: Source = process.env): string {
+  const v = value(src, name);
+  if (v === undefined) throw new Error(`environment variable ${name} is required but not set`);
+  return v;
+}
+
+export interface HooksEnv {
+  tables: { hooks: string; deliveries: string };
+  dynamoEndpoint?: string;
+  policy: UrlPolicy;
+  retry: RetryPolicy;
+  /** KMS key id (AWS) or local AES key (local mode); one of them is needed to seal or open a secret. */
+  keyId?: string;
+  localKey?: string;
+}
+
+export function loadHooksEnv(src: Source = process.env): HooksEnv {
+  const base = value(src, ENV.hookRetryBaseSeconds);
+  const retry = { ...DEFAULT_RETRY, ...(base === undefined ? {} : { baseSeconds: Number(base) }) };
+  try {
+    retryDelays(retry);
+  } catch (error) {
+    throw new Error(`environment variable ${ENV.hookRetryBaseSeconds} is not usable ("${base}"): ${(error as Error).message}`);
+  }
+  const insecure = value(src, ENV.hooksAllowInsecure);
+  if (insecure !== undefined && insecure !== 'true' && insecure !== 'false') {
+    throw new Error(`environment variable ${ENV.hooksAllowInsecure} must be true or false, got "${insecure}"`);
+  }
+  return {
+    tables: { hooks: required(ENV.hooksTable, src), deliveries: required(ENV.deliveriesTable, src) },
+    dynamoEndpoint: value(src, ENV.dynamoEndpoint),
+    policy: { allowInsecure: insecure === 'true' },
+    retry,
+    keyId: value(src, ENV.hookKeyId),
+    localKey: value(src, ENV.hookSecretKey),
+  };
+}
+
+export const hooksEnv = loadHooksEnv();
+
+const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(hooksEnv.dynamoEndpoint ? { endpoint: hooksEnv.dynamoEndpoint } : {}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+export const hookStore = new HookStore(ddb, hooksEnv.tables);
+
+let box: SecretBox | undefined;
+
+/** The secret box; only the functions that seal or open secrets have a key, and they fail here without one. */
+export function secretBox(): SecretBox {
+  if (box) return box;
+  if (hooksEnv.keyId) box = kmsSecretBox(new KMSClient({}), hooksEnv.keyId);
+  else if (hooksEnv.localKey) box = localSecretBox(hooksEnv.localKey);
+  else throw new Error(`environment variable ${ENV.hookKeyId} (or ${ENV.hookSecretKey} in local mode) is required to seal webhook secrets`);
+  return box;
+}

@@ -1,0 +1,57 @@
+/**
+ * The webhooks domain (SPEC §6): register, list, delete a hook, list its delivery attempts. Knows nothing
+ * of HTTP; the URL guard, the secret box and the store come in as dependencies.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateHookRequest, HOOK_ID_RE, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
+import type { Page } from '../../contract/schemas.ts';
+import { notFound } from '../shared/errors.ts';
+import { assertWebhookUrl, systemResolver, type Resolver, type UrlPolicy } from '../events/ssrf.ts';
+import type { SecretBox } from './secrets.ts';
+import { hookRecord, type HookStore } from './store.ts';
+
+export interface HookDeps {
+  store: HookStore;
+  box: SecretBox;
+  policy: UrlPolicy;
+  resolve?: Resolver;
+  now?: () => Date;
+}
+
+/** `whsec_` + 32 random bytes, base64url: as strong as the HMAC key it becomes. */
+export const generateSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
+
+/** Registers a hook; the response is the only one that carries the secret. */
+export async function createHook(request: CreateHookRequest, actor: string, deps: HookDeps): Promise<HookRecord> {
+  const url = await assertWebhookUrl(request.url, deps.policy, deps.resolve ?? systemResolver);
+  const id = randomBytes(16).toString('hex');
+  const secret = request.secret ?? generateSecret();
+  const item = {
+    id,
+    url,
+    events: request.events,
+    ...(request.assetPrefix ? { assetPrefix: request.assetPrefix } : {}),
+    secret: await deps.box.seal(id, secret),
+    createdAt: (deps.now?.() ?? new Date()).toISOString(),
+    createdBy: actor,
+  };
+  await deps.store.put(item);
+  return { ...hookRecord(item), secret };
+}
+
+export async function listHooks(store: HookStore, limit: number, cursor?: string): Promise<Page<HookRecord>> {
+  const page = await store.list(limit, cursor);
+  return { items: page.items.map(hookRecord), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+}
+
+const noHook = (id: string) => notFound(`no hook ${id}`, { hook: id });
+
+export async function deleteHook(store: HookStore, id: string): Promise<void> {
+  if (!HOOK_ID_RE.test(id) || !(await store.delete(id))) throw noHook(id);
+}
+
+export async function listDeliveries(store: HookStore, id: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
+  if (!HOOK_ID_RE.test(id) || !(await store.get(id))) throw noHook(id);
+  const page = await store.deliveries(id, limit, cursor);
+  return { items: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+}

@@ -1,0 +1,131 @@
+/** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
+import type { Page } from '../../contract/schemas.ts';
+import { validationError } from '../shared/errors.ts';
+
+export const HookItem = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(DetailTypeSchema),
+  assetPrefix: z.string().optional(),
+  /** Sealed by a SecretBox; never leaves the service. */
+  secret: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+export type HookItem = z.infer<typeof HookItem>;
+
+const DeliveryItem = z.object({
+  hookId: z.string(),
+  sk: z.string(),
+  eventId: z.string(),
+  detailType: DetailTypeSchema,
+  attempt: z.number(),
+  statusCode: z.number().optional(),
+  error: z.string().optional(),
+  ok: z.boolean(),
+  final: z.boolean(),
+  at: z.string(),
+  durationMs: z.number(),
+  expiresAt: z.number(),
+});
+
+const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export const hookRecord = ({ secret: _sealed, ...hook }: HookItem): HookRecord => hook;
+
+const encodeCursor = (key: Record<string, unknown> | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+const CursorKey = z.record(z.string(), z.string());
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    raw = undefined;
+  }
+  const parsed = CursorKey.safeParse(raw);
+  if (!parsed.success) throw validationError('cursor is not one this API handed out', { cursor });
+  return parsed.data;
+}
+
+export interface HookTables {
+  hooks: string;
+  deliveries: string;
+}
+
+export class HookStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly tables: HookTables,
+  ) {}
+
+  async put(item: HookItem): Promise<void> {
+    await this.ddb.send(new PutCommand({ TableName: this.tables.hooks, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
+  }
+
+  async get(id: string): Promise<HookItem | undefined> {
+    const out = await this.ddb.send(new GetCommand({ TableName: this.tables.hooks, Key: { id }, ConsistentRead: true }));
+    return out.Item ? HookItem.parse(out.Item) : undefined;
+  }
+
+  /** Deletes the hook; false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    const out = await this.ddb.send(new DeleteCommand({ TableName: this.tables.hooks, Key: { id }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes !== undefined;
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<HookItem>> {
+    const out = await this.ddb.send(
+      new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: decodeCursor(cursor), ConsistentRead: true }),
+    );
+    return { items: (out.Items ?? []).map((i) => HookItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** Every hook (fan-out reads them all; a registry holds few). */
+  async all(): Promise<HookItem[]> {
+    const items: HookItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(100, cursor);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+
+  async recordDelivery(record: DeliveryRecord): Promise<void> {
+    const item: z.infer<typeof DeliveryItem> = {
+      ...record,
+      sk: `${record.at}#${record.eventId}#${String(record.attempt).padStart(4, '0')}`,
+      expiresAt: Math.floor(Date.parse(record.at) / 1000) + DELIVERY_RETENTION_SECONDS,
+    };
+    await this.ddb.send(new PutCommand({ TableName: this.tables.deliveries, Item: item }));
+  }
+
+  /** A hook's delivery attempts, newest first. */
+  async deliveries(hookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
+    const out = await this.ddb.send(
+      new QueryCommand({
+        TableName: this.tables.deliveries,
+        KeyConditionExpression: 'hookId = :h',
+        ExpressionAttributeValues: { ':h': hookId },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map((i) => {
+        const { sk: _sk, expiresAt: _exp, ...record } = DeliveryItem.parse(i);
+        return record;
+      }),
+      nextCursor: encodeCursor(out.LastEvaluatedKey),
+    };
+  }
+}
