@@ -1,0 +1,86 @@
+/**
+ * Request counts on real DynamoDB Local, measured by a counting middleware on the service's DynamoDB client
+ * (issue 2): resolve exact/partial/range/latest = 1 request, alias ≤ 2, create version = 1 TransactWriteItems
+ * and at most 1 read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService, type Service } from '../fixtures/service.ts';
+
+let svc: Service;
+const sha = (n: number) => n.toString(16).padStart(64, '0');
+
+/** Versions created ready (their blob is verified), so no S3 is involved. */
+async function seed(): Promise<void> {
+  await svc.call('POST', '/v1/assets', { body: { name: 'counts/model', type: 'model' } });
+  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { ddb } = await import('../../functions/adapters/dynamo.ts');
+  await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.blobs, Item: { sha256: sha(1), size: 3, verifiedAt: new Date().toISOString() } }));
+  for (const version of ['1.0.0', '1.1.0', '1.2.0', '2.0.0-rc.1', '10.0.0']) {
+    const res = await svc.call('POST', '/v1/assets/counts/model/-/versions', { body: { version, files: [{ path: 'm.bin', size: 3, sha256: sha(1) }] } });
+    expect(res.body.status).toBe('ready');
+  }
+  // Tombstones must not cost resolve anything.
+  for (let i = 0; i < 20; i++) {
+    const version = `1.3.${i}`;
+    await svc.call('POST', '/v1/assets/counts/model/-/versions', { body: { version, files: [{ path: 'm.bin', size: 3, sha256: sha(1) }] } });
+    const del = await svc.call('DELETE', `/v1/assets/counts/model/-/versions/${version}`);
+    expect(del.status).toBe(200);
+  }
+  await svc.call('PUT', '/v1/assets/counts/model/-/aliases/champion', { body: { version: '1.1.0' } });
+}
+
+beforeAll(async () => {
+  svc = await startService();
+  await seed();
+});
+afterAll(async () => svc?.stop());
+
+const measure = async (fn: () => Promise<unknown>) => {
+  svc.counts.clear();
+  await fn();
+  return Object.fromEntries(svc.counts);
+};
+
+describe('DynamoDB requests per operation (counting middleware, DynamoDB Local)', () => {
+  it.each([
+    ['exact', 'counts/model:1.1.0', '1.1.0', { GetItemCommand: 1 }],
+    ['partial major', 'counts/model:1', '1.2.0', { QueryCommand: 1 }],
+    ['partial minor', 'counts/model:1.1', '1.1.0', { QueryCommand: 1 }],
+    ['range', 'counts/model:^1.0.0', '1.2.0', { QueryCommand: 1 }],
+    ['range naming a pre-release', 'counts/model:>=2.0.0-rc.0 <3', '2.0.0-rc.1', { QueryCommand: 1 }],
+    ['latest (implicit)', 'counts/model', '10.0.0', { QueryCommand: 1 }],
+    ['latest', 'counts/model:latest', '10.0.0', { QueryCommand: 1 }],
+    ['alias', 'counts/model:champion', '1.1.0', { GetItemCommand: 2 }],
+  ])('resolve %s (%s) → %s', async (_kind, spec, version, expected) => {
+    let body: { version?: string } = {};
+    const counts = await measure(async () => {
+      body = (await svc.call('GET', `/v1/resolve/${spec}`)).body;
+    });
+    expect(body.version).toBe(version);
+    expect(counts).toEqual(expected);
+  });
+
+  it('create version: one read (asset + blobs, one BatchGetItem) and one TransactWriteItems', async () => {
+    let status = 0;
+    const counts = await measure(async () => {
+      status = (await svc.call('POST', '/v1/assets/counts/model/-/versions', { body: { bump: 'major', files: [{ path: 'm.bin', size: 3, sha256: sha(1) }] } })).status;
+    });
+    expect(status).toBe(201);
+    expect(counts).toEqual({ BatchGetItemCommand: 1, TransactWriteItemsCommand: 1 });
+  });
+
+  it('create version with Idempotency-Key adds only the idempotency record', async () => {
+    let status = 0;
+    const counts = await measure(async () => {
+      status = (
+        await svc.call('POST', '/v1/assets/counts/model/-/versions', {
+          body: { bump: 'patch', files: [{ path: 'm.bin', size: 3, sha256: sha(1) }] },
+          headers: { 'idempotency-key': 'k-1' },
+        })
+      ).status;
+    });
+    expect(status).toBe(201);
+    expect(counts.BatchGetItemCommand).toBe(1);
+    expect(counts.TransactWriteItemsCommand).toBe(1);
+  });
+});
