@@ -12,7 +12,7 @@ export const JAVA_HINT = 'install Java 17+, e.g. apt-get install openjdk-17-jre-
 
 export class JavaMissingError extends Error {
   constructor(detail: string) {
-    super(`DynamoDB Local needs Java 17 or newer: ${detail}. ${JAVA_HINT}`);
+    super(`DynamoDB Local needs Java 17 or newer: ${detail}. To fix: ${JAVA_HINT}`);
     this.name = 'JavaMissingError';
   }
 }

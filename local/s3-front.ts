@@ -232,6 +232,16 @@ export interface S3FrontOptions {
   spoolDir: string;
   /** The only key pair local mode signs with (the service's client and its presigner). */
   credentials: LocalCredentials;
+  /** Called after an object is created (PutObject, CompleteMultipartUpload), as S3 event notifications are. */
+  onObjectCreated?: (created: ObjectCreated) => void;
+}
+
+export interface ObjectCreated {
+  eventName: 'ObjectCreated:Put' | 'ObjectCreated:CompleteMultipartUpload';
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
 }
 
 interface Body {
@@ -325,7 +335,9 @@ class S3Front {
         if (status === 200) await writeFile(path.join(this.uploadDir(bucket, uploadId), `${partNumber}.arca-sha256`), sha256);
         return;
       }
-      await this.createOnly(req, res, bucket, key, () => this.forward(req, res, body));
+      await this.createOnly(req, res, bucket, key, async () => {
+        if ((await this.forward(req, res, body)) === 200) this.created('ObjectCreated:Put', bucket, key, res);
+      });
     } finally {
       await unlink(body.file).catch(() => undefined);
     }
@@ -342,11 +354,25 @@ class S3Front {
     });
   }
 
+  private objectPath(bucket: string, key: string): string {
+    return path.join(this.opts.storeDir, bucket, ...path.posix.dirname(key).split('/').filter((s) => s !== '.'), `${path.posix.basename(key)}._S3rver_object`);
+  }
+
   private async exists(bucket: string, key: string): Promise<boolean> {
-    const objectPath = path.join(this.opts.storeDir, bucket, ...path.posix.dirname(key).split('/').filter((s) => s !== '.'), `${path.posix.basename(key)}._S3rver_object`);
-    return stat(objectPath).then(
+    return stat(this.objectPath(bucket, key)).then(
       () => true,
       () => false,
+    );
+  }
+
+  /** Notifies after the answer is sent, as S3 delivers event notifications asynchronously. */
+  private created(eventName: ObjectCreated['eventName'], bucket: string, key: string, res: ServerResponse): void {
+    const notify = this.opts.onObjectCreated;
+    if (!notify) return;
+    const etag = String(res.getHeader('etag') ?? '').replace(/"/g, '');
+    void stat(this.objectPath(bucket, key)).then(
+      ({ size }) => notify({ eventName, bucket, key, size, etag }),
+      () => undefined,
     );
   }
 
@@ -399,7 +425,9 @@ class S3Front {
         return sendError(res, fail(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.'));
       }
     }
-    await this.createOnly(req, res, bucket, key, () => this.forward(req, res, Buffer.from(xml)));
+    await this.createOnly(req, res, bucket, key, async () => {
+      if ((await this.forward(req, res, Buffer.from(xml))) === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
+    });
   }
 
   private async listParts(res: ServerResponse, url: URL, bucket: string, key: string, uploadId: string): Promise<void> {

@@ -5,9 +5,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
-import { createS3Front, type LocalCredentials } from './s3-front.ts';
+import { createS3Front, type LocalCredentials, type ObjectCreated } from './s3-front.ts';
 
 /** The key pair of local mode: s3rver knows only this access key; DynamoDB Local accepts any. */
 export const LOCAL_CREDENTIALS: LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -20,7 +22,7 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
-export async function startS3(opts: { dir: string; bucket: string; port?: number }): Promise<LocalS3> {
+export async function startS3(opts: { dir: string; bucket: string; port?: number; onObjectCreated?: (created: ObjectCreated) => void }): Promise<LocalS3> {
   const storeDir = path.join(opts.dir, 'store');
   await mkdir(storeDir, { recursive: true });
   const store = new S3rver({
@@ -39,6 +41,7 @@ export async function startS3(opts: { dir: string; bucket: string; port?: number
     storeDir,
     spoolDir: path.join(opts.dir, 'spool'),
     credentials: LOCAL_CREDENTIALS,
+    onObjectCreated: opts.onObjectCreated,
   });
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);
@@ -55,5 +58,35 @@ export async function startS3(opts: { dir: string; bucket: string; port?: number
       store.httpServer?.closeAllConnections();
       await store.close();
     },
+  };
+}
+
+/** The S3 event notification S3 would send for a created object (keys URL-encoded, spaces as `+`). */
+export function toS3Event(created: ObjectCreated, now: Date = new Date()): S3Event {
+  const id = randomBytes(8).toString('hex').toUpperCase();
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: now.toISOString(),
+        eventName: created.eventName,
+        userIdentity: { principalId: 'local' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': id, 'x-amz-id-2': id },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'arca-local',
+          bucket: { name: created.bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${created.bucket}` },
+          object: {
+            key: created.key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/'),
+            size: created.size,
+            eTag: created.etag,
+            sequencer: now.getTime().toString(16).toUpperCase(),
+          },
+        },
+      },
+    ],
   };
 }

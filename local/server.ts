@@ -15,7 +15,8 @@ import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
 import { startDynamo } from './dynamo.ts';
 import { createApiServer, type ApiHandler } from './http.ts';
-import { LOCAL_CREDENTIALS, startS3 } from './s3.ts';
+import { LOCAL_CREDENTIALS, startS3, toS3Event } from './s3.ts';
+import type { ObjectCreated } from './s3-front.ts';
 
 export const DEFAULT_PORT = 4100;
 export const DEFAULT_DATA_DIR = '.arca';
@@ -76,6 +77,28 @@ async function loadHookKey(dataDir: string): Promise<string> {
 
 const consoleHtml = (): Promise<string> => readFile(fileURLToPath(new URL('./console/index.html', import.meta.url)), 'utf8');
 
+/** The S3 ObjectCreated job, as the bucket notification invokes it in AWS; events are delivered in-process. */
+function objectCreatedDelivery(onError: (error: unknown) => void) {
+  const inFlight = new Set<Promise<void>>();
+  let deliver: ((created: ObjectCreated) => Promise<void>) | undefined;
+  return {
+    notify(created: ObjectCreated): void {
+      if (!deliver) return;
+      const p = deliver(created).catch(onError);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    },
+    async connect(): Promise<void> {
+      const finalize = await import('../functions/jobs/finalize.ts');
+      deliver = (created) => finalize.handler(toS3Event(created));
+    },
+    async drain(): Promise<void> {
+      deliver = undefined;
+      await Promise.all(inFlight);
+    },
+  };
+}
+
 async function loadHandlers(): Promise<Record<RouteGroup, ApiHandler>> {
   const [read, write] = await Promise.all([import('../functions/api/read.ts'), import('../functions/api/write.ts')]);
   return { read: read.handler as ApiHandler, write: write.handler as ApiHandler };
@@ -94,11 +117,13 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     await mkdir(dataDir, { recursive: true });
     const token = await loadToken(dataDir);
 
+    const onError = opts.onError ?? ((error: unknown) => console.error('arca local: handler failed', error));
+    const objectCreated = objectCreatedDelivery(onError);
     const [dynamo, s3] = await Promise.all([
       startDynamo({ dbPath: opts.inMemory ? undefined : path.join(dataDir, 'dynamodb') }),
-      startS3({ dir: path.join(dataDir, 's3'), bucket: LOCAL_BUCKET }),
+      startS3({ dir: path.join(dataDir, 's3'), bucket: LOCAL_BUCKET, onObjectCreated: (created) => objectCreated.notify(created) }),
     ]);
-    stops.push(dynamo.stop, s3.stop);
+    stops.push(dynamo.stop, s3.stop, objectCreated.drain);
     const tables = await createTables(dynamo.client, TABLE_PREFIX);
 
     const serviceEnv: Partial<Record<EnvName, string>> = {
@@ -133,7 +158,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     delete process.env.AWS_PROFILE;
 
     const handlers = await loadHandlers();
-    const onError = opts.onError ?? ((error: unknown) => console.error('arca local: handler failed', error));
+    await objectCreated.connect();
     const server = createApiServer({ handlers, consoleHtml: await consoleHtml(), onError });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

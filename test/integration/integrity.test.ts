@@ -135,6 +135,17 @@ describe('integrity', () => {
     expect(createHash('sha256').update(downloaded).digest('hex')).toBe(sha256);
   });
 
+  it('makes a version ready from the upload\'s own S3 event, without a commit; a later commit returns the same ready record', async () => {
+    const bytes = Buffer.from(`no commit needed for ${name}`);
+    const created = await createVersion(name, [{ path: 'event.bin', bytes }], { version: '4.0.0' });
+    expect(created.status, created.text).toBe(201);
+    expect((await uploadSingle(created.body.files[0]!, bytes)).status).toBe(200);
+    await expect.poll(() => status('4.0.0'), { timeout: 10_000, interval: 100 }).toBe('ready');
+    const committed = await call<VersionRecord>('POST', `${versionPath('4.0.0')}/commit`);
+    expect(committed.status, committed.text).toBe(200);
+    expect(committed.body.status).toBe('ready');
+  });
+
   it('answers 409 UploadIncomplete to a commit whose bytes never arrived', async () => {
     const created = await createVersion(name, [{ path: 'never.bin', bytes: Buffer.from(`never sent ${name}`) }], { version: '3.0.0' });
     expect(created.status, created.text).toBe(201);
