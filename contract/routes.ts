@@ -86,7 +86,8 @@ function compile(route: Route): CompiledRoute {
       const param = /^\{([a-zA-Z]+)\}$/.exec(part)?.[1];
       if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       names.push(param);
-      if (param === 'name') return '(.+?)';
+      // Segments other than `-`: `/-/` ends the name, so `GET /v1/assets/a/-/versions` is never read as an asset named `a/-/versions`.
+      if (param === 'name') return '([^/]+(?:/(?!-(?:/|$))[^/]+)*)';
       if (param === 'path' || param === 'spec') return '(.+)';
       return '([^/]+)';
     })
