@@ -5,6 +5,7 @@
  * state's Idempotency-Key brings back the same version and uploadIds, fresh part URLs come from
  * `POST …/uploads/{uploadId}/parts`, and the parts that already arrived are skipped.
  */
+import { createHash } from 'node:crypto';
 import { stat, readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { AssetType, CreateVersionRequest, FileDeclaration, FileRecord, PartUrl, VersionRecord } from '../contract/schemas.ts';
@@ -121,7 +122,8 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
 
   const store = new ResumeStore(client.cacheDir);
   const multipartShas = declared.filter((d) => d.parts).map((d) => d.sha256);
-  const previous = opts.resume === false ? undefined : await findResumable(client, store, name, multipartShas);
+  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const previous = opts.resume === false ? undefined : await findResumable(client, store, name, requestHash, multipartShas);
   const idempotencyKey = previous?.idempotencyKey ?? newIdempotencyKey();
   const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
   const resumed = previous !== undefined && previous.version === created.version;
@@ -144,6 +146,7 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
         asset: name,
         version: created.version,
         idempotencyKey,
+        requestHash,
         uploadId: rec.multipart.uploadId,
         partSize: rec.multipart.partSize,
         done: prior?.uploadId === rec.multipart.uploadId ? prior.done : [],
@@ -226,11 +229,11 @@ function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Part
   return out;
 }
 
-/** A resume state for one of these files, whose version still waits for its bytes. */
-async function findResumable(client: ArcaClient, store: ResumeStore, name: string, shas: string[]): Promise<UploadState | undefined> {
+/** A resume state of this very request for one of these files, whose version still waits for its bytes. */
+async function findResumable(client: ArcaClient, store: ResumeStore, name: string, requestHash: string, shas: string[]): Promise<UploadState | undefined> {
   for (const sha of shas) {
     const state = await store.load(sha);
-    if (!state || state.api !== client.url || state.asset !== name) continue;
+    if (!state || state.api !== client.url || state.asset !== name || state.requestHash !== requestHash) continue;
     const current = await client.getVersion(name, state.version).catch(() => undefined);
     if (current?.status === 'pending') return state;
     await store.remove(sha);

@@ -12,6 +12,8 @@ export interface UploadState {
   asset: string;
   version: string;
   idempotencyKey: string;
+  /** SHA-256 of the create-version request: the key is reused only for the very same request. */
+  requestHash: string;
   uploadId: string;
   partSize: number;
   /** Part numbers known to have arrived. */
@@ -34,7 +36,7 @@ export class ResumeStore {
   async load(sha256: string): Promise<UploadState | undefined> {
     try {
       const s = JSON.parse(await readFile(this.file(sha256), 'utf8')) as Partial<UploadState>;
-      if (typeof s.uploadId !== 'string' || typeof s.version !== 'string' || typeof s.idempotencyKey !== 'string' || !Array.isArray(s.done)) return undefined;
+      if (typeof s.uploadId !== 'string' || typeof s.version !== 'string' || typeof s.idempotencyKey !== 'string' || typeof s.requestHash !== 'string' || !Array.isArray(s.done)) return undefined;
       return s as UploadState;
     } catch {
       // A missing or torn state file only means there is nothing to resume.

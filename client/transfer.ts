@@ -77,16 +77,15 @@ export class Transfers {
     }
     const req = this.request(url, { method: 'PUT', headers, signal: opts.signal });
     const response = responseOf(req);
-    const body = createReadStream(path, { start: range.start, end: range.end - 1, highWaterMark: STREAM_CHUNK });
-    body.on('data', (chunk) => {
-      this.stats.bytesUploaded += chunk.length;
-      opts.onBytes?.(chunk.length);
-    });
     try {
       if (length === 0) {
-        body.destroy();
         req.end();
       } else {
+        const body = createReadStream(path, { start: range.start, end: range.end - 1, highWaterMark: STREAM_CHUNK });
+        body.on('data', (chunk) => {
+          this.stats.bytesUploaded += chunk.length;
+          opts.onBytes?.(chunk.length);
+        });
         await pipeline(body, req);
       }
     } catch (err) {

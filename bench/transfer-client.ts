@@ -1,0 +1,49 @@
+/**
+ * One measured transfer of bench/transfer.ts, run in its own process so that /usr/bin/time sees only the
+ * client: CPU seconds and peak RSS belong to the tool under test.
+ *
+ *   arca-push     URL TOKEN FILE CACHE_DIR         ArcaClient.push (hash + parts in parallel + commit)
+ *   arca-pull     URL TOKEN SPEC OUT_DIR CACHE_DIR ArcaClient.pull into an empty cache (ranged GETs + verify)
+ *   sdk-upload    ENDPOINT BUCKET KEY FILE         @aws-sdk/lib-storage Upload, defaults
+ *   sdk-download  ENDPOINT BUCKET KEY OUT_FILE     @aws-sdk/client-s3 GetObject streamed to a file
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ArcaClient } from '../client/client.ts';
+
+const [mode, ...args] = process.argv.slice(2);
+const s3 = (endpoint: string) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+
+switch (mode) {
+  case 'arca-push': {
+    const [url, token, file, cacheDir] = args as [string, string, string, string];
+    const client = new ArcaClient({ url, token, cacheDir });
+    const r = await client.push('bench/file', [file], { resume: false });
+    if (r.version.status !== 'ready') throw new Error(`push ended ${r.version.status}`);
+    client.close();
+    break;
+  }
+  case 'arca-pull': {
+    const [url, token, spec, outDir, cacheDir] = args as [string, string, string, string, string];
+    const client = new ArcaClient({ url, token, cacheDir });
+    await client.pull(spec, { outDir });
+    client.close();
+    break;
+  }
+  case 'sdk-upload': {
+    const [endpoint, bucket, key, file] = args as [string, string, string, string];
+    await new Upload({ client: s3(endpoint), params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
+    break;
+  }
+  case 'sdk-download': {
+    const [endpoint, bucket, key, out] = args as [string, string, string, string];
+    const res = await s3(endpoint).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    await pipeline(res.Body as Readable, createWriteStream(out));
+    break;
+  }
+  default:
+    throw new Error(`unknown mode ${mode}`);
+}

@@ -1,0 +1,181 @@
+/**
+ * Transfer benchmark (issue 5): one file (default 1 GiB, `ARCA_BENCH_MIB` to change) up and down, side by
+ * side in one run, against
+ *   - a do-nothing S3 sink (bench/transfer-sink.ts, its own process): the loopback ceiling, measured with curl;
+ *   - the local S3 stand-in (local mode: s3rver, with Arca's verifying front on Arca's own path);
+ * for `arca` (ArcaClient push/pull), `@aws-sdk/lib-storage` Upload with defaults (GetObject for downloads)
+ * and `aws s3 cp` when awscli is installed. Each client runs in its own process under /usr/bin/time:
+ * MiB/s (wall clock, process start to exit), CPU seconds per GiB, peak RSS, and the ratio to the ceiling.
+ * Then the CLI's cold start (`arca --version`) next to `node -e 0`.
+ *
+ *   npx tsx bench/transfer.ts          (writes bench/out/transfer.json too)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createReadStream, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startLocal } from '../local/server.ts';
+
+const MIB = 1024 * 1024;
+const SIZE = Number(process.env.ARCA_BENCH_MIB ?? 1024) * MIB;
+const ROOT = join(import.meta.dirname, '..');
+const NODE = process.execPath;
+const CLIENT = join(ROOT, 'bench', 'transfer-client.ts');
+
+interface Row {
+  direction: 'upload' | 'download';
+  target: 'sink' | 'stand-in';
+  tool: string;
+  seconds: number;
+  mibPerS: number;
+  cpuSecondsPerGiB: number;
+  peakRssMiB: number;
+  ratioToCeiling?: number;
+}
+
+function which(cmd: string): string | undefined {
+  try {
+    return execFileSync('which', [cmd], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command under /usr/bin/time; returns wall seconds, user+sys CPU seconds and peak RSS in KiB. */
+async function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; cpu: number; rssKiB: number }> {
+  const timeFile = join(tmpdir(), `arca-bench-time-${process.pid}`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))));
+  });
+  const [e, u, s, m] = (await readFile(timeFile, 'utf8')).trim().split(/\s+/).slice(-4).map(Number) as [number, number, number, number];
+  return { seconds: e, cpu: u + s, rssKiB: m };
+}
+
+async function makeFile(path: string): Promise<string> {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(16 * MIB);
+  for (let written = 0; written < SIZE; written += chunk.length) {
+    randomFillSync(chunk);
+    writeSync(fd, chunk, 0, Math.min(chunk.length, SIZE - written));
+  }
+  closeSync(fd);
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(path, { highWaterMark: 4 * MIB })) hash.update(c as Buffer);
+  return hash.digest('hex');
+}
+
+async function startSink(file: string, sha256: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(NODE, [join(ROOT, 'bench', 'transfer-sink.ts'), file, sha256], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sink exited ${code}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill() };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function coldStart(): Promise<{ nodeMs: number; arcaMs: number; arcaFirstMs: number; runs: number }> {
+  const runs = 15;
+  const time = async (args: string[], env: Record<string, string> = {}) => (await timed(NODE, args, env)).seconds * 1000;
+  const arca = join(ROOT, 'client', 'cli', 'arca.js');
+  const cacheDir = await mkdtemp(join(tmpdir(), 'arca-compile-cache-'));
+  // The very first run fills Node's compile cache (type-stripped TypeScript and V8 code); later runs reuse it.
+  const arcaFirstMs = await time([arca, '--version'], { NODE_COMPILE_CACHE: cacheDir });
+  const node: number[] = [];
+  const cli: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(await time(['-e', '0']));
+    cli.push(await time([arca, '--version'], { NODE_COMPILE_CACHE: cacheDir }));
+  }
+  await rm(cacheDir, { recursive: true, force: true });
+  return { nodeMs: median(node), arcaMs: median(cli), arcaFirstMs, runs };
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'arca-bench-'));
+  const file = join(work, 'file.bin');
+  const rows: Row[] = [];
+  const aws = which('aws');
+  let registry: Awaited<ReturnType<typeof startLocal>> | undefined;
+  let sink: Awaited<ReturnType<typeof startSink>> | undefined;
+  try {
+    process.stderr.write(`bench: writing a ${SIZE / MIB} MiB random file…\n`);
+    const sha256 = await makeFile(file);
+    sink = await startSink(file, sha256);
+    registry = await startLocal({ dataDir: join(work, 'registry'), port: 0, inMemory: true });
+    const s3env = { AWS_ACCESS_KEY_ID: registry.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: registry.credentials.secretAccessKey, AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' };
+    let n = 0;
+    const fresh = async () => {
+      const d = join(work, `run-${++n}`);
+      await mkdir(d, { recursive: true });
+      return d;
+    };
+
+    const record = async (direction: Row['direction'], target: Row['target'], tool: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
+      process.stderr.write(`bench: ${direction} ${target} ${tool}…\n`);
+      const t = await timed(cmd, args, { ...s3env, ...env });
+      const row: Row = {
+        direction,
+        target,
+        tool,
+        seconds: t.seconds,
+        mibPerS: SIZE / MIB / t.seconds,
+        cpuSecondsPerGiB: t.cpu / (SIZE / 1024 / MIB),
+        peakRssMiB: t.rssKiB / 1024,
+      };
+      rows.push(row);
+      return row;
+    };
+
+    const targets = [
+      { target: 'sink' as const, api: sink.url, token: 'sink', s3: sink.url, bucket: 'bench' },
+      { target: 'stand-in' as const, api: registry.url, token: registry.token, s3: registry.s3StoreUrl, bucket: registry.bucket },
+    ];
+    for (const t of targets) {
+      if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
+      await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()]);
+      await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
+      if (aws) await record('upload', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, file, `s3://${t.bucket}/bench/awscli`]);
+
+      if (t.target === 'sink') await record('download', 'sink', 'ceiling (curl -o)', 'curl', ['-sf', '-o', join(await fresh(), 'f'), `${t.s3}/bench/ceiling`]);
+      await record('download', t.target, 'arca pull', NODE, [CLIENT, 'arca-pull', t.api, t.token, 'bench/file:1.0.0', await fresh(), await fresh()]);
+      await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
+      if (aws) await record('download', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, `s3://${t.bucket}/bench/awscli`, join(await fresh(), 'f')]);
+      // Each run leaves a GiB behind: clear it before the next target.
+      for (let i = 1; i <= n; i++) await rm(join(work, `run-${i}`), { recursive: true, force: true });
+    }
+    for (const r of rows) {
+      const ceiling = rows.find((c) => c.direction === r.direction && c.tool.startsWith('ceiling'));
+      if (ceiling) r.ratioToCeiling = r.mibPerS / ceiling.mibPerS;
+    }
+  } finally {
+    sink?.stop();
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+  if (!which('aws')) process.stderr.write('bench: awscli not found (`which aws`): aws s3 cp rows skipped\n');
+
+  const start = await coldStart();
+  const fmt = (x: number, d = 1) => x.toFixed(d);
+  console.log(`\nTransfer of a ${SIZE / MIB} MiB file on loopback (${new Date().toISOString()}, ${(await import('node:os')).cpus().length} CPUs)\n`);
+  console.log('| direction | target | tool | MiB/s | × ceiling | CPU s/GiB | peak RSS MiB |');
+  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.direction} | ${r.target} | ${r.tool} | ${fmt(r.mibPerS, 0)} | ${r.ratioToCeiling === undefined ? '' : fmt(r.ratioToCeiling, 2)} | ${fmt(r.cpuSecondsPerGiB, 2)} | ${fmt(r.peakRssMiB, 0)} |`);
+  }
+  console.log(`\nCLI cold start (median of ${start.runs}): node -e 0 ${fmt(start.nodeMs, 0)} ms · arca --version ${fmt(start.arcaMs, 0)} ms (first run, empty compile cache: ${fmt(start.arcaFirstMs, 0)} ms)`);
+  await mkdir(join(ROOT, 'bench', 'out'), { recursive: true });
+  await writeFile(join(ROOT, 'bench', 'out', 'transfer.json'), JSON.stringify({ sizeBytes: SIZE, rows, coldStart: start }, null, 2));
+}
+
+await main();

@@ -1,0 +1,198 @@
+/**
+ * The SDK and CLI against a real local registry (DynamoDB Local, the S3 stand-in behind its verifying
+ * front, the same handlers as AWS), started by this file so that a test can stop it (--offline).
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArcaClient } from '../../client/client.ts';
+import { startLocal, type LocalRegistry } from '../../local/server.ts';
+
+const MIB = 1024 * 1024;
+const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
+
+let registry: LocalRegistry | undefined;
+let work: string;
+let cacheDir: string;
+let client: ArcaClient;
+
+async function randomFile(path: string, size: number): Promise<string> {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(4 * MIB);
+  for (let written = 0; written < size; written += chunk.length) {
+    randomFillSync(chunk);
+    writeSync(fd, chunk, 0, Math.min(chunk.length, size - written));
+  }
+  closeSync(fd);
+  return fileSha(path);
+}
+
+async function fileSha(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+/** Relative path → SHA-256 of every file under `dir`. */
+async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out[relative(dir, join(e.parentPath, e.name))] = await fileSha(join(e.parentPath, e.name));
+  }
+  return out;
+}
+
+function cli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: work, ARCA_CONFIG: join(work, 'none.json'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'arca-client-it-'));
+  cacheDir = join(work, 'cache');
+  registry = await startLocal({ dataDir: join(work, 'registry'), port: 0, inMemory: true });
+  client = new ArcaClient({ url: registry.url, token: registry.token, cacheDir });
+});
+
+afterAll(async () => {
+  client?.close();
+  await registry?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('push and pull against local mode', () => {
+  let src: string;
+  let expected: Record<string, string>;
+
+  it('pushes a directory of mixed files, one above the multipart threshold, and pulls it back by name:^1 byte for byte', async () => {
+    src = join(work, 'src');
+    await mkdir(join(src, 'tokenizer'), { recursive: true });
+    await writeFile(join(src, 'model.pkl'), Buffer.from('not really a pickle'));
+    await writeFile(join(src, 'tokenizer', 'vocab.json'), JSON.stringify({ hello: 1, world: 2 }));
+    await writeFile(join(src, 'tokenizer', 'merges.json'), ''); // empty files are files too
+    await randomFile(join(src, 'weights.safetensors'), 70 * MIB);
+    expected = await tree(src);
+
+    const before = client.stats.bytesUploaded;
+    const pushed = await client.push('it/mixed', [src], { description: 'integration', tags: ['it'] });
+    expect(pushed.version).toMatchObject({ asset: 'it/mixed', version: '1.0.0', status: 'ready' });
+    expect(pushed.version.files.map((f) => f.path).sort()).toEqual(Object.keys(expected).sort());
+    const total = pushed.version.files.reduce((n, f) => n + f.size, 0);
+    expect(client.stats.bytesUploaded - before).toBe(total);
+
+    const out = join(work, 'out-1');
+    const pulled = await client.pull('it/mixed:^1', { outDir: out });
+    expect(pulled.version).toBe('1.0.0');
+    expect(await tree(out)).toEqual(expected);
+  });
+
+  it('a second push of the same content uploads zero bytes', async () => {
+    const before = client.stats.bytesUploaded;
+    const again = await client.push('it/mixed', [src]);
+    expect(again.version).toMatchObject({ version: '1.1.0', status: 'ready' });
+    expect(client.stats.bytesUploaded - before).toBe(0);
+    expect(again.uploaded).toBe(0);
+    expect(again.skipped).toBe(again.version.size);
+  });
+
+  it('publishes and aliases through the CLI, and resolve follows the alias', async () => {
+    const env = { ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
+    const pub = await cli(['publish', 'it/mixed:1.1.0', '--json'], env).done;
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(JSON.parse(pub.stdout)).toMatchObject({ version: '1.1.0', status: 'published' });
+    const alias = await cli(['alias', 'it/mixed', 'champion', '1.1.0'], env).done;
+    expect(alias).toMatchObject({ code: 0, stdout: 'it/mixed: champion → 1.1.0\n' });
+    expect((await client.resolve('it/mixed:champion')).version).toBe('1.1.0');
+  });
+
+  it('a push killed after some parts resumes and completes, sending only the missing parts', { timeout: 180_000 }, async () => {
+    const file = join(work, 'big.bin');
+    const size = 2 * 64 * MIB + MIB;
+    const sha = await randomFile(file, size);
+    const stateFile = join(cacheDir, 'uploads', `${sha}.json`);
+    const env = { ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
+    const run = cli(['push', 'it/resume', file, '--concurrency', '1'], env);
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    // Kill the CLI as soon as its resume state shows one part arrived.
+    for (;;) {
+      if (exited) throw new Error(`the CLI ended before it could be interrupted: ${(await run.done).stderr}`);
+      const state = await readFile(stateFile, 'utf8').then((t) => JSON.parse(t) as { done: number[] }, () => undefined);
+      if (state && state.done.length >= 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    const interrupted = JSON.parse(await readFile(stateFile, 'utf8')) as { version: string; done: number[] };
+    expect((await client.getVersion('it/resume', interrupted.version)).status).toBe('pending');
+
+    const before = client.stats.bytesUploaded;
+    const resumed = await client.push('it/resume', [file]);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.version).toMatchObject({ version: interrupted.version, status: 'ready' });
+    const sent = client.stats.bytesUploaded - before;
+    expect(sent).toBeLessThanOrEqual(size - interrupted.done.length * 64 * MIB);
+    expect(resumed.skipped).toBeGreaterThanOrEqual(interrupted.done.length * 64 * MIB);
+    await expect(readFile(stateFile)).rejects.toThrow(/ENOENT/);
+
+    const out = join(work, 'out-resume');
+    await client.pull(`it/resume:${resumed.version.version}`, { outDir: out });
+    expect(await fileSha(join(out, 'big.bin'))).toBe(sha);
+  });
+});
+
+describe('loadOrGenerate', () => {
+  it('runs generate once across two calls with the same params and records, and agrees with the service on paramsHash', async () => {
+    let runs = 0;
+    const generate = async () => {
+      runs++;
+      const dir = join(work, `gen-${runs}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'features.parquet'), `features from run ${runs}`);
+      return dir;
+    };
+    const params = { window: 30, features: ['amount', 'merchant'], seed: 7 };
+    const first = await client.loadOrGenerate('it/features', params, generate, { records: ['it/mixed:^1'] });
+    expect(first).toMatchObject({ generated: true, version: { version: '1.0.0', status: 'ready', paramsHash: first.paramsHash } });
+    expect(first.version.records).toEqual(['it/mixed:1.1.0']);
+
+    const out = join(work, 'gen-out');
+    const second = await client.loadOrGenerate('it/features', { seed: 7, features: ['amount', 'merchant'], window: 30 }, generate, { records: ['it/mixed:^1'], outDir: out });
+    expect(second).toMatchObject({ generated: false, paramsHash: first.paramsHash, version: { version: '1.0.0' } });
+    expect(runs).toBe(1);
+    expect(await readFile(join(out, 'features.parquet'), 'utf8')).toBe('features from run 1');
+
+    const other = await client.loadOrGenerate('it/features', { ...params, window: 60 }, generate);
+    expect(other).toMatchObject({ generated: true, version: { version: '1.1.0' } });
+    expect(runs).toBe(2);
+  });
+});
+
+describe('pull --offline', () => {
+  it('serves a pinned version from the cache with the server stopped', async () => {
+    const url = registry!.url;
+    await client.pull('it/mixed:1.0.0');
+    await registry!.stop();
+    registry = undefined;
+    const env = { ARCA_URL: url, ARCA_TOKEN: 'unused', ARCA_CACHE_DIR: cacheDir };
+    const out = join(work, 'out-offline');
+    const r = await cli(['pull', 'it/mixed:1.0.0', '--offline', '-o', out, '--json'], env).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ asset: 'it/mixed', version: '1.0.0', downloaded: 0 });
+    expect(Object.keys(await tree(out)).sort()).toEqual(['model.pkl', 'tokenizer/merges.json', 'tokenizer/vocab.json', 'weights.safetensors']);
+    const online = await cli(['pull', 'it/mixed:1.0.0', '-o', out], env).done;
+    expect(online.code).toBe(1);
+    expect(online.stderr).toMatch(/^arca: NetworkError: /);
+  });
+});
