@@ -30,7 +30,8 @@ export interface IdempotentCall<T> {
   run: () => Promise<T>;
 }
 
-const once = makeIdempotent(async (call: IdempotentCall<unknown>) => call.run(), { persistenceStore, config });
+// The stored response is what a replay returns: plain JSON (records carry `undefined` fields DynamoDB cannot store).
+const once = makeIdempotent(async (call: IdempotentCall<unknown>) => JSON.parse(JSON.stringify(await call.run())) as unknown, { persistenceStore, config });
 
 export async function idempotent<T>(call: IdempotentCall<T>): Promise<T> {
   try {
