@@ -1,0 +1,44 @@
+/**
+ * The one infra test that runs esbuild for real (the others skip bundling): every function's asset is an
+ * ESM bundle for Node.js 24 with the AWS SDK inside and a source map beside it.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ArcaStack } from '../../lib/stack.ts';
+import { logicalId, newApp } from './synth.ts';
+
+describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbuild)', () => {
+  const app = newApp({ bundle: true });
+  afterAll(() => rmSync(app.outdir, { recursive: true, force: true }));
+  const stack = new ArcaStack(app, 'Arca');
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const functions = template.findResources('AWS::Lambda::Function');
+  // A function's code is the asset `asset.<hash>` of the cloud assembly, uploaded as `<hash>.zip`.
+  const assets = new Map(
+    [...stack.registry.functions].map(([id, fn]) => {
+      const key = (functions[logicalId(fn)]!.Properties as { Code: { S3Key: string } }).Code.S3Key;
+      return [id, join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`)] as const;
+    }),
+  );
+
+  it.each([...assets])('%s is a minified ESM bundle with a source map and the AWS SDK bundled in', (_id, dir) => {
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.length).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    // ESM: the entry exports `handler`, and CommonJS dependencies get a `require` from the banner.
+    // (Assertions on booleans: a failing string match would print a megabyte of bundle.)
+    expect(/export\s*\{[^}]*\bas handler\b|export\s*\{\s*handler\b/.test(code)).toBe(true);
+    expect(code.startsWith("import { createRequire as __arcaCreateRequire } from 'node:module';")).toBe(true);
+    // bundleAwsSDK: no @aws-sdk module is left for the runtime to supply, but the optional CRT signer
+    // (SigV4a only) that the SDK itself loads inside a try/catch. esbuild writes module specifiers with
+    // double quotes; single-quoted ones are prose in the SDK's error messages.
+    const external = new Set([...code.matchAll(/(?:require\(|import\(|from\s*)"(@aws-sdk\/[^"]+)"/g)].map((m) => m[1]));
+    expect([...external].filter((m) => m !== '@aws-sdk/signature-v4-crt')).toEqual([]);
+    expect(code.includes('//# sourceMappingURL=index.mjs.map')).toBe(true);
+    // Minified: lines thousands of characters long (newlines survive only inside template literals).
+    expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
+  });
+});
