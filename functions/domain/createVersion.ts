@@ -141,7 +141,9 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
 /** Reads the cancellation reasons [asset, version, ...victims]: a final error, or the asset state to retry with. */
 async function nextState(asset: string, reasons: CancelReason[], explicit: boolean, version: string): Promise<{ refresh?: AssetState }> {
   const [assetReason, versionReason] = reasons;
-  if (conditionFailed(versionReason)) {
+  // A bump that lost to a concurrent bump of the same number sees both conditions fail: retry above it.
+  const bumpLost = !explicit && conditionFailed(assetReason) && assetReason?.Item !== undefined;
+  if (conditionFailed(versionReason) && !bumpLost) {
     throw conflict('AlreadyExists', `${asset} already has (or had) version ${version}; a version string is never reused`, {
       asset,
       version,
