@@ -17,11 +17,13 @@ export const tables = env.tables;
 
 export type Item = Record<string, unknown>;
 
+/** Throttling, as exception names and as transaction cancellation reason codes. */
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
-  'LimitExceededException',
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
 ]);
 
 /** Throttling becomes 429 Throttled; anything else is left for the caller (or becomes a 500). */
