@@ -1,0 +1,121 @@
+/**
+ * The S3 adapter: presigned PUTs and part URLs bind length, checksum and create-only as signed headers
+ * (decoded from the URL, over random sizes and digests), and S3 errors are translated at the boundary.
+ */
+import '../../fixtures/unit-env.ts';
+import {
+  CompleteMultipartUploadCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  NoSuchUpload,
+  NotFound,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../../contract/env.ts';
+import {
+  completeMultipartUpload,
+  headBlob,
+  hexToBase64,
+  listParts,
+  presignGet,
+  presignPart,
+  presignPut,
+} from '../../../functions/adapters/s3.ts';
+
+const s3 = mockClient(S3Client);
+afterEach(() => s3.reset());
+
+const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
+const signedHeaders = (url: string) => new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';') ?? [];
+
+describe('presigned uploads', () => {
+  it('a PUT signs content-length, host, if-none-match and the SHA-256 as headers, never a CRC32, within the TTL', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 5 * 1024 ** 3 }), hex64, async (size, sha) => {
+        const req = await presignPut(sha, size, 'team/model@1.0.0');
+        const url = new URL(req.url);
+        const signed = signedHeaders(req.url);
+        expect(signed).toEqual(expect.arrayContaining(['content-length', 'host', 'if-none-match', 'x-amz-checksum-sha256']));
+        expect(signed.some((h) => h.includes('crc32'))).toBe(false);
+        expect([...url.searchParams.keys()].some((k) => k.toLowerCase().includes('checksum'))).toBe(false);
+        expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(DEFAULTS.presignPutTtlSeconds);
+        expect(url.pathname).toBe(`/blobs/sha256/${sha}`);
+        // What the uploader must send is exactly what was signed (host is the URL's own).
+        expect(Object.keys(req.headers).sort()).toEqual(signed.filter((h) => h !== 'host').sort());
+        expect(req.headers).toMatchObject({ 'content-length': String(size), 'if-none-match': '*', 'x-amz-checksum-sha256': hexToBase64(sha) });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a part URL signs the declared part digest and length', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 600 * 1024 ** 2 }), hex64, hex64, async (n, size, sha, part) => {
+        const res = await presignPart(sha, 'upload-1', n, size, part);
+        const url = new URL(res.url);
+        expect(res.partNumber).toBe(n);
+        expect(url.searchParams.get('partNumber')).toBe(String(n));
+        expect(url.searchParams.get('uploadId')).toBe('upload-1');
+        expect(signedHeaders(res.url).sort()).toEqual(['content-length', 'host', 'x-amz-checksum-sha256']);
+        expect(res.headers).toEqual({ 'content-length': String(size), 'x-amz-checksum-sha256': hexToBase64(part) });
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a download URL lives at most the GET TTL and names the file', async () => {
+    const url = new URL(await presignGet('d'.repeat(64), 'model "v1".pkl'));
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(DEFAULTS.presignGetTtlSeconds);
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="model _v1_.pkl"');
+  });
+});
+
+describe('S3 errors translated at the boundary', () => {
+  const sha = 'e'.repeat(64);
+  const part = { partNumber: 1, etag: '"x"', size: 5, checksumSha256: 'abc=' };
+
+  it('complete with If-None-Match on an existing blob → exists', async () => {
+    s3.on(CompleteMultipartUploadCommand).rejects(
+      new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: { httpStatusCode: 412 } }),
+    );
+    expect(await completeMultipartUpload(sha, 'u', [part])).toBe('exists');
+    const input = s3.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ IfNoneMatch: '*', Key: `blobs/sha256/${sha}`, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"', ChecksumSHA256: 'abc=' }] } });
+  });
+
+  it('complete of an upload that is gone → gone', async () => {
+    s3.on(CompleteMultipartUploadCommand).rejects(new NoSuchUpload({ message: 'no such upload', $metadata: { httpStatusCode: 404 } }));
+    expect(await completeMultipartUpload(sha, 'u', [part])).toBe('gone');
+  });
+
+  it('other S3 failures are not swallowed', async () => {
+    s3.on(CompleteMultipartUploadCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } }));
+    await expect(completeMultipartUpload(sha, 'u', [part])).rejects.toThrow(S3ServiceException);
+  });
+
+  it('HEAD of a missing blob → undefined; present → size, checksum, metadata', async () => {
+    s3.on(HeadObjectCommand).rejectsOnce(new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
+    expect(await headBlob(sha)).toBeUndefined();
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ChecksumSHA256: 'abc=', Metadata: { 'arca-version': 'a@1.0.0' } });
+    expect(await headBlob(sha)).toEqual({ size: 5, checksumSha256: 'abc=', metadata: { 'arca-version': 'a@1.0.0' } });
+    expect(s3.commandCalls(HeadObjectCommand)[1]?.args[0].input).toMatchObject({ ChecksumMode: 'ENABLED' });
+  });
+
+  it('ListParts pages through every part; a finished upload → undefined', async () => {
+    s3.on(ListPartsCommand, { PartNumberMarker: undefined })
+      .resolves({ Parts: [{ PartNumber: 1, ETag: 'a', Size: 1, ChecksumSHA256: 'x' }], IsTruncated: true, NextPartNumberMarker: '1' })
+      .on(ListPartsCommand, { PartNumberMarker: '1' })
+      .resolves({ Parts: [{ PartNumber: 2, ETag: 'b', Size: 1 }], IsTruncated: false });
+    expect(await listParts(sha, 'u')).toEqual([
+      { partNumber: 1, etag: 'a', size: 1, checksumSha256: 'x' },
+      { partNumber: 2, etag: 'b', size: 1, checksumSha256: undefined },
+    ]);
+    s3.reset();
+    s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    expect(await listParts(sha, 'u')).toBeUndefined();
+  });
+});
