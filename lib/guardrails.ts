@@ -28,7 +28,7 @@ export function acknowledgeFindings(registry: AssetRegistry): void {
   const bucketArn = arnRef(registry.bucket.node.defaultChild as CfnElement);
 
   for (const [id, fn] of registry.functions) {
-    const access = registry.functionAccess.get(id);
+    const access = registry.functionOptions.get(id)?.access;
     const policy = fn.role?.node.tryFindChild('DefaultPolicy');
     if (!access || !policy) continue;
     acknowledge(

@@ -160,9 +160,9 @@ export class AssetRegistry extends Construct {
   public readonly sweeperFunction: NodejsFunction;
   public readonly gcFunction: NodejsFunction;
   public readonly settings: RegistrySettings;
-  /** Every function added through `addFunction`, by id, with the access it was declared with. */
+  /** Every function added through `addFunction`, by id, and the options it was declared with. */
   public readonly functions = new Map<string, NodejsFunction>();
-  public readonly functionAccess = new Map<string, FunctionAccess>();
+  public readonly functionOptions = new Map<string, RegistryFunctionOptions>();
 
   private readonly logRetention: logs.RetentionDays;
   private readonly baseEnvironment: Record<string, string>;
@@ -278,7 +278,7 @@ export class AssetRegistry extends Construct {
       bundling: FUNCTION_BUNDLING,
     });
     this.functions.set(id, fn);
-    this.functionAccess.set(id, options.access);
+    this.functionOptions.set(id, options);
     return fn;
   }
 

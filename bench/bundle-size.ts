@@ -1,0 +1,127 @@
+/**
+ * Bundle size and cold import time of every deployed function, next to the same handler bundled with
+ * CDK's `NodejsFunction` defaults (CommonJS, not minified, no source map, AWS SDK left to the runtime).
+ *
+ * Both variants are built by CDK itself (two synthesized apps under bench/out/), so the comparison is
+ * with what `cdk deploy` would ship. Cold import = wall time of `await import(bundle)` in a fresh `node`
+ * process, median of 15; for the defaults the SDK comes from node_modules, as it would from the runtime.
+ *
+ *   npx tsx bench/bundle-size.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { ArcaStack } from '../lib/stack.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Under the repository, so the default bundles resolve the SDK from node_modules like the runtime's copy.
+const OUT = join(ROOT, 'bench', 'out', 'bundle-size');
+const RUNS = 15;
+const CDK_CONTEXT = (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+
+interface Built {
+  file: string;
+  env: Record<string, string>;
+}
+
+function logicalId(element: CfnElement): string {
+  const stack = Stack.of(element);
+  return String(stack.resolve(stack.getLogicalId(element)));
+}
+
+/** The main file of each function's asset in a synthesized assembly, and its environment (tokens stubbed). */
+function builtFunctions(assembly: CloudAssembly, stack: Stack, functions: Map<string, NodejsFunction>): Map<string, Built> {
+  const template = assembly.getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Properties: { Code: { S3Key: string }; Environment?: { Variables: Record<string, unknown> } } }>;
+  };
+  return new Map(
+    [...functions].map(([id, fn]) => {
+      const props = template.Resources[logicalId(fn.node.defaultChild as CfnElement)]!.Properties;
+      const dir = join(assembly.directory, `asset.${props.Code.S3Key.replace(/\.zip$/, '')}`);
+      const file = ['index.mjs', 'index.js'].map((f) => join(dir, f)).find((f) => existsSync(f));
+      if (!file) throw new Error(`no bundle in ${dir}`);
+      const env = Object.fromEntries(
+        Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`]),
+      );
+      return [id, { file, env }];
+    }),
+  );
+}
+
+function synthOurs(): { ours: Map<string, Built>; entries: Map<string, string> } {
+  const app = new App({ outdir: join(OUT, 'ours'), context: CDK_CONTEXT });
+  const stack = new ArcaStack(app, 'Arca');
+  const assembly = app.synth();
+  const entries = new Map([...stack.registry.functionOptions].map(([id, o]) => [id, o.entry]));
+  return { ours: builtFunctions(assembly, stack, stack.registry.functions), entries };
+}
+
+function synthDefaults(entries: Map<string, string>, envs: Map<string, Built>): Map<string, Built> {
+  const app = new App({ outdir: join(OUT, 'defaults'), context: CDK_CONTEXT });
+  const stack = new Stack(app, 'Defaults');
+  const functions = new Map(
+    [...entries].map(([id, entry]) => [
+      id,
+      new NodejsFunction(stack, id, {
+        entry: join(ROOT, entry),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        projectRoot: ROOT,
+      }),
+    ]),
+  );
+  const built = builtFunctions(app.synth(), stack, functions);
+  // In a Lambda zip there is no package.json: `index.js` is CommonJS. Here the repository's says "module".
+  writeFileSync(join(OUT, 'defaults', 'package.json'), '{ "type": "commonjs" }\n');
+  // Same environment as the deployed function, so module-load code takes the same path.
+  for (const [id, b] of built) b.env = envs.get(id)?.env ?? {};
+  return built;
+}
+
+/** Median wall time (ms) of importing `file` in a fresh node process. */
+function coldImportMs(built: Built): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(built.file).href)}); process.stdout.write(String(performance.now() - t));`;
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...built.env },
+      encoding: 'utf8',
+    });
+    times.push(Number(out));
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+function measure(built: Built): { size: number; gzip: number; ms: number } {
+  const code = readFileSync(built.file);
+  return { size: statSync(built.file).size, gzip: gzipSync(code).length, ms: coldImportMs(built) };
+}
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const { ours, entries } = synthOurs();
+const defaults = synthDefaults(entries, ours);
+
+console.log(`Node ${process.version}, ${RUNS} fresh processes per bundle (median)\n`);
+console.log('| function | ours: size (gzip) | ours: cold import | ours without --enable-source-maps | CDK defaults: size (gzip) | CDK defaults: cold import |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [id, entry] of entries) {
+  const built = ours.get(id)!;
+  const a = measure(built);
+  const { NODE_OPTIONS: _sourceMaps, ...withoutSourceMaps } = built.env;
+  const noMaps = coldImportMs({ file: built.file, env: withoutSourceMaps });
+  const b = measure(defaults.get(id)!);
+  console.log(
+    `| ${id} (\`${entry}\`) | ${kib(a.size)} (${kib(a.gzip)}) | ${a.ms.toFixed(0)} ms | ${noMaps.toFixed(0)} ms | ${kib(b.size)} (${kib(b.gzip)}) + runtime SDK | ${b.ms.toFixed(0)} ms |`,
+  );
+}
