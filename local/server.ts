@@ -159,6 +159,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
 
     const handlers = await loadHandlers();
     await objectCreated.connect();
+    // The outbox: table streams → events (logged) → webhooks, on the same code as the Lambda consumer.
+    const { startEvents } = await import('./events.ts');
+    const events = await startEvents({ dynamo: dynamo.client, endpoint: dynamo.endpoint, tables, checkpointFile: path.join(dataDir, 'events-checkpoint.json') });
+    stops.push(events.stop);
     const server = createApiServer({ handlers, consoleHtml: await consoleHtml(), onError });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -8,6 +8,7 @@ import https from 'node:https';
 import { webhookPayload, type DeliveryRecord } from '../../contract/events.ts';
 import { SIGNATURE_HEADER, signatureHeaderValue } from '../../contract/webhooks.ts';
 import type { DeliveryJob } from './outbox.ts';
+import { maxAttempts, type RetryPolicy } from './retry.ts';
 import { guardedLookup, type Resolver, type UrlPolicy } from './ssrf.ts';
 
 export interface PostResult {
@@ -83,4 +84,27 @@ export async function attemptDelivery(
     at: started.toISOString(),
     durationMs: now().getTime() - started.getTime(),
   };
+}
+
+/** Where a delivery finds its hook (secret sealed) and records its attempts. */
+export interface DeliveryPorts {
+  /** The hook with its secret still sealed. */
+  getHook(id: string): Promise<HookEndpoint | undefined>;
+  openSecret(hookId: string, sealed: string): Promise<string>;
+  recordDelivery(record: DeliveryRecord): Promise<void>;
+  post: Poster;
+  retry: RetryPolicy;
+}
+
+/**
+ * Runs attempt `attempt` of a job and records it, the same way in the SQS worker and in local mode.
+ * Returns `undefined` when the hook was deleted meanwhile (nothing to deliver, nothing to retry).
+ */
+export async function deliverJob(job: DeliveryJob, attempt: number, ports: DeliveryPorts): Promise<DeliveryRecord | undefined> {
+  const hook = await ports.getHook(job.hookId);
+  if (!hook) return undefined;
+  const endpoint = { id: hook.id, url: hook.url, secret: await ports.openSecret(hook.id, hook.secret) };
+  const record = await attemptDelivery(endpoint, job, attempt, attempt >= maxAttempts(ports.retry), ports.post);
+  await ports.recordDelivery(record);
+  return record;
 }

@@ -9,33 +9,23 @@ import { z } from 'zod';
 import { ArcaEventSchema } from '../../contract/events.ts';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
-import { hookStore, hooksEnv, required, secretBox } from '../hooks/runtime.ts';
-import { attemptDelivery, httpPoster } from './deliver.ts';
-import { delayAfter, maxAttempts } from './retry.ts';
+import { deliveryPorts, hooksEnv, required } from '../hooks/runtime.ts';
+import { deliverJob } from './deliver.ts';
+import { delayAfter } from './retry.ts';
 import type { DeliveryJob } from './outbox.ts';
 
 const queueUrl = required(ENV.deliveryQueueUrl);
 const sqs = new SQSClient({});
-const box = secretBox();
-const post = httpPoster(hooksEnv.policy);
-const attempts = maxAttempts(hooksEnv.retry);
+const ports = deliveryPorts();
 
 const Job = z.object({ hookId: z.string(), event: ArcaEventSchema });
-
-/** Delivers one job; returns false when it must be retried. */
-export async function deliverJob(job: DeliveryJob, attempt: number): Promise<boolean> {
-  const hook = await hookStore.get(job.hookId);
-  if (!hook) return true; // deleted since: nothing to deliver
-  const record = await attemptDelivery({ id: hook.id, url: hook.url, secret: await box.open(hook.id, hook.secret) }, job, attempt, attempt >= attempts, post);
-  await hookStore.recordDelivery(record);
-  logger.info('webhook delivery', { ...record });
-  return record.ok;
-}
 
 async function handle(message: SQSRecord): Promise<boolean> {
   const job: DeliveryJob = Job.parse(JSON.parse(message.body));
   const attempt = Number(message.attributes.ApproximateReceiveCount);
-  if (await deliverJob(job, attempt)) return true;
+  const record = await deliverJob(job, attempt, ports);
+  if (record) logger.info('webhook delivery', { ...record });
+  if (!record || record.ok) return true;
   // No delay left: visible at once, so the next receive exceeds maxReceiveCount and dead-letters it.
   const delay = delayAfter(hooksEnv.retry, attempt) ?? 0;
   await sqs.send(

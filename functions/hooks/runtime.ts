@@ -7,6 +7,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, type EnvName } from '../../contract/env.ts';
+import { httpPoster, type DeliveryPorts } from '../events/deliver.ts';
 import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../events/retry.ts';
 import type { UrlPolicy } from '../events/ssrf.ts';
 import { kmsSecretBox, localSecretBox, type SecretBox } from './secrets.ts';
@@ -38,7 +39,7 @@ export function loadHooksEnv(src: Source = process.env): HooksEnv {
   try {
     retryDelays(retry);
   } catch (error) {
-    throw new Error(`environment variable ${ENV.hookRetryBaseSeconds} is not usable ("${base}"): ${(error as Error).message}`);
+    throw new Error(`environment variable ${ENV.hookRetryBaseSeconds} is not usable ("${base}"): ${(error as Error).message}`, { cause: error });
   }
   const insecure = value(src, ENV.hooksAllowInsecure);
   if (insecure !== undefined && insecure !== 'true' && insecure !== 'false') {
@@ -71,4 +72,16 @@ export function secretBox(): SecretBox {
   else if (hooksEnv.localKey) box = localSecretBox(hooksEnv.localKey);
   else throw new Error(`environment variable ${ENV.hookKeyId} (or ${ENV.hookSecretKey} in local mode) is required to seal webhook secrets`);
   return box;
+}
+
+/** What a webhook delivery needs, from this configuration (the SQS worker and local mode). */
+export function deliveryPorts(): DeliveryPorts {
+  const box = secretBox();
+  return {
+    getHook: (id) => hookStore.get(id),
+    openSecret: (id, sealed) => box.open(id, sealed),
+    recordDelivery: (record) => hookStore.recordDelivery(record),
+    post: httpPoster(hooksEnv.policy),
+    retry: hooksEnv.retry,
+  };
 }
