@@ -5,6 +5,7 @@
  * files into the output directory, replacing any existing file atomically.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chmod, copyFile, constants, link, mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import semver from 'semver';
@@ -13,7 +14,6 @@ import { parseSpec } from '../functions/domain/spec.ts';
 import type { ManifestFile } from './cache.ts';
 import type { ArcaClient } from './client.ts';
 import { ArcaApiError, clientError } from './errors.ts';
-import { hashFile } from './hash.ts';
 import { runPool, withRetries } from './pool.ts';
 import { TransferError } from './transfer.ts';
 
@@ -121,14 +121,7 @@ async function download(client: ArcaClient, f: ManifestFile & { url: string }, o
         return hash.digest('hex');
       }, retryable);
     } else {
-      await writeFile(tmp, '');
-      await truncate(tmp, f.size);
-      const ranges = [];
-      for (let start = 0; start < f.size; start += RANGE_SIZE) ranges.push({ start, end: Math.min(f.size, start + RANGE_SIZE) });
-      await runPool(ranges, client.concurrency, opts.signal, (range) =>
-        withRetries(opts.attempts ?? 5, opts.signal, () => client.transfers.get(f.url, tmp, range, { whole: false, signal: opts.signal, onBytes }), retryable),
-      );
-      digest = (await hashFile(tmp, f.size, { signal: opts.signal })).sha256;
+      digest = await rangedDownload(client, f, tmp, opts, onBytes);
     }
     if (digest !== f.sha256) {
       throw new ArcaApiError('ChecksumMismatch', `${f.path}: downloaded bytes hash to ${digest}, not ${f.sha256}; nothing was kept`);
@@ -137,6 +130,38 @@ async function download(client: ArcaClient, f: ManifestFile & { url: string }, o
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/**
+ * Parallel ranged GETs into a preallocated temp file. The digest is computed from the file itself, range
+ * by range in order as soon as each range has landed, so hashing overlaps the download.
+ */
+async function rangedDownload(client: ArcaClient, f: ManifestFile & { url: string }, tmp: string, opts: PullOptions, onBytes: (n: number) => void): Promise<string> {
+  await writeFile(tmp, '');
+  await truncate(tmp, f.size);
+  const ranges: { start: number; end: number; landed: PromiseWithResolvers<void> }[] = [];
+  for (let start = 0; start < f.size; start += RANGE_SIZE) ranges.push({ start, end: Math.min(f.size, start + RANGE_SIZE), landed: Promise.withResolvers<void>() });
+  // A failed download rejects every range; only the hasher's current one is awaited, so mark all handled.
+  for (const r of ranges) r.landed.promise.catch(() => undefined);
+  const hashing = (async () => {
+    const hash = createHash('sha256');
+    for (const r of ranges) {
+      await r.landed.promise;
+      for await (const chunk of createReadStream(tmp, { start: r.start, end: r.end - 1, highWaterMark: 4 * MIB })) hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
+  })();
+  try {
+    await runPool(ranges, client.concurrency, opts.signal, async (range) => {
+      await withRetries(opts.attempts ?? 5, opts.signal, () => client.transfers.get(f.url, tmp, range, { whole: false, signal: opts.signal, onBytes }), retryable);
+      range.landed.resolve();
+    });
+  } catch (err) {
+    for (const r of ranges) r.landed.reject(err);
+    await hashing.catch(() => undefined);
+    throw err;
+  }
+  return hashing;
 }
 
 const retryable = (err: unknown) => err instanceof TransferError && err.retryable;
