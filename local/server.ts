@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENV, type EnvName } from '../contract/env.ts';
+import { DEFAULTS, ENV, type EnvName } from '../contract/env.ts';
 import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
 import { startDynamo } from './dynamo.ts';
@@ -99,6 +99,32 @@ function objectCreatedDelivery(onError: (error: unknown) => void) {
   };
 }
 
+/** The stack's scheduled jobs (lib/registry.ts), on the same rates: pending-version expiry and blob GC. */
+const SCHEDULE = [
+  { job: 'sweeper', everyMs: 15 * 60_000, load: () => import('../functions/jobs/sweeper.ts') },
+  { job: 'gc', everyMs: 6 * 3600_000, load: () => import('../functions/jobs/gc.ts') },
+] as const;
+
+async function scheduleJobs(onError: (error: unknown) => void): Promise<() => Promise<void>> {
+  const running = new Set<Promise<unknown>>();
+  const timers = await Promise.all(
+    SCHEDULE.map(async ({ everyMs, load }) => {
+      const { handler } = await load();
+      const timer = setInterval(() => {
+        const run = handler().catch(onError);
+        running.add(run);
+        void run.finally(() => running.delete(run));
+      }, everyMs);
+      timer.unref();
+      return timer;
+    }),
+  );
+  return async () => {
+    timers.forEach(clearInterval);
+    await Promise.all(running);
+  };
+}
+
 async function loadHandlers(): Promise<Record<RouteGroup, ApiHandler>> {
   const [read, write] = await Promise.all([import('../functions/api/read.ts'), import('../functions/api/write.ts')]);
   return { read: read.handler as ApiHandler, write: write.handler as ApiHandler };
@@ -152,6 +178,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'arca',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // GRACE_HOURS_ENV of functions/jobs/gc.ts, derived as the stack does: longer than any pending version lives.
+      ARCA_GC_GRACE_HOURS: String(Number(opts.env?.[ENV.pendingTtlHours] ?? DEFAULTS.pendingTtlHours) + 24),
       ...serviceEnv,
     });
     delete process.env.AWS_SESSION_TOKEN;
@@ -159,6 +187,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
 
     const handlers = await loadHandlers();
     await objectCreated.connect();
+    stops.push(await scheduleJobs(onError));
     // The outbox: table streams → events (logged) → webhooks, on the same code as the Lambda consumer.
     const { startEvents } = await import('./events.ts');
     const events = await startEvents({ dynamo: dynamo.client, endpoint: dynamo.endpoint, tables, checkpointFile: path.join(dataDir, 'events-checkpoint.json') });
