@@ -19,6 +19,8 @@ export interface FakeStore {
   requests: { method: string; path: string; range?: string }[];
   /** Serve other bytes than declared for this path (a corrupt or tampered store). */
   tamper: Set<string>;
+  /** Answer 500 to every ranged GET of this path past its first range (a store failing mid-download). */
+  failRanges: Set<string>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).dig
 export async function startFakeStore(asset: string, version: string, files: FakeFile[]): Promise<FakeStore> {
   const requests: FakeStore['requests'] = [];
   const tamper = new Set<string>();
+  const failRanges = new Set<string>();
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push({ method: req.method ?? '', path, range: req.headers.range });
@@ -55,6 +58,7 @@ export async function startFakeStore(asset: string, version: string, files: Fake
         bytes[bytes.length - 1] = (bytes[bytes.length - 1]! + 1) % 256;
       }
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (m && Number(m[1]) > 0 && failRanges.has(file.path)) return void res.writeHead(500).end('<Error><Code>InternalError</Code></Error>');
       if (m) {
         const slice = bytes.subarray(Number(m[1]), Number(m[2]) + 1);
         res.writeHead(206, { 'content-length': slice.length, 'content-range': `bytes ${m[1]}-${m[2]}/${bytes.length}` }).end(slice);
@@ -70,6 +74,7 @@ export async function startFakeStore(asset: string, version: string, files: Fake
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     tamper,
+    failRanges,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -31,6 +31,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   store.tamper.clear();
+  store.failRanges.clear();
   store.requests.length = 0;
 });
 
@@ -94,6 +95,16 @@ describe('pull', () => {
     const f = files.find((x) => x.path === path)!;
     await expect(stat(c.cache.blobPath(sha256(f.bytes)))).rejects.toThrow(/ENOENT/);
     await expect(stat(join(out, path))).rejects.toThrow(/ENOENT/);
+    c.close();
+  });
+
+  it('gives up on a store that keeps failing mid-download, after retries, keeping nothing', async () => {
+    const c = client(fresh());
+    store.failRanges.add('weights.safetensors');
+    await expect(c.pull('fraud/xgb:1.2.0/weights.safetensors', { attempts: 2 })).rejects.toThrow(/answered 500: InternalError/);
+    const ranged = store.requests.filter((q) => q.range && !q.range.startsWith('bytes=0-'));
+    expect(ranged).toHaveLength(4); // two failing ranges, two attempts each
+    await expect(stat(c.cache.blobPath(sha256(big)))).rejects.toThrow(/ENOENT/);
     c.close();
   });
 
