@@ -67,8 +67,9 @@ export function formatSpec(name: string, version: string, path?: string): string
 }
 
 /** A range that can match a pre-release names one in a comparator (node-semver's rule). */
+// `*` parses to the ANY comparator, whose semver has no prerelease list.
 const namesPrerelease = (range: string): boolean =>
-  new semver.Range(range).set.some((comparators) => comparators.some((c) => c.semver.prerelease.length > 0));
+  new semver.Range(range).set.some((comparators) => comparators.some((c) => (c.semver.prerelease?.length ?? 0) > 0));
 
 export function resolvePlan(selector: Selector): ResolvePlan {
   switch (selector.kind) {
