@@ -26,6 +26,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Handlers log every request and event at INFO; keep the test output to warnings and errors.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const dataDir = await mkdtemp(path.join(tmpdir(), 'arca-it-'));
   const started = Date.now();
   const registry = await startLocal({ dataDir, port: 0, inMemory: true });
