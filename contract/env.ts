@@ -36,6 +36,8 @@ export const ENV = {
   presignGetTtl: 'ARCA_PRESIGN_GET_TTL_SECONDS',
   presignPutTtl: 'ARCA_PRESIGN_PUT_TTL_SECONDS',
   pendingTtlHours: 'ARCA_PENDING_TTL_HOURS',
+  /** Hours an unreferenced blob survives before the garbage collector deletes it (the GC function only). */
+  gcGraceHours: 'ARCA_GC_GRACE_HOURS',
   objectLock: 'ARCA_OBJECT_LOCK',
   /** `s3-checksum` (AWS: trust S3's signed checksums) or `hash` (local: hash what arrived). */
   verifyMode: 'ARCA_VERIFY_MODE',

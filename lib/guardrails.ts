@@ -60,6 +60,15 @@ export function acknowledgeFindings(registry: AssetRegistry): void {
     'GET /v1/health is the one unauthenticated route by design (SPEC R-SEC): a liveness probe that reveals nothing.',
   );
 
+  // Events (lib/events.ts): the two queues that ARE dead-letter queues have none of their own.
+  for (const dlq of [registry.events.deadLetterQueue, registry.events.streamFailureQueue]) {
+    acknowledge(
+      dlq,
+      'SQS3',
+      'A dead-letter queue itself: what lands here has exhausted its retries, and an alarm on its depth (lib/events.ts) tells the operator.',
+    );
+  }
+
   // CDK's singleton that writes the bucket's notification configuration (S3 ObjectCreated → finalize).
   const notifications = Stack.of(registry).node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
   const notificationsRole = notifications?.node.tryFindChild('Role');

@@ -28,6 +28,7 @@ import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts'
 import { DEFAULTS, ENV } from '../contract/env.ts';
 import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, resourceEnvironment, type FunctionAccess } from './access.ts';
 import { acknowledgeFindings } from './guardrails.ts';
+import { RegistryEvents, type EventRuleOptions, type RegistryEventsProps } from './events.ts';
 
 /** How callers authenticate. */
 export type RegistryAuth =
@@ -74,6 +75,8 @@ export interface AssetRegistryProps {
   readonly logRetention?: logs.RetentionDays;
   /** Origins allowed to upload and download from a browser (the console). @default ['*'] */
   readonly corsAllowedOrigins?: readonly string[];
+  /** Events and webhooks: retry schedule, stream retries (lib/events.ts). @default RegistryEvents defaults */
+  readonly events?: RegistryEventsProps;
 }
 
 /** A function added to the registry: its handler file and what it may touch. */
@@ -153,6 +156,8 @@ export class AssetRegistry extends Construct {
   public readonly bucket: s3.Bucket;
   /** The registry's EventBridge bus (SPEC R-EVENT); the events construct feeds it from the table streams. */
   public readonly bus: events.EventBus;
+  /** The outbox (streams → bus), webhook deliveries, and the `on…` rule helpers. */
+  public readonly events: RegistryEvents;
   public readonly api: apigw.HttpApi;
   /** The function serving each route group. */
   public readonly apiFunctions: Record<RouteGroup, NodejsFunction>;
@@ -234,7 +239,7 @@ export class AssetRegistry extends Construct {
       entry: 'functions/jobs/gc.ts',
       access: JOB_ACCESS.gc,
       timeout: Duration.minutes(15),
-      environment: { ARCA_GC_GRACE_HOURS: String(settings.gcGracePeriodHours) },
+      environment: { [ENV.gcGraceHours]: String(settings.gcGracePeriodHours) },
       description: 'Arca: delete blobs that no live version references',
     });
     new events.Rule(this, 'GcSchedule', {
@@ -243,8 +248,23 @@ export class AssetRegistry extends Construct {
     });
     this.denyDeletesExceptGc();
 
+    this.events = new RegistryEvents(this, 'Events', props.events);
+
     this.createAlarms();
     acknowledgeFindings(this);
+  }
+
+  /** Routes "a new version arrived" (`Asset Version Created`) to `target`, optionally for one asset-name prefix. */
+  public onVersionCreated(id: string, target: events.IRuleTarget, opts?: EventRuleOptions): events.Rule {
+    return this.events.onVersionCreated(id, target, opts);
+  }
+
+  public onVersionPublished(id: string, target: events.IRuleTarget, opts?: EventRuleOptions): events.Rule {
+    return this.events.onVersionPublished(id, target, opts);
+  }
+
+  public onAliasUpdated(id: string, target: events.IRuleTarget, opts?: EventRuleOptions): events.Rule {
+    return this.events.onAliasUpdated(id, target, opts);
   }
 
   /** Adds a function whose env and grants come from `options.access`; Node.js 24, arm64, ESM, traced. */

@@ -12,10 +12,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { blobPages, deleteBlobObjects, forgetBlob, referencedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
+import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
 
-/** The grace period, written by the stack; longer than a pending version lives (lib/registry.ts). */
-export const GRACE_HOURS_ENV = 'ARCA_GC_GRACE_HOURS';
 /** The API functions time out after 15 s; a create that read a Blobs record has written its version by then. */
 const DEFAULT_SETTLE_MS = 20_000;
 /** Deletions per run; the next run continues (a run must end within the function's timeout). */
@@ -78,10 +77,11 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   return result;
 }
 
+/** The grace period, written by the stack; longer than a pending version lives (lib/registry.ts). */
 function graceHours(): number {
-  const raw = process.env[GRACE_HOURS_ENV];
+  const raw = process.env[ENV.gcGraceHours];
   const hours = Number(raw);
-  if (!raw || !Number.isInteger(hours) || hours < 1) throw new Error(`environment variable ${GRACE_HOURS_ENV} must be a positive integer, got "${raw}"`);
+  if (!raw || !Number.isInteger(hours) || hours < 1) throw new Error(`environment variable ${ENV.gcGraceHours} must be a positive integer, got "${raw}"`);
   return hours;
 }
 

@@ -106,6 +106,6 @@ describe('functions (SPEC R-DEPLOY)', () => {
       expect.objectContaining({ ScheduleExpression: 'rate(6 hours)', Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(registry.gcFunction), 'Arn'] } })] }),
     );
     const gcVars = (functions[logicalId(registry.gcFunction)]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    expect(gcVars.ARCA_GC_GRACE_HOURS).toBe('48');
+    expect(gcVars[ENV.gcGraceHours]).toBe('48');
   });
 });

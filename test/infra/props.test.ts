@@ -29,7 +29,7 @@ describe('AssetRegistry props change the template as documented', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
     const vars = (id: string) => (fns[id]!.Properties.Environment as { Variables: Record<string, string> }).Variables;
     expect(vars(logicalId(stack.registry.sweeperFunction))[ENV.pendingTtlHours]).toBe('72');
-    expect(vars(logicalId(stack.registry.gcFunction)).ARCA_GC_GRACE_HOURS).toBe('96');
+    expect(vars(logicalId(stack.registry.gcFunction))[ENV.gcGraceHours]).toBe('96');
     const bucket = resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!;
     expect((bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(
       expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 4 } }),
@@ -39,7 +39,7 @@ describe('AssetRegistry props change the template as documented', () => {
   it('gcGracePeriodHours sets the collector grace period', () => {
     const { stack, template } = synth({ gcGracePeriodHours: 168 });
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.gcFunction)]!;
-    expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables.ARCA_GC_GRACE_HOURS).toBe('168');
+    expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[ENV.gcGraceHours]).toBe('168');
   });
 
   it('auth jwt puts a JWT authorizer on every route but health', () => {

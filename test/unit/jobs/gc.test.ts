@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ENV } from '../../../contract/env.ts';
 import type { DynamoLocal } from '../../fixtures/dynamo.ts';
 import { BUCKET, getItem, putAsset, putVersion, sha, startJobsEnv } from './harness.ts';
 
@@ -11,7 +12,7 @@ let doc: DynamoDBDocumentClient;
 let collect: typeof import('../../../functions/jobs/gc.ts').collect;
 
 beforeAll(async () => {
-  ({ dynamo, doc } = await startJobsEnv({ ARCA_GC_GRACE_HOURS: '48' }));
+  ({ dynamo, doc } = await startJobsEnv({ [ENV.gcGraceHours]: '48' }));
   ({ collect } = await import('../../../functions/jobs/gc.ts'));
 });
 afterAll(async () => {
