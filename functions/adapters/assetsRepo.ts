@@ -44,6 +44,7 @@ export async function updateAsset(next: AssetItem, rev: number): Promise<{ updat
     tags: next.tags,
     capPolicy: next.capPolicy,
     updatedAt: next.updatedAt,
+    updatedBy: next.updatedBy,
     ...listAttributes(next),
     rev: rev + 1,
   };

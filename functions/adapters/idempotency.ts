@@ -6,6 +6,7 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
 import { ENV } from '../../contract/env.ts';
 import { required } from '../shared/env.ts';
 import { ArcaError } from '../shared/errors.ts';
@@ -21,6 +22,8 @@ const config = new IdempotencyConfig({
 });
 
 export interface IdempotentCall<T> {
+  /** The invocation's context, so an in-progress record expires with the Lambda timeout. */
+  lambda: Context;
   /** What the key is unique within (e.g. the asset name). */
   scope: string;
   principal: string;
@@ -34,6 +37,7 @@ export interface IdempotentCall<T> {
 const once = makeIdempotent(async (call: IdempotentCall<unknown>) => JSON.parse(JSON.stringify(await call.run())) as unknown, { persistenceStore, config });
 
 export async function idempotent<T>(call: IdempotentCall<T>): Promise<T> {
+  config.registerLambdaContext(call.lambda);
   try {
     return (await once(call)) as T;
   } catch (err) {

@@ -39,7 +39,7 @@ export async function getAssetRecord(name: string): Promise<AssetRecord> {
   return assetRecord(item, latest?.version, aliases.items);
 }
 
-export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch: string | undefined): Promise<AssetRecord> {
+export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch: string | undefined, actor: Actor): Promise<AssetRecord> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await getAsset(name, true);
     if (!current) throw missing(name);
@@ -48,7 +48,7 @@ export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch
         etag: etagOf(current.rev),
       });
     }
-    const next: AssetItem = { ...current, ...patch, updatedAt: nowIso() };
+    const next: AssetItem = { ...current, ...patch, updatedAt: nowIso(), updatedBy: actor.principal };
     const { updated } = await updateAsset(next, current.rev);
     if (updated) return getAssetRecord(name);
   }

@@ -96,7 +96,8 @@ const live = (v: VersionItem | undefined, asset: string, version: string): Versi
 
 const done = (v: VersionItem) => v.status !== 'pending' && v.pendingFiles === 0 && v.files.every((f) => f.verified);
 
-export async function finalizeVersion(asset: string, version: string): Promise<VersionItem> {
+/** `by`: who committed (the ObjectCreated job acts as `arca`). */
+export async function finalizeVersion(asset: string, version: string, by = 'arca'): Promise<VersionItem> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
     if (done(item)) return item;
@@ -139,6 +140,7 @@ export async function finalizeVersion(asset: string, version: string): Promise<V
         ...indexAttributes(item.asset, item.version, status),
         pendingExpiresAt: undefined,
         updatedAt: now,
+        updatedBy: by,
       },
       { rev: item.rev, statusIn: ['pending', 'ready'] },
     );

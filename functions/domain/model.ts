@@ -46,7 +46,9 @@ export const VersionItem = z.object({
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),
+  updatedBy: z.string().optional(),
   publishedAt: z.string().optional(),
+  publishedBy: z.string().optional(),
   deletedAt: z.string().optional(),
   deletedBy: z.string().optional(),
   deleteReason: z.string().optional(),
@@ -66,6 +68,7 @@ export const AssetItem = z.object({
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),
+  updatedBy: z.string().optional(),
   rev: z.number(),
 });
 export type AssetItem = z.infer<typeof AssetItem>;

@@ -34,14 +34,20 @@ export async function getVersionRecord(asset: string, version: string): Promise<
   return versionRecord(await liveVersion(asset, version));
 }
 
-export async function updateVersionMetadata(asset: string, version: string, patch: UpdateVersionRequest, ifMatch: string | undefined): Promise<VersionRecord> {
+export async function updateVersionMetadata(
+  asset: string,
+  version: string,
+  patch: UpdateVersionRequest,
+  ifMatch: string | undefined,
+  actor: Actor,
+): Promise<VersionRecord> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const item = await liveVersion(asset, version, true);
     if (item.status === 'published') throw publishedError(item);
     if (!ifMatchHolds(ifMatch, item.rev)) {
       throw new ArcaError('PreconditionFailed', `If-Match ${ifMatch} does not match the current ETag ${etagOf(item.rev)}`, { etag: etagOf(item.rev) });
     }
-    const fields = { ...patch, updatedAt: nowIso() };
+    const fields = { ...patch, updatedAt: nowIso(), updatedBy: actor.principal };
     assertItemFits({ ...item, ...fields });
     const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] });
     if (updated) return versionRecord(updated);
@@ -50,7 +56,7 @@ export async function updateVersionMetadata(asset: string, version: string, patc
 }
 
 /** Adds files (a new format) to an unpublished version; they are served once committed. */
-export async function addFiles(asset: string, version: string, req: AddFilesRequest): Promise<VersionRecord> {
+export async function addFiles(asset: string, version: string, req: AddFilesRequest, actor: Actor): Promise<VersionRecord> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const item = await liveVersion(asset, version, true);
     if (item.status === 'published') throw publishedError(item);
@@ -63,7 +69,7 @@ export async function addFiles(asset: string, version: string, req: AddFilesRequ
     );
     const added = uploads.files;
     const pendingFiles = item.pendingFiles + added.filter((f) => !f.verified).length;
-    const fields = { files: [...item.files, ...added], pendingFiles, updatedAt: nowIso() };
+    const fields = { files: [...item.files, ...added], pendingFiles, updatedAt: nowIso(), updatedBy: actor.principal };
     try {
       assertItemFits({ ...item, ...fields });
     } catch (err) {
@@ -89,11 +95,11 @@ export async function reissueParts(asset: string, version: string, uploadId: str
   return partUrls(file, from);
 }
 
-export async function commit(asset: string, version: string): Promise<VersionRecord> {
-  return versionRecord(await finalizeVersion(asset, parseVersion(version)));
+export async function commit(asset: string, version: string, actor: Actor): Promise<VersionRecord> {
+  return versionRecord(await finalizeVersion(asset, parseVersion(version), actor.principal));
 }
 
-export async function publish(asset: string, version: string): Promise<VersionRecord> {
+export async function publish(asset: string, version: string, actor: Actor): Promise<VersionRecord> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const item = await liveVersion(asset, version, true);
     if (item.status === 'published') return versionRecord(item);
@@ -105,7 +111,7 @@ export async function publish(asset: string, version: string): Promise<VersionRe
       });
     }
     const now = nowIso();
-    const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, updatedAt: now }, { rev: item.rev, statusIn: ['ready'] });
+    const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal }, { rev: item.rev, statusIn: ['ready'] });
     if (updated) return versionRecord(updated);
   }
   throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);

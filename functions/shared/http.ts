@@ -26,6 +26,8 @@ export interface ApiRequest {
   /** The parsed JSON body; `undefined` when there was none. */
   body: unknown;
   requestId: string;
+  /** The Lambda context of the invocation. */
+  lambda: Context;
   /** `undefined` only on unauthenticated routes. */
   principal?: Principal;
 }
@@ -94,7 +96,7 @@ function scopeName(route: Route, params: Record<string, string>): string | undef
   return undefined;
 }
 
-function toRequest(event: ApiEvent, group: RouteGroup): ApiRequest {
+function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): ApiRequest {
   const match = matchRoute(event.requestContext.http.method, event.rawPath);
   if (!match || match.route.group !== group) {
     throw new ArcaError('NotFound', `no route ${event.requestContext.http.method} ${event.rawPath}`);
@@ -107,6 +109,7 @@ function toRequest(event: ApiEvent, group: RouteGroup): ApiRequest {
     headers,
     body: undefined,
     requestId: event.requestContext.requestId,
+    lambda,
   };
   if (match.route.role !== null) {
     req.principal = authenticate(headers, event.requestContext);
@@ -124,8 +127,8 @@ export function createApi(group: RouteGroup, handlers: Partial<Record<RouteId, R
   const missing = (ROUTES as readonly Route[]).filter((r) => r.group === group && !handlers[r.id as RouteId]).map((r) => r.id);
   if (missing.length > 0) throw new Error(`group ${group} has no handler for ${missing.join(', ')}`);
 
-  const core = async (event: ApiEvent): Promise<APIGatewayProxyStructuredResultV2> => {
-    const req = toRequest(event, group);
+  const core = async (event: ApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const req = toRequest(event, group, context);
     const handler = handlers[req.route.id as RouteId] as RouteHandler;
     const result = await handler(req);
     return {

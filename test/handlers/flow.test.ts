@@ -86,6 +86,12 @@ describe('version lifecycle through the handlers', () => {
     expect(first).toMatchObject({ status: 200, body: { status: 'published', version: '1.0.0' } });
     const second = await svc.call('POST', '/v1/assets/fraud/xgb/-/versions/1.0.0/publish');
     expect(second.body).toEqual(first.body);
+    // The stream consumer names the actor of an event from these.
+    const { ddb } = await import('../../functions/adapters/dynamo.ts');
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { versionKey } = await import('../../contract/keys.ts');
+    const item = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.versions, Key: { asset: 'fraud/xgb', vkey: versionKey('1.0.0') } }));
+    expect(item.Item).toMatchObject({ publishedBy: 'local-admin', updatedBy: 'local-admin', createdBy: 'local-admin' });
   });
 
   it('refuses edits of a published version', async () => {

@@ -26,7 +26,8 @@ export const getAsset: RouteHandler = async (req) => {
 };
 
 export const updateAsset: RouteHandler = async (req) => {
-  const record = await editAsset(assetParam(req), parse(UpdateAssetRequest, req.body ?? {}), req.headers['if-match']);
+  const asset = assetParam(req);
+  const record = await editAsset(asset, parse(UpdateAssetRequest, req.body ?? {}), req.headers['if-match'], actorOf(req, asset));
   return { status: 200, body: record, headers: { etag: record.etag } };
 };
 

@@ -11,6 +11,6 @@ export const createVersionRoute: RouteHandler = async (req) => {
   const key = req.headers['idempotency-key'];
   const run = () => createVersion(asset, body, actorOf(req, asset));
   // Without the header the idempotency table is not touched: the create stays one read and one transaction.
-  const record = key ? await idempotent({ scope: asset, principal: principalOf(req).id, key, body: req.body, run }) : await run();
+  const record = key ? await idempotent({ scope: asset, principal: principalOf(req).id, key, body: req.body, lambda: req.lambda, run }) : await run();
   return { status: 201, body: record, headers: { etag: record.etag, location: `/v1/assets/${asset}/-/versions/${record.version}` } };
 };

@@ -34,7 +34,8 @@ export const getVersion: RouteHandler = async (req) => {
 };
 
 export const updateVersion: RouteHandler = async (req) => {
-  const record = await updateVersionMetadata(assetParam(req), versionParam(req), parse(UpdateVersionRequest, req.body ?? {}), req.headers['if-match']);
+  const asset = assetParam(req);
+  const record = await updateVersionMetadata(asset, versionParam(req), parse(UpdateVersionRequest, req.body ?? {}), req.headers['if-match'], actorOf(req, asset));
   return { status: 200, body: record, headers: { etag: record.etag } };
 };
 
@@ -43,19 +44,25 @@ export const deleteVersionRoute: RouteHandler = async (req) => {
   return { status: 200, body: await deleteVersion(asset, versionParam(req), parse(DeleteQuery, req.query), actorOf(req, asset)) };
 };
 
-export const addFilesRoute: RouteHandler = async (req) => ({
-  status: 200,
-  body: await addFiles(assetParam(req), versionParam(req), parse(AddFilesRequest, req.body)),
-});
+export const addFilesRoute: RouteHandler = async (req) => {
+  const asset = assetParam(req);
+  return { status: 200, body: await addFiles(asset, versionParam(req), parse(AddFilesRequest, req.body), actorOf(req, asset)) };
+};
 
-export const commitVersion: RouteHandler = async (req) => ({ status: 200, body: await commit(assetParam(req), versionParam(req)) });
+export const commitVersion: RouteHandler = async (req) => {
+  const asset = assetParam(req);
+  return { status: 200, body: await commit(asset, versionParam(req), actorOf(req, asset)) };
+};
 
 export const uploadParts: RouteHandler = async (req) => {
   const { from } = parse(UploadPartsRequest, req.body ?? {});
   return { status: 200, body: await reissueParts(assetParam(req), versionParam(req), req.params.uploadId ?? '', from) };
 };
 
-export const publishVersion: RouteHandler = async (req) => ({ status: 200, body: await publish(assetParam(req), versionParam(req)) });
+export const publishVersion: RouteHandler = async (req) => {
+  const asset = assetParam(req);
+  return { status: 200, body: await publish(asset, versionParam(req), actorOf(req, asset)) };
+};
 
 export const downloadFile: RouteHandler = async (req) => {
   const url = await downloadUrl(assetParam(req), versionParam(req), parse(FilePath, req.params.path));
