@@ -21,7 +21,7 @@ import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts'
 import type { ArcaEvent } from '../contract/events.ts';
 import { processRecord, type DeliveryJob, type OutboxPorts } from '../functions/events/outbox.ts';
 import { deliverJob } from '../functions/events/deliver.ts';
-import { delayAfter } from '../functions/events/retry.ts';
+import { delayAfter } from '../contract/retry.ts';
 import { deliveryPorts, hookStore } from '../functions/hooks/runtime.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { webhookPayload, type DeliveryRecord } from '../../contract/events.ts';
 import { SIGNATURE_HEADER, signatureHeaderValue } from '../../contract/webhooks.ts';
 import type { DeliveryJob } from './outbox.ts';
-import { maxAttempts, type RetryPolicy } from './retry.ts';
+import { maxAttempts, type RetryPolicy } from '../../contract/retry.ts';
 import { guardedLookup, type Resolver, type UrlPolicy } from './ssrf.ts';
 
 export interface PostResult {

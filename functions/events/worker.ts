@@ -11,7 +11,7 @@ import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
 import { deliveryPorts, hooksEnv, required } from '../hooks/runtime.ts';
 import { deliverJob } from './deliver.ts';
-import { delayAfter } from './retry.ts';
+import { delayAfter } from '../../contract/retry.ts';
 import type { DeliveryJob } from './outbox.ts';
 
 const queueUrl = required(ENV.deliveryQueueUrl);

@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, type EnvName } from '../../contract/env.ts';
 import { httpPoster, type DeliveryPorts } from '../events/deliver.ts';
-import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../events/retry.ts';
+import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../../contract/retry.ts';
 import type { UrlPolicy } from '../events/ssrf.ts';
 import { kmsSecretBox, localSecretBox, type SecretBox } from './secrets.ts';
 import { HookStore } from './store.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_RETRY, delayAfter, maxAttempts, retryDelays } from '../../functions/events/retry.ts';
+import { DEFAULT_RETRY, delayAfter, maxAttempts, retryDelays } from '../../contract/retry.ts';
 
 describe('retry schedule', () => {
   it('backs off exponentially up to the cap and stops within 24 hours', () => {
