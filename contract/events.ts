@@ -62,6 +62,19 @@ export const DETAIL_SCHEMAS = {
   'Asset Deleted': z.strictObject({ ...base }),
 } as const satisfies Record<DetailType, z.ZodType>;
 
+/** File name of a detail type's JSON Schema under docs/events/: `Asset Version Created` → `asset-version-created`. */
+export const detailSlug = (type: DetailType): string => type.toLowerCase().replace(/ /g, '-');
+
+/** The JSON Schema (draft 2020-12) of a detail type's `detail`, as published in docs/events/. */
+export function detailJsonSchema(type: DetailType): Record<string, unknown> {
+  return {
+    $id: `urn:arca:event-detail:${detailSlug(type)}`,
+    title: `${type} (source ${EVENT_SOURCE})`,
+    description: `The \`detail\` of an Arca \`${type}\` event (SPEC §6), on the EventBridge bus and in webhook payloads.`,
+    ...z.toJSONSchema(DETAIL_SCHEMAS[type]),
+  };
+}
+
 export interface EventDetail {
   eventId: string;
   asset: string;
