@@ -39,8 +39,6 @@ export interface PushOptions extends Pick<CreateVersionRequest, 'description' | 
   attempts?: number;
   signal?: AbortSignal;
   onProgress?: (p: PushProgress) => void;
-  /** Called after each part of a multipart upload has arrived (tests use it to interrupt a push). */
-  onPart?: (file: string, partNumber: number) => void;
 }
 
 export interface PushResult {
@@ -210,17 +208,40 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
       const state = states.get(task.sha256)!;
       state.done.push(task.partNumber);
       await store.save(task.sha256, state);
-      opts.onPart?.(task.file.path, task.partNumber);
     }
   });
 
   opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });
-  let version = await client.commit(name, created.version, signal);
+  let version = await commitUntilReady(client, name, created.version, signal);
   for (const sha of states.keys()) await store.remove(sha);
   if (opts.publish) version = await client.publish(name, version.version);
   if (opts.alias) await client.setAlias(name, opts.alias, version.version);
   if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);
   return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
+}
+
+/** How long push keeps asking for a commit that the service could not finish in one request. */
+const COMMIT_DEADLINE_MS = 15 * 60 * 1000;
+
+/**
+ * Commit is idempotent and the version also becomes ready on its own once its bytes are verified (SPEC
+ * §3.1), so a commit that times out or fails on the server's side (verifying a large file can outlast one
+ * request) is retried, checking the version's status in between, until it is ready or a deadline passes.
+ */
+async function commitUntilReady(client: ArcaClient, name: string, version: string, signal?: AbortSignal): Promise<VersionRecord> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.commit(name, version, signal);
+    } catch (err) {
+      const transient = err instanceof ArcaApiError && (err.code === 'NetworkError' || err.code === 'Throttled' || (err.status ?? 0) >= 500);
+      if (!transient || Date.now() - started > COMMIT_DEADLINE_MS) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
+      signal?.throwIfAborted();
+      const current = await client.getVersion(name, version).catch(() => undefined);
+      if (current && current.status !== 'pending') return current;
+    }
+  }
 }
 
 function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {

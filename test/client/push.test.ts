@@ -25,6 +25,8 @@ let seen: Seen[];
 /** Status codes the store answers to successive PUTs on a path; then 200. */
 let script: Map<string, number[]>;
 let assetExists: boolean;
+/** Commits to answer 500 before one succeeds (the server timed out verifying). */
+let commitFailures: number;
 let dir: string;
 
 beforeAll(async () => {
@@ -60,6 +62,10 @@ beforeAll(async () => {
         const { from } = JSON.parse(body.toString()) as { from: number };
         return json(200, { uploadId: 'u1', partSize: 64 * 1024 * 1024, parts: [{ partNumber: from, url: `${base}/store/fresh/part${from}`, headers: {} }] });
       }
+      if (path.endsWith('/commit') && commitFailures > 0) {
+        commitFailures--;
+        return json(500, { error: { code: 'Internal', message: 'internal error', requestId: 'r' } });
+      }
       if (path.endsWith('/commit')) return json(200, { asset: 'a/b', version: '1.0.0', status: 'ready', files: [] });
       json(404, { error: { code: 'NotFound', message: `no ${path}`, requestId: 'r' } });
     });
@@ -76,6 +82,7 @@ beforeEach(() => {
   seen = [];
   script = new Map();
   assetExists = true;
+  commitFailures = 0;
 });
 
 const client = (opts: { threshold?: number } = {}) =>
@@ -142,6 +149,14 @@ describe('push transfer rules', () => {
     await expect(c.push('a/b', [await file('model.txt', 'weights')])).rejects.toThrow(/answered 400: Code400: scripted/);
     expect(puts()).toHaveLength(1);
     expect(seen.some((s) => s.path.endsWith('/commit'))).toBe(false);
+    c.close();
+  });
+
+  it('asks again for a commit that failed on the server side (a verification outlasting one request)', async () => {
+    commitFailures = 1;
+    const c = client();
+    expect((await c.push('a/b', [await file('model.txt', 'weights')])).version.status).toBe('ready');
+    expect(seen.filter((s) => s.path.endsWith('/commit'))).toHaveLength(2);
     c.close();
   });
 
