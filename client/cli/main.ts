@@ -87,20 +87,22 @@ export function buildProgram(): Command {
   program
     .command('login')
     .description('check the credentials against a registry and save them to the config file')
-    .requiredOption('--url <url>', 'registry API URL')
     .option('--token-file <file>', 'read the token from a file (local mode: .arca/token)')
-    .action(async (opts: { url: string; tokenFile?: string }, cmd: Command) => {
+    .addHelpText('after', '\nGive the registry with the global --url, a token with --token or --token-file, or --iam for SigV4.')
+    .action(async (opts: { tokenFile?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      if (!g.url) throw new Error('login needs --url: arca login --url URL [--token-file .arca/token | --iam]');
+      const url = g.url;
       const token = opts.tokenFile ? (await readFile(opts.tokenFile, 'utf8')).trim() : g.token;
       const { ArcaClient } = await import('../client.ts');
       const { configFilePath, writeConfigFile } = await import('../config.ts');
       const auth = token && !g.iam ? 'token' : 'sigv4';
-      const client = new ArcaClient({ url: opts.url, token, auth, region: g.region });
+      const client = new ArcaClient({ url: url, token, auth, region: g.region });
       await client.listAssets({ limit: 1 });
       const file = configFilePath();
-      await writeConfigFile(file, { url: opts.url, auth, ...(token && auth === 'token' ? { token } : {}), ...(g.region ? { region: g.region } : {}), ...(g.cacheDir ? { cacheDir: g.cacheDir } : {}) });
-      if (isJson(cmd)) print({ url: opts.url, auth, configFile: file });
-      else console.log(`Logged in to ${opts.url} (${auth === 'token' ? 'bearer token' : 'AWS SigV4'}); saved to ${file}`);
+      await writeConfigFile(file, { url: url, auth, ...(token && auth === 'token' ? { token } : {}), ...(g.region ? { region: g.region } : {}), ...(g.cacheDir ? { cacheDir: g.cacheDir } : {}) });
+      if (isJson(cmd)) print({ url: url, auth, configFile: file });
+      else console.log(`Logged in to ${url} (${auth === 'token' ? 'bearer token' : 'AWS SigV4'}); saved to ${file}`);
     });
 
   program

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,22 @@ describe('arca CLI', () => {
     const r = await arca(['--url', store.url, '--token', 't', 'info', 'no/such', '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'NotFound', message: 'no route /v1/assets/no/such', requestId: 'req-1' } });
+  });
+
+  it('login checks the token, saves it owner-only, and later commands use it', async () => {
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'wrong\n');
+    const bad = await arca(['login', '--url', store.url, '--token-file', tokenFile]);
+    expect(bad).toMatchObject({ code: 1, stderr: 'arca: Unauthorized: bad token (request req-2)\n' });
+    await expect(stat(join(dir, 'config.json'))).rejects.toThrow(/ENOENT/);
+
+    await writeFile(tokenFile, 't\n');
+    const ok = await arca(['login', '--url', store.url, '--token-file', tokenFile]);
+    expect(ok).toMatchObject({ code: 0, stdout: `Logged in to ${store.url} (bearer token); saved to ${join(dir, 'config.json')}\n` });
+    expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'))).toEqual({ url: store.url, auth: 'token', token: 't' });
+    expect((await stat(join(dir, 'config.json'))).mode & 0o777).toBe(0o600);
+    expect(await arca(['ls'])).toMatchObject({ code: 0, stdout: '(none)\n' });
+    await rm(join(dir, 'config.json'));
   });
 
   it('says how to configure when nothing is configured', async () => {

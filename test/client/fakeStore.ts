@@ -49,6 +49,10 @@ export async function startFakeStore(asset: string, version: string, files: Fake
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
+    if (path === '/v1/assets' && req.method === 'GET') {
+      if (req.headers.authorization !== 'Bearer t') return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'Unauthorized', message: 'bad token', requestId: 'req-2' } }));
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [] }));
+    }
     if (path.startsWith('/blob/')) {
       const file = files.find((f) => f.path === decodeURIComponent(path.slice('/blob/'.length)));
       if (!file) return void res.writeHead(404).end('<Error><Code>NoSuchKey</Code></Error>');
