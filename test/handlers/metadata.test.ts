@@ -170,6 +170,8 @@ describe('new formats and deletes', () => {
     expect(plain).toMatchObject({ status: 409, body: { error: { code: 'VersionPublished' } } });
     const noReason = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.2.0?force=true&reason=%20');
     expect(noReason).toMatchObject({ status: 400, body: { error: { code: 'ValidationError' } } });
+    const addToPublished = await svc.call('POST', '/v1/assets/meta/other/-/versions/1.2.0/files', { body: { files: [{ path: 'x.onnx', size: 1, sha256: VERIFIED }] } });
+    expect(addToPublished).toMatchObject({ status: 409, body: { error: { code: 'VersionPublished' } } });
     const forced = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.2.0?force=true&reason=leaked%20data');
     expect(forced).toMatchObject({ status: 200, body: { status: 'deleted', deleteReason: 'leaked data', deletedBy: 'local-admin' } });
     expect((await svc.call('GET', '/v1/assets/meta/other')).body.liveVersions).toBe(2);
