@@ -190,7 +190,7 @@ export function buildProgram(): Command {
           onProgress: wantsBar(cmd)
             ? (p) => {
                 if (p.phase === 'commit') return progress?.stop();
-                progress = bar(progress, p.phase === 'hash' ? 'hashing  ' : 'uploading', p.total);
+                progress = bar(progress, p.phase === 'hash' ? 'hashing' : 'uploading', p.total);
                 progress.update(p.done);
               }
             : undefined,

@@ -38,7 +38,9 @@ export function bar(current: Bar | undefined, label: string, total: number): Bar
   const started = Date.now();
   const b: SingleBar = new SingleBar(
     {
-      format: `${label} {bar} {percentage}% | {done} / {size} | {rate} | ETA {eta_formatted}`,
+      // Fits 80 columns: cli-progress cuts lines at the terminal's width.
+      format: `{bar} {percentage}% ${label} {done}/{size} {rate} ETA {eta_formatted}`,
+      barsize: 20,
       hideCursor: true,
       stream: process.stderr,
       etaBuffer: 50,
