@@ -34,6 +34,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * JVM options for a short-lived local server: C1 only and the serial collector start DynamoDB Local 3–4× faster
+ * (measured here: ~4–7 s instead of 15–18 s on a busy 2-CPU machine). The package's spawn takes no JVM flags, so
+ * they go in through JAVA_TOOL_OPTIONS, set only while the child is spawned (spawn copies the environment).
+ */
+const JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
+
+function spawnWithJvmOptions(spawn: () => ChildProcess): ChildProcess {
+  const previous = process.env.JAVA_TOOL_OPTIONS;
+  process.env.JAVA_TOOL_OPTIONS = previous ? `${previous} ${JVM_OPTIONS}` : JVM_OPTIONS;
+  try {
+    return spawn();
+  } finally {
+    if (previous === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+    else process.env.JAVA_TOOL_OPTIONS = previous;
+  }
+}
+
 export interface LocalDynamo {
   endpoint: string;
   client: DynamoDBClient;
@@ -47,7 +65,7 @@ export async function startDynamo(opts: { dbPath?: string }): Promise<LocalDynam
   checkJava();
   if (opts.dbPath) await mkdir(opts.dbPath, { recursive: true });
   const port = await freePort();
-  const child: ChildProcess = dynamoDbLocal.spawn({ path: opts.dbPath ?? null, port, sharedDb: true, stdio: 'pipe' });
+  const child = spawnWithJvmOptions(() => dynamoDbLocal.spawn({ path: opts.dbPath ?? null, port, sharedDb: true, stdio: 'pipe' }));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -55,7 +73,11 @@ export async function startDynamo(opts: { dbPath?: string }): Promise<LocalDynam
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  // Never leave the JVM behind when this process exits without stopping it (a crash, process.exit).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
     client.destroy();
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');

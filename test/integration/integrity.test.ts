@@ -54,12 +54,11 @@ describe('integrity', () => {
     const resolved = await call('GET', `/v1/resolve/${name}:1.0.0`);
     expectError(resolved, 404, 'NotFound');
 
-    // The right bytes through the original URL are still accepted, and then the version is ready.
-    const retry = await uploadSingle(record, declared);
-    expect(retry.status, await retry.clone().text()).toBe(200);
-    const committed = await call<VersionRecord>('POST', `${versionPath('1.0.0')}/commit`);
-    expect(committed.status, committed.text).toBe(200);
-    expect(committed.body.status).toBe('ready');
+    // R-STORE: bytes that failed verification are never counted `present` for another version.
+    const again = await createVersion(name, [{ path: 'model.bin', bytes: declared }], { version: '1.0.1' });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.files[0]!.state).toBeUndefined();
+    expect(again.body.status).toBe('pending');
   });
 
   it('refuses a tampered presigned URL and an expired one with 403, storing nothing', async () => {
