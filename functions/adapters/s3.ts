@@ -8,11 +8,11 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
@@ -207,7 +207,7 @@ export async function abortMultipartUpload(sha256: string, uploadId: string): Pr
   }
 }
 
-/** Removes an object whose bytes do not hash to its key, so the key can take the right bytes. */
-export async function deleteBlob(sha256: string): Promise<void> {
-  await s3.send(new DeleteObjectCommand({ Bucket: env.bucket, Key: blobKey(sha256) }));
+/** Places or lifts the S3 legal hold on a blob (buckets with Object Lock). */
+export async function setLegalHold(sha256: string, on: boolean): Promise<void> {
+  await s3.send(new PutObjectLegalHoldCommand({ Bucket: env.bucket, Key: blobKey(sha256), LegalHold: { Status: on ? 'ON' : 'OFF' } }));
 }

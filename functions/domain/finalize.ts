@@ -3,11 +3,10 @@
  * file's bytes, and make the version `ready` once all are verified. Shared by the commit route and the
  * ObjectCreated job; idempotent, so whichever comes first wins and the other returns the same version.
  */
-import { markVerified, verifiedBlobs } from '../adapters/blobsRepo.ts';
+import { markRejected, markVerified, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
-  deleteBlob,
   hashBlob,
   headBlob,
   hexToBase64,
@@ -23,7 +22,10 @@ import { isExpired, nowIso, type StoredFile, type VersionItem } from './model.ts
 
 type Arrival = { kind: 'verified' } | { kind: 'missing'; parts?: number[] } | { kind: 'mismatch'; reason: string };
 
-/** Checks the object stored under the file's digest; a wrong object is removed so the key can take the right bytes. */
+/**
+ * Checks the object stored under the file's digest. A wrong object is recorded as rejected, never trusted;
+ * only the garbage collector deletes (R-SEC), so the key takes the right bytes once it has collected it.
+ */
 async function verifyObject(file: StoredFile): Promise<Arrival> {
   let mismatch: string | undefined;
   if (env.verifyMode === 's3-checksum') {
@@ -43,8 +45,8 @@ async function verifyObject(file: StoredFile): Promise<Arrival> {
     else if (hashed.sha256 !== file.sha256) mismatch = `stored bytes hash to ${hashed.sha256}`;
     else return { kind: 'verified' };
   }
-  logger.warn('stored bytes do not match the declared digest; removing the object', { sha256: file.sha256, mismatch });
-  await deleteBlob(file.sha256);
+  logger.warn('stored bytes do not match the declared digest', { sha256: file.sha256, mismatch });
+  await markRejected(file.sha256, mismatch, nowIso());
   return { kind: 'mismatch', reason: mismatch };
 }
 
@@ -103,6 +105,8 @@ export async function finalizeVersion(asset: string, version: string, by = 'arca
     if (done(item)) return item;
     const unverified = item.files.filter((f) => !f.verified);
     const already = await verifiedBlobs(unverified.map((f) => f.sha256));
+    // Bytes that arrived through another version meanwhile: this file's own upload is not needed any more.
+    await Promise.all(unverified.filter((f) => f.uploadId && already.has(f.sha256)).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
     const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
     const arrivals = new Map(
       (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f)] as const)).map(([sha, a]) => [sha, a]),

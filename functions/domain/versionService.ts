@@ -1,9 +1,9 @@
 /** Reading and changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. */
 import type { AddFilesRequest, FileRecord, MultipartInstructions, UpdateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
-import { verifiedBlobs } from '../adapters/blobsRepo.ts';
+import { updateHolders, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { conditionFailed } from '../adapters/dynamo.ts';
-import { abortMultipartUpload } from '../adapters/s3.ts';
+import { abortMultipartUpload, setLegalHold } from '../adapters/s3.ts';
 import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
@@ -99,10 +99,38 @@ export async function commit(asset: string, version: string, actor: Actor): Prom
   return versionRecord(await finalizeVersion(asset, parseVersion(version), actor.principal));
 }
 
+const distinctBlobs = (v: VersionItem): string[] => [...new Set(v.files.map((f) => f.sha256))];
+const holderOf = (v: VersionItem): string => waitingTag(v.asset, v.version);
+
+/**
+ * objectLock: a published version's blobs carry an S3 legal hold. Idempotent, so publishing again repairs a
+ * publish that stopped between the status change and the holds.
+ */
+async function holdBlobs(v: VersionItem): Promise<void> {
+  if (!env.objectLock) return;
+  for (const sha of distinctBlobs(v)) {
+    await setLegalHold(sha, true);
+    await updateHolders(sha, holderOf(v), true);
+  }
+}
+
+/** Lifts the hold of each blob no other published version holds (re-placed if one published meanwhile). */
+async function releaseBlobs(v: VersionItem): Promise<void> {
+  if (!env.objectLock) return;
+  for (const sha of distinctBlobs(v)) {
+    if ((await updateHolders(sha, holderOf(v), false)) > 0) continue;
+    await setLegalHold(sha, false);
+    if ((await updateHolders(sha, holderOf(v), false)) > 0) await setLegalHold(sha, true);
+  }
+}
+
 export async function publish(asset: string, version: string, actor: Actor): Promise<VersionRecord> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const item = await liveVersion(asset, version, true);
-    if (item.status === 'published') return versionRecord(item);
+    if (item.status === 'published') {
+      await holdBlobs(item);
+      return versionRecord(item);
+    }
     if (item.status === 'pending' || item.pendingFiles > 0) {
       throw conflict('VersionNotReady', `${asset}:${item.version} is not ready: commit its uploads first`, {
         asset,
@@ -112,7 +140,10 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     }
     const now = nowIso();
     const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal }, { rev: item.rev, statusIn: ['ready'] });
-    if (updated) return versionRecord(updated);
+    if (updated) {
+      await holdBlobs(updated);
+      return versionRecord(updated);
+    }
   }
   throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
 }
@@ -141,6 +172,7 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
     const reasons = await tombstone(item, actor, reason, now);
     if (!reasons) {
       await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
+      if (item.status === 'published') await releaseBlobs(item);
       return versionRecord({ ...item, status: 'deleted', deletedAt: now, deletedBy: actor.principal, deleteReason: reason, liveAsset: undefined, stableAsset: undefined, pendingExpiresAt: undefined, rev: item.rev + 1, updatedAt: now });
     }
     if (conditionFailed(reasons[1])) throw notFound(`asset ${asset} does not exist`, { name: asset });

@@ -29,6 +29,8 @@ export interface Env {
   presignPutTtl: number;
   pendingTtlSeconds: number;
   verifyMode: VerifyMode;
+  /** Publishing places S3 legal holds on the version's blobs (R-LOCK `objectLock`). */
+  objectLock: boolean;
   authMode: AuthMode;
   grants: Grant[];
   localToken?: string;
@@ -108,6 +110,7 @@ export function loadEnv(src: Source = process.env): Env {
     presignPutTtl: integer(src, ENV.presignPutTtl, DEFAULTS.presignPutTtlSeconds, 1, 7 * 24 * 3600),
     pendingTtlSeconds: integer(src, ENV.pendingTtlHours, DEFAULTS.pendingTtlHours, 1, 24 * 365) * 3600,
     verifyMode: oneOf<VerifyMode>(src, ENV.verifyMode, ['s3-checksum', 'hash'], 's3-checksum'),
+    objectLock: oneOf(src, ENV.objectLock, ['true', 'false'], 'false') === 'true',
     authMode,
     grants: parseGrants(src),
     localToken: authMode === 'token' ? required(ENV.localToken, src) : undefined,

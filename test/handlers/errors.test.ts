@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from '../../contract/errors.ts';
@@ -133,13 +134,18 @@ describe('every error code (R-ERR)', () => {
     }
   });
 
-  it('a wrong upload leaves the version pending and removes the bad object', async () => {
-    const res = await call('GET', '/v1/assets/err/a/-/versions/1.2.0');
-    expect(res.body.status).toBe('pending');
+  it('a wrong upload leaves the version pending; the blob is recorded as rejected, never verified, and not deleted', async () => {
     s3.reset();
     s3.on(GetObjectCommand).callsFake(async () => ({ Body: Readable.from([Buffer.from('wrong')]) }));
-    await call('POST', '/v1/assets/err/a/-/versions/1.2.0/commit');
-    expect(s3.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toMatchObject({ Key: `blobs/sha256/${sha('other')}` });
+    expect((await call('POST', '/v1/assets/err/a/-/versions/1.2.0/commit')).status).toBe(422);
+    expect((await call('GET', '/v1/assets/err/a/-/versions/1.2.0')).body.status).toBe('pending');
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    const { ddb } = await import('../../functions/adapters/dynamo.ts');
+    const blob = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: sha('other') } }));
+    expect(blob.Item).toEqual({ sha256: sha('other'), rejectedAt: expect.any(String), rejectedReason: `stored bytes hash to ${sha('wrong')}` });
+    // Not present for anyone else: a new version declaring these bytes must upload them.
+    const other = await call('POST', '/v1/assets/err/a/-/versions/1.2.0/files', { body: { files: [{ path: 'again.bin', size: 5, sha256: sha('other') }] } });
+    expect(other.body.files.find((f: { path: string }) => f.path === 'again.bin').upload).toBeDefined();
   });
 
   it('a response that succeeds carries x-request-id too', async () => {
