@@ -4,7 +4,7 @@
  *
  * Both variants are built by CDK itself (two synthesized apps under bench/out/), so the comparison is
  * with what `cdk deploy` would ship. Cold import = wall time of `await import(bundle)` in a fresh `node`
- * process, median of 15; for the defaults the SDK comes from node_modules, as it would from the runtime.
+ * process, median of 15 (variants interleaved); for the defaults the SDK comes from node_modules, as it would from the runtime.
  *
  *   npx tsx bench/bundle-size.ts
  */
@@ -85,26 +85,47 @@ function synthDefaults(entries: Map<string, string>, envs: Map<string, Built>): 
   return built;
 }
 
-/** Median wall time (ms) of importing `file` in a fresh node process. */
-function coldImportMs(built: Built): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(built.file).href)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...built.env },
-      encoding: 'utf8',
+interface ImportTime {
+  /** Wall time of the import. */
+  wall: number;
+  /** CPU time (user + system) the import used: far less sensitive than wall time to a busy machine. */
+  cpu: number;
+}
+
+/** Times importing `built.file` in a fresh node process. */
+function importOnce(built: Built): ImportTime {
+  const script =
+    'const c = process.cpuUsage(); const t = performance.now(); ' +
+    `await import(${JSON.stringify(pathToFileURL(built.file).href)}); ` +
+    'const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1000 }));';
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...built.env },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as ImportTime;
+}
+
+const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Median cold import of each variant. The variants take turns within every round, so a burst of load on
+ * the machine lands on all of them rather than on whichever happened to be measuring.
+ */
+function coldImport(variants: Built[]): string[] {
+  const times = variants.map(() => [] as ImportTime[]);
+  for (let round = 0; round < RUNS; round++) {
+    variants.forEach((_, k) => {
+      const i = (k + round) % variants.length;
+      times[i]!.push(importOnce(variants[i]!));
     });
-    times.push(Number(out));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((t) => `${median(t.map((x) => x.wall)).toFixed(0)} ms (cpu ${median(t.map((x) => x.cpu)).toFixed(0)} ms)`);
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-function measure(built: Built): { size: number; gzip: number; ms: number } {
-  const code = readFileSync(built.file);
-  return { size: statSync(built.file).size, gzip: gzipSync(code).length, ms: coldImportMs(built) };
+function size(built: Built): string {
+  return `${kib(statSync(built.file).size)} (${kib(gzipSync(readFileSync(built.file)).length)})`;
 }
 
 rmSync(OUT, { recursive: true, force: true });
@@ -112,16 +133,13 @@ mkdirSync(OUT, { recursive: true });
 const { ours, entries } = synthOurs();
 const defaults = synthDefaults(entries, ours);
 
-console.log(`Node ${process.version}, ${RUNS} fresh processes per bundle (median)\n`);
+console.log(`Node ${process.version}, ${RUNS} fresh processes per bundle and variant (median wall time, median CPU time)\n`);
 console.log('| function | ours: size (gzip) | ours: cold import | ours without --enable-source-maps | CDK defaults: size (gzip) | CDK defaults: cold import |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [id, entry] of entries) {
   const built = ours.get(id)!;
-  const a = measure(built);
   const { NODE_OPTIONS: _sourceMaps, ...withoutSourceMaps } = built.env;
-  const noMaps = coldImportMs({ file: built.file, env: withoutSourceMaps });
-  const b = measure(defaults.get(id)!);
-  console.log(
-    `| ${id} (\`${entry}\`) | ${kib(a.size)} (${kib(a.gzip)}) | ${a.ms.toFixed(0)} ms | ${noMaps.toFixed(0)} ms | ${kib(b.size)} (${kib(b.gzip)}) + runtime SDK | ${b.ms.toFixed(0)} ms |`,
-  );
+  const defaultBuilt = defaults.get(id)!;
+  const [a, noMaps, b] = coldImport([built, { file: built.file, env: withoutSourceMaps }, defaultBuilt]);
+  console.log(`| ${id} (\`${entry}\`) | ${size(built)} | ${a} | ${noMaps} | ${size(defaultBuilt)} + runtime SDK | ${b} |`);
 }
