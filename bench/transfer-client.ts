@@ -10,40 +10,51 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { ArcaClient } from '../client/client.ts';
 
+// Each mode imports only its own tool, so that no tool's memory or start-up is counted against another.
 const [mode, ...args] = process.argv.slice(2);
-const s3 = (endpoint: string) => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+const s3 = async (endpoint: string) => {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+};
+const arca = async (url: string, token: string, cacheDir: string) => new (await import('../client/client.ts')).ArcaClient({ url, token, cacheDir });
+/** Seconds from process start at which each phase began, reported to the orchestrator on stdout. */
+const phases: Record<string, number> = {};
+const mark = (phase: string) => (phases[phase] ??= Math.round(performance.now()) / 1000);
 
 switch (mode) {
   case 'arca-push': {
     const [url, token, file, cacheDir] = args as [string, string, string, string];
-    const client = new ArcaClient({ url, token, cacheDir });
-    const r = await client.push('bench/file', [file], { resume: false });
+    const client = await arca(url, token, cacheDir);
+    const r = await client.push('bench/file', [file], { resume: false, onProgress: (p) => mark(p.phase) });
+    mark('done');
     if (r.version.status !== 'ready') throw new Error(`push ended ${r.version.status}`);
     client.close();
     break;
   }
   case 'arca-pull': {
     const [url, token, spec, outDir, cacheDir] = args as [string, string, string, string, string];
-    const client = new ArcaClient({ url, token, cacheDir });
+    const client = await arca(url, token, cacheDir);
+    mark('download');
     await client.pull(spec, { outDir });
+    mark('done');
     client.close();
     break;
   }
   case 'sdk-upload': {
     const [endpoint, bucket, key, file] = args as [string, string, string, string];
-    await new Upload({ client: s3(endpoint), params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    await new Upload({ client: await s3(endpoint), params: { Bucket: bucket, Key: key, Body: createReadStream(file) } }).done();
     break;
   }
   case 'sdk-download': {
     const [endpoint, bucket, key, out] = args as [string, string, string, string];
-    const res = await s3(endpoint).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const res = await (await s3(endpoint)).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(res.Body as Readable, createWriteStream(out));
     break;
   }
   default:
     throw new Error(`unknown mode ${mode}`);
 }
+process.stdout.write(`${JSON.stringify({ phases })}\n`);

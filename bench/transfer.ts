@@ -9,6 +9,7 @@
  * Then the CLI's cold start (`arca --version`) next to `node -e 0`.
  *
  *   npx tsx bench/transfer.ts          (writes bench/out/transfer.json too)
+ *   ARCA_BENCH_MIB=256 ARCA_BENCH_TARGETS=stand-in npx tsx bench/transfer.ts   (smaller, one target)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -34,6 +35,8 @@ interface Row {
   cpuSecondsPerGiB: number;
   peakRssMiB: number;
   ratioToCeiling?: number;
+  /** arca only: seconds from process start at which each phase began (hash, upload, commit, done). */
+  phases?: Record<string, number>;
 }
 
 function which(cmd: string): string | undefined {
@@ -45,16 +48,18 @@ function which(cmd: string): string | undefined {
 }
 
 /** Runs a command under /usr/bin/time; returns wall seconds, user+sys CPU seconds and peak RSS in KiB. */
-async function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; cpu: number; rssKiB: number }> {
+async function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; cpu: number; rssKiB: number; stdout: string }> {
   const timeFile = join(tmpdir(), `arca-bench-time-${process.pid}`);
+  let stdout = '';
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))));
   });
   const [e, u, s, m] = (await readFile(timeFile, 'utf8')).trim().split(/\s+/).slice(-4).map(Number) as [number, number, number, number];
-  return { seconds: e, cpu: u + s, rssKiB: m };
+  return { seconds: e, cpu: u + s, rssKiB: m, stdout };
 }
 
 async function makeFile(path: string): Promise<string> {
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
         mibPerS: SIZE / MIB / t.seconds,
         cpuSecondsPerGiB: t.cpu / (SIZE / 1024 / MIB),
         peakRssMiB: t.rssKiB / 1024,
+        phases: /^\{"phases"/m.test(t.stdout) ? (JSON.parse(/^\{"phases".*$/m.exec(t.stdout)![0]) as { phases: Record<string, number> }).phases : undefined,
       };
       rows.push(row);
       return row;
@@ -141,7 +147,8 @@ async function main(): Promise<void> {
       { target: 'sink' as const, api: sink.url, token: 'sink', s3: sink.url, bucket: 'bench' },
       { target: 'stand-in' as const, api: registry.url, token: registry.token, s3: registry.s3StoreUrl, bucket: registry.bucket },
     ];
-    for (const t of targets) {
+    const only = process.env.ARCA_BENCH_TARGETS?.split(',');
+    for (const t of targets.filter((x) => !only || only.includes(x.target))) {
       if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
       await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()]);
       await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
@@ -167,12 +174,14 @@ async function main(): Promise<void> {
 
   const start = await coldStart();
   const fmt = (x: number, d = 1) => x.toFixed(d);
-  console.log(`\nTransfer of a ${SIZE / MIB} MiB file on loopback (${new Date().toISOString()}, ${(await import('node:os')).cpus().length} CPUs)\n`);
-  console.log('| direction | target | tool | MiB/s | × ceiling | CPU s/GiB | peak RSS MiB |');
-  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: |');
+  const os = await import('node:os');
+  console.log(`\nTransfer of a ${SIZE / MIB} MiB file on loopback (${new Date().toISOString()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)})\n`);
+  const lines = ['| direction | target | tool | MiB/s | × ceiling | CPU s/GiB | peak RSS MiB | phases (s from start) |', '| --- | --- | --- | ---: | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
-    console.log(`| ${r.direction} | ${r.target} | ${r.tool} | ${fmt(r.mibPerS, 0)} | ${r.ratioToCeiling === undefined ? '' : fmt(r.ratioToCeiling, 2)} | ${fmt(r.cpuSecondsPerGiB, 2)} | ${fmt(r.peakRssMiB, 0)} |`);
+    const phases = r.phases ? Object.entries(r.phases).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '';
+    lines.push(`| ${r.direction} | ${r.target} | ${r.tool} | ${fmt(r.mibPerS, 0)} | ${r.ratioToCeiling === undefined ? '' : fmt(r.ratioToCeiling, 2)} | ${fmt(r.cpuSecondsPerGiB, 2)} | ${fmt(r.peakRssMiB, 0)} | ${phases} |`);
   }
+  console.log(lines.join('\n'));
   console.log(`\nCLI cold start (median of ${start.runs}): node -e 0 ${fmt(start.nodeMs, 0)} ms · arca --version ${fmt(start.arcaMs, 0)} ms (first run, empty compile cache: ${fmt(start.arcaFirstMs, 0)} ms)`);
   await mkdir(join(ROOT, 'bench', 'out'), { recursive: true });
   await writeFile(join(ROOT, 'bench', 'out', 'transfer.json'), JSON.stringify({ sizeBytes: SIZE, rows, coldStart: start }, null, 2));
