@@ -6,4 +6,5 @@ export type { PushOptions, PushResult, PushProgress } from './push.ts';
 export type { PullOptions, PullResult, PulledFile } from './pull.ts';
 export type { LoadOrGenerateOptions, LoadOrGenerateResult } from './loadOrGenerate.ts';
 export type { TransferStats } from './transfer.ts';
+export { verifyWebhook, type WebhookHeaders, type WebhookPayload } from './webhooks.ts';
 export type * from '../contract/schemas.ts';
