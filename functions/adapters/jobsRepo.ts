@@ -76,6 +76,40 @@ export async function forgetBlob(sha256: string): Promise<Item | undefined> {
   return out.Attributes;
 }
 
+/**
+ * Digests whose stored object the service rejected (other bytes than the key says, `markRejected`) before
+ * `beforeIso` and that no commit has verified since.
+ */
+export async function rejectedDigests(beforeIso: string): Promise<string[]> {
+  const found: string[] = [];
+  const items = scan({
+    TableName: tables.blobs,
+    FilterExpression: 'attribute_exists(rejectedAt) AND attribute_not_exists(verifiedAt) AND rejectedAt < :before',
+    ExpressionAttributeValues: { ':before': beforeIso },
+    ProjectionExpression: 'sha256',
+    ConsistentRead: true,
+  });
+  for await (const item of items) found.push(String(item.sha256));
+  return found;
+}
+
+/** Removes a rejected blob's record unless a commit verified the object meanwhile; true when removed. */
+export async function forgetRejected(sha256: string): Promise<boolean> {
+  try {
+    await ddb.send(
+      new DeleteCommand({
+        TableName: tables.blobs,
+        Key: { sha256 },
+        ConditionExpression: 'attribute_exists(rejectedAt) AND attribute_not_exists(verifiedAt)',
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
 /** Puts a forgotten record back, unless the blob was verified again meanwhile (then that record stands). */
 export async function restoreBlob(record: Item): Promise<void> {
   try {

@@ -8,15 +8,22 @@
  * present; (2) after a settle delay longer than any API request, a second scan; a candidate a version
  * claimed meanwhile gets its record back, the rest are deleted. The bucket is versioned, so a deletion
  * leaves a delete marker and the bytes stay recoverable until the noncurrent version expires (30 days).
+ *
+ * A blob the service rejected (its object holds other bytes than its key says) is useless to every version
+ * and, the bucket being create-only, blocks the right bytes from ever arriving under that key. So it goes
+ * without waiting for the grace period or for its versions to expire: one hour after the rejection,
+ * unless a commit has verified the object since.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { blobPages, deleteBlobObjects, forgetBlob, referencedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
+import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedDigests, rejectedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
 
 /** The API functions time out after 15 s; a create that read a Blobs record has written its version by then. */
 const DEFAULT_SETTLE_MS = 20_000;
+/** How long a rejected blob stays, so whoever uploaded it can read why in its record. */
+const REJECTED_DELAY_MS = 3600_000;
 /** Deletions per run; the next run continues (a run must end within the function's timeout). */
 const MAX_CANDIDATES = 10_000;
 
@@ -36,13 +43,35 @@ export interface CollectResult {
   deleted: number;
   /** Candidates a version claimed during the run: kept, record restored. */
   reclaimed: number;
+  /** Rejected blobs (other bytes than their key) deleted. */
+  rejected: number;
   /** Deletions S3 refused (retried next run). */
   failed: number;
 }
 
+/** Deletes `sha256s`' objects, 1,000 per request; returns how many went and how many S3 refused. */
+async function deleteObjects(sha256s: readonly string[]): Promise<{ deleted: number; failed: number }> {
+  let failed = 0;
+  for (let i = 0; i < sha256s.length; i += 1000) {
+    const refused = await deleteBlobObjects(sha256s.slice(i, i + 1000));
+    failed += refused.length;
+    if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
+  }
+  return { deleted: sha256s.length - failed, failed };
+}
+
 export async function collect(options: CollectOptions): Promise<CollectResult> {
-  const cutoff = (options.now ?? new Date()).getTime() - options.graceHours * 3600_000;
-  const result: CollectResult = { scanned: 0, candidates: 0, deleted: 0, reclaimed: 0, failed: 0 };
+  const now = (options.now ?? new Date()).getTime();
+  const cutoff = now - options.graceHours * 3600_000;
+  const result: CollectResult = { scanned: 0, candidates: 0, deleted: 0, reclaimed: 0, rejected: 0, failed: 0 };
+
+  const rejected: string[] = [];
+  for (const sha of await rejectedDigests(new Date(now - REJECTED_DELAY_MS).toISOString())) {
+    if (await forgetRejected(sha)) rejected.push(sha);
+  }
+  const gone = await deleteObjects(rejected);
+  result.rejected = gone.deleted;
+  result.failed += gone.failed;
 
   const firstScan = await referencedDigests();
   const candidates: string[] = [];
@@ -68,12 +97,9 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
       if (record) await restoreBlob(record);
     }
   }
-  for (let i = 0; i < doomed.length; i += 1000) {
-    const refused = await deleteBlobObjects(doomed.slice(i, i + 1000));
-    result.failed += refused.length;
-    result.deleted += Math.min(1000, doomed.length - i) - refused.length;
-    if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
-  }
+  const collected = await deleteObjects(doomed);
+  result.deleted = collected.deleted;
+  result.failed += collected.failed;
   return result;
 }
 
@@ -92,6 +118,7 @@ export const handler = async (): Promise<CollectResult> => {
   logger.info('garbage collection finished', { ...result });
   metrics.addMetric('BlobsDeleted', MetricUnit.Count, result.deleted);
   metrics.addMetric('BlobsReclaimed', MetricUnit.Count, result.reclaimed);
+  metrics.addMetric('RejectedBlobsDeleted', MetricUnit.Count, result.rejected);
   metrics.publishStoredMetrics();
   return result;
 };

@@ -62,7 +62,7 @@ describe('garbage collector (SPEC R-STORE)', () => {
 
     const result = await collect({ graceHours: 48, now: NOW, settleMs: 10 });
 
-    expect(result).toEqual({ scanned: 6, candidates: 2, deleted: 2, reclaimed: 0, failed: 0 });
+    expect(result).toEqual({ scanned: 6, candidates: 2, deleted: 2, reclaimed: 0, rejected: 0, failed: 0 });
     expect(deletedKeys().sort()).toEqual([`blobs/sha256/${sha(3)}`, `blobs/sha256/${sha(5)}`]);
     expect(await blobRecord(sha(3))).toBeUndefined();
   });
@@ -80,7 +80,7 @@ describe('garbage collector (SPEC R-STORE)', () => {
     // …and a version that had read it as present just before commits during the settle delay.
     await putVersion(doc, t, { asset: 'gc/b', version: '1.0.0', status: 'ready', files: [{ sha256: sha(8) }] });
 
-    expect(await running).toEqual({ scanned: 1, candidates: 1, deleted: 0, reclaimed: 1, failed: 0 });
+    expect(await running).toEqual({ scanned: 1, candidates: 1, deleted: 0, reclaimed: 1, rejected: 0, failed: 0 });
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
     expect(await blobRecord(sha(8))).toMatchObject({ sha256: sha(8), size: 10 });
   });
@@ -88,12 +88,38 @@ describe('garbage collector (SPEC R-STORE)', () => {
   it('reports deletions S3 refuses, for the next run to retry', async () => {
     listing([{ key: `blobs/sha256/${sha(9)}`, at: hoursAgo(100) }]);
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: `blobs/sha256/${sha(9)}`, Code: 'AccessDenied' }] });
-    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 1, candidates: 1, deleted: 0, reclaimed: 0, failed: 1 });
+    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 1, candidates: 1, deleted: 0, reclaimed: 0, rejected: 0, failed: 1 });
+  });
+
+  it('deletes a rejected blob an hour after the rejection, referenced or not, unless a commit verified it since', async () => {
+    const t = dynamo.tables;
+    await putAsset(doc, t, 'gc/c', 1);
+    await putVersion(doc, t, { asset: 'gc/c', version: '1.0.0', status: 'pending', pendingExpiresAt: 1, files: [{ sha256: sha(11) }, { sha256: sha(12) }] });
+    const reject = (sha256: string, at: Date, verified = false) =>
+      doc.send(
+        new PutCommand({
+          TableName: t.blobs,
+          Item: { sha256, rejectedAt: at.toISOString(), rejectedReason: 'stored bytes hash to …', ...(verified ? { size: 10, verifiedAt: NOW.toISOString() } : {}) },
+        }),
+      );
+    await reject(sha(11), hoursAgo(2)); // the pending version's bytes were wrong: the key must be freed
+    await reject(sha(12), hoursAgo(0.5)); // too recent: stays, its record explains the rejection
+    await reject(sha(13), hoursAgo(5), true); // verified since: never a rejection to act on
+    listing([
+      { key: `blobs/sha256/${sha(12)}`, at: hoursAgo(1) },
+      { key: `blobs/sha256/${sha(13)}`, at: hoursAgo(5) },
+    ]);
+
+    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 2, candidates: 0, deleted: 0, reclaimed: 0, rejected: 1, failed: 0 });
+    expect(deletedKeys()).toEqual([`blobs/sha256/${sha(11)}`]);
+    expect(await blobRecord(sha(11))).toBeUndefined();
+    expect(await blobRecord(sha(12))).toMatchObject({ rejectedReason: 'stored bytes hash to …' });
+    expect(await blobRecord(sha(13))).toMatchObject({ verifiedAt: NOW.toISOString() });
   });
 
   it('does nothing when nothing is old and unreferenced', async () => {
     listing([{ key: `blobs/sha256/${sha(10)}`, at: hoursAgo(2) }]);
-    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 1, candidates: 0, deleted: 0, reclaimed: 0, failed: 0 });
+    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 1, candidates: 0, deleted: 0, reclaimed: 0, rejected: 0, failed: 0 });
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
   });
 });
