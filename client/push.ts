@@ -126,12 +126,11 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
   const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
   const resumed = previous !== undefined && previous.version === created.version;
 
-  const bySha = new Map(files.map((f, i) => [declared[i]!.sha256, f]));
   const tasks: Task[] = [];
   const states = new Map<string, UploadState>();
   let skipped = 0;
   for (const rec of created.files) {
-    const file = files.find((f) => f.path === rec.path) ?? bySha.get(rec.sha256);
+    const file = files.find((f) => f.path === rec.path);
     if (!file) throw clientError(`the service declared a file that was not pushed: ${rec.path}`);
     if (rec.state === 'present') {
       skipped += rec.size;
