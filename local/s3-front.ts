@@ -388,7 +388,13 @@ class S3Front {
         done(null, chunk);
       },
     });
-    await pipeline(req, meter, createWriteStream(file));
+    try {
+      await pipeline(req, meter, createWriteStream(file));
+    } catch (error) {
+      // An upload the client abandoned leaves nothing behind.
+      await unlink(file).catch(() => undefined);
+      throw error;
+    }
     return { body: { file, length }, sha256: hash.digest('base64') };
   }
 

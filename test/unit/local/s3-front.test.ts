@@ -3,7 +3,7 @@
  * them, sent over HTTP, checked for signature, expiry, signed headers, checksum, length and If-None-Match.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -183,6 +183,8 @@ describe('presigned PUT through the front', () => {
     }).catch(() => 0);
     expect(status === 0 || status === 400).toBe(true);
     expect(await stored('blobs/short')).toBe(false);
+    // Nor is the partial body left in the spool.
+    await expect.poll(() => readdir(path.join(dir, 'spool')), { timeout: 2000 }).toEqual([]);
   });
 
   it('refuses anonymous requests and unknown access keys with 403', async () => {
