@@ -46,10 +46,13 @@ export const GROUP_ACCESS: Record<RouteGroup, FunctionAccess> = {
 
 /** The access of the background jobs. */
 export const JOB_ACCESS = {
-  /** S3 ObjectCreated → verify the blob, flip waiting versions to `ready`. */
+  /**
+   * S3 ObjectCreated → verify the blob, flip waiting versions to `ready`. It runs the same finalization as
+   * the commit route, which also completes (or aborts) the version's other multipart uploads: hence `put`.
+   */
   finalize: {
     tables: { assets: 'readwrite', versions: 'readwrite', blobs: 'readwrite' },
-    blobs: ['get'],
+    blobs: ['get', 'put'],
   },
   /** Expire pending versions past their TTL and abort their uploads. */
   sweeper: {
