@@ -18,6 +18,7 @@ import type {
   VersionStatus,
   MultipartInstructions,
 } from '../contract/schemas.ts';
+import type { CreateHookRequest, DeliveryRecord, HookRecord } from '../contract/events.ts';
 import { BlobCache } from './cache.ts';
 import { defaultCacheDir, loadConfig, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
 import { ApiTransport, encodePath, type Query } from './http.ts';
@@ -178,6 +179,21 @@ export class ArcaClient {
   // ---- resolve ----
   resolve(spec: string, opts: { stage?: 'published' } = {}): Promise<ResolveResult> {
     return this.call('GET', `/v1/resolve/${encodePath(spec)}`, { query: { stage: opts.stage } });
+  }
+
+  // ---- webhooks (admin) ----
+  listHooks(): Promise<Page<HookRecord>> {
+    return this.call('GET', '/v1/hooks');
+  }
+  /** The answer carries the signing secret, shown this once. */
+  createHook(req: CreateHookRequest): Promise<HookRecord> {
+    return this.call('POST', '/v1/hooks', { body: req });
+  }
+  deleteHook(id: string): Promise<unknown> {
+    return this.call('DELETE', `/v1/hooks/${encodeURIComponent(id)}`);
+  }
+  listDeliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<Page<DeliveryRecord>> {
+    return this.call('GET', `/v1/hooks/${encodeURIComponent(id)}/deliveries`, { query: { ...query } });
   }
 
   // ---- workflows ----

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import type { HookRecord } from '../../contract/events.ts';
 import type { ArcaClient } from '../client.ts';
 import type { ConfigSettings } from '../config.ts';
 import type { ArcaApiError } from '../errors.ts';
@@ -302,6 +303,55 @@ export function buildProgram(): Command {
         else await client.deleteAsset(name, o);
         if (isJson(cmd)) return { asset: name, version, deleted: true };
         console.log(version ? `${name}:${version} deleted` : `${name} deleted`);
+        return undefined;
+      }),
+    );
+
+  const hooks = program.command('hooks').description('webhooks (admin): events POSTed to a URL, signed');
+  hooks
+    .command('ls')
+    .description('registered webhooks')
+    .action(
+      run(async (client, cmd) => {
+        const page = await client.listHooks();
+        if (isJson(cmd)) return page;
+        printTable(['ID', 'URL', 'EVENTS', 'PREFIX', 'CREATED'], page.items.map((h) => [h.id, h.url, h.events.join(', '), h.assetPrefix ?? '', h.createdAt]));
+        return undefined;
+      }),
+    );
+  hooks
+    .command('add <url>')
+    .description('register a webhook; prints its signing secret once')
+    .requiredOption('--event <type...>', 'event detail types, e.g. "Asset Version Created"')
+    .option('--prefix <prefix>', 'only assets whose name starts with this')
+    .action(
+      run(async (client, cmd, url: string) => {
+        const o = cmd.opts<{ event: string[]; prefix?: string }>();
+        const hook = await client.createHook({ url, events: o.event as HookRecord['events'], ...(o.prefix ? { assetPrefix: o.prefix } : {}) });
+        if (isJson(cmd)) return hook;
+        console.log(`hook ${hook.id} → ${hook.url}\nsecret (shown once): ${hook.secret}`);
+        return undefined;
+      }),
+    );
+  hooks
+    .command('rm <id>')
+    .description('delete a webhook')
+    .action(
+      run(async (client, cmd, id: string) => {
+        await client.deleteHook(id);
+        if (isJson(cmd)) return { id, deleted: true };
+        console.log(`hook ${id} deleted`);
+        return undefined;
+      }),
+    );
+  hooks
+    .command('deliveries <id>')
+    .description("a webhook's delivery attempts and their outcome")
+    .action(
+      run(async (client, cmd, id: string) => {
+        const page = await client.listDeliveries(id);
+        if (isJson(cmd)) return page;
+        printTable(['AT', 'EVENT', 'ATTEMPT', 'STATUS', 'OK', 'MS'], page.items.map((d) => [d.at, d.detailType, String(d.attempt), d.statusCode === undefined ? (d.error ?? '-') : String(d.statusCode), d.ok ? 'yes' : 'no', String(d.durationMs)]));
         return undefined;
       }),
     );

@@ -3,6 +3,8 @@
  * front, the same handlers as AWS), started by this file so that a test can stop it (--offline).
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaClient } from '../../client/client.ts';
+import { verifyWebhook } from '../../client/index.ts';
 import { startLocal, type LocalRegistry } from '../../local/server.ts';
 
 const MIB = 1024 * 1024;
@@ -176,6 +179,51 @@ describe('loadOrGenerate', () => {
     const other = await client.loadOrGenerate('it/features', { ...params, window: 60 }, generate);
     expect(other).toMatchObject({ generated: true, version: { version: '1.1.0' } });
     expect(runs).toBe(2);
+  });
+});
+
+describe('webhooks through the CLI', () => {
+  it('adds a hook, receives a signed delivery that verifyWebhook accepts, lists deliveries, removes the hook', async () => {
+    const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const env = { ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
+      const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const add = await cli(['hooks', 'add', hookUrl, '--event', 'Asset Version Created', '--prefix', 'it/hooked', '--json'], env).done;
+      expect(add.code, add.stderr).toBe(0);
+      const hook = JSON.parse(add.stdout) as { id: string; secret: string };
+      expect(hook.secret.length).toBeGreaterThanOrEqual(16);
+
+      await writeFile(join(work, 'hooked.txt'), 'hooked');
+      await client.push('it/hooked', [join(work, 'hooked.txt')]);
+      for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(received).toHaveLength(1);
+      expect(verifyWebhook(hook.secret, received[0]!.headers, received[0]!.body)).toBe(true);
+      expect(verifyWebhook(hook.secret, received[0]!.headers, received[0]!.body.replace('it/hooked', 'it/hacked'))).toBe(false);
+      expect(JSON.parse(received[0]!.body)).toMatchObject({ 'detail-type': 'Asset Version Created', detail: { asset: 'it/hooked', version: '1.0.0' } });
+
+      let deliveries: { items: { ok: boolean; statusCode?: number }[] } = { items: [] };
+      for (let i = 0; i < 100 && deliveries.items.length === 0; i++) {
+        deliveries = JSON.parse((await cli(['hooks', 'deliveries', hook.id, '--json'], env).done).stdout);
+        if (deliveries.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(deliveries.items).toMatchObject([{ ok: true, statusCode: 204 }]);
+
+      expect(JSON.parse((await cli(['hooks', 'ls', '--json'], env).done).stdout).items).toMatchObject([{ id: hook.id, url: hookUrl }]);
+      expect(await cli(['hooks', 'rm', hook.id], env).done).toMatchObject({ code: 0, stdout: `hook ${hook.id} deleted\n` });
+      expect(JSON.parse((await cli(['hooks', 'ls', '--json'], env).done).stdout).items).toEqual([]);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((r) => receiver.close(r));
+    }
   });
 });
 
