@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ENV } from '../../contract/env.ts';
 import { registryPropsFromContext } from '../../lib/context.ts';
 import { resolveSettings, type AssetRegistryProps } from '../../lib/registry.ts';
@@ -89,6 +90,21 @@ describe('AssetRegistry props change the template as documented', () => {
       (s) => s.Sid === 'DenyDeleteExceptGarbageCollector',
     );
     expect(deny!.Condition!.ArnNotEquals['aws:PrincipalArn']).toHaveLength(2);
+  });
+
+  it('logRetention sets the retention of every function log group and of the access logs', () => {
+    const { template } = synth({ logRetention: RetentionDays.ONE_YEAR });
+    const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(1);
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(365);
+  });
+
+  it('corsAllowedOrigins limits browser uploads to those origins', () => {
+    const { stack, template } = synth({ corsAllowedOrigins: ['https://console.example.com'] });
+    const bucket = resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!;
+    expect((bucket.Properties.CorsConfiguration as { CorsRules: { AllowedOrigins: string[] }[] }).CorsRules[0]!.AllowedOrigins).toEqual([
+      'https://console.example.com',
+    ]);
   });
 
   it('throttle sets the stage limits', () => {
