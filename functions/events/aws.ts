@@ -1,5 +1,5 @@
 /** The outbox's AWS ports: EventBridge PutEvents and the SQS delivery queue. */
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { EVENT_SOURCE, type ArcaEvent } from '../../contract/events.ts';
 import type { DeliveryJob } from './outbox.ts';
@@ -8,7 +8,7 @@ import type { DeliveryJob } from './outbox.ts';
 const chunks = <T>(items: T[], size = 10): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-export const busEntry = (event: ArcaEvent, busName: string): PutEventsRequestEntry => ({
+const busEntry = (event: ArcaEvent, busName: string): PutEventsRequestEntry => ({
   EventBusName: busName,
   Source: EVENT_SOURCE,
   DetailType: event.detailType,
@@ -38,5 +38,3 @@ export async function enqueueDeliveries(client: SQSClient, queueUrl: string, job
     if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} delivery job(s): ${out.Failed[0]?.Code} ${out.Failed[0]?.Message}`);
   }
 }
-
-export { EventBridgeClient };
