@@ -61,10 +61,13 @@ export class RegistryEvents extends Construct {
   public readonly secretsKey: kms.Key;
 
   private readonly bus: events.IEventBus;
+  /** The `on…` rules live apart, so a caller's rule id never collides with the construct's own ids. */
+  private readonly rules: Construct;
 
   constructor(registry: AssetRegistry, id: string, props: RegistryEventsProps = {}) {
     super(registry, id);
     this.bus = registry.bus;
+    this.rules = new Construct(this, 'Rules');
     const retry = props.retry ?? DEFAULT_RETRY;
     const retain = registry.settings.removalPolicy;
 
@@ -147,7 +150,7 @@ export class RegistryEvents extends Construct {
 
   /** A rule on the registry's bus for the given detail types; `target` receives each matching event. */
   public on(id: string, detailTypes: readonly DetailType[], target: events.IRuleTarget, opts: EventRuleOptions = {}): events.Rule {
-    return new events.Rule(this, id, { eventBus: this.bus, eventPattern: eventPattern(detailTypes, opts), targets: [target] });
+    return new events.Rule(this.rules, id, { eventBus: this.bus, eventPattern: eventPattern(detailTypes, opts), targets: [target] });
   }
 
   /** "A new version arrived": a version became ready. */

@@ -125,6 +125,8 @@ describe('rules from the on… helpers', () => {
   r.onVersionCreated('DeployFraud', new targets.SqsQueue(queue), { assetPrefix: 'fraud/' });
   r.onVersionPublished('AnyPublished', new targets.SqsQueue(queue));
   r.onAliasUpdated('ChurnAliases', new targets.SqsQueue(queue), { assetPrefix: 'churn/' });
+  // An id the construct itself uses for a queue: rules live apart, so this does not collide.
+  r.onVersionCreated('Deliveries', new targets.SqsQueue(queue));
   const t = Template.fromStack(s);
   const rules = Object.values(resourcesOf(t, 'AWS::Events::Rule')).filter((x) => x.Properties.EventPattern);
 
@@ -133,7 +135,9 @@ describe('rules from the on… helpers', () => {
     ['Asset Version Published', undefined],
     ['Alias Updated', { asset: [{ prefix: 'churn/' }] }],
   ])('%s: on the registry bus, filtered by asset prefix when given', (detailType, detail) => {
-    const rule = rules.find((x) => (x.Properties.EventPattern as { 'detail-type': string[] })['detail-type'][0] === detailType);
+    const rule = rules.find(
+      (x) => (x.Properties.EventPattern as { 'detail-type': string[] })['detail-type'][0] === detailType && (x.Properties.EventPattern as { detail?: unknown }).detail !== undefined === (detail !== undefined),
+    );
     expect(rule?.Properties).toMatchObject({ EventBusName: ref(r.bus), State: 'ENABLED' });
     expect(rule?.Properties.EventPattern).toEqual({ source: ['arca'], 'detail-type': [detailType], ...(detail ? { detail } : {}) });
     expect(rule?.Properties.Targets).toEqual([expect.objectContaining({ Arn: arnOf(queue) })]);
