@@ -9,7 +9,8 @@
 import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
-import { BLOB_PREFIX, objectActions } from './access.ts';
+import { BLOB_PREFIX, objectActions, type FunctionAccess } from './access.ts';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { AssetRegistry } from './registry.ts';
 
 const NAG = 'AwsSolutions::AwsSolutions';
@@ -24,36 +25,39 @@ function arnRef(element: CfnElement): string {
   return `<${String(stack.resolve(stack.getLogicalId(element)))}.Arn>`;
 }
 
-export function acknowledgeFindings(registry: AssetRegistry): void {
-  const bucketArn = arnRef(registry.bucket.node.defaultChild as CfnElement);
-
-  for (const [id, fn] of registry.functions) {
-    const access = registry.functionOptions.get(id)?.access;
-    const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-    if (!access || !policy) continue;
+/**
+ * The findings of one function's role, from the access it was declared with. `AssetRegistry.addFunction`
+ * calls it for every function, so one added later — by the events construct or by a team embedding the
+ * registry — is covered too, and only for the tables and prefix it was granted.
+ */
+export function acknowledgeFunction(registry: AssetRegistry, fn: IFunction, access: FunctionAccess): void {
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+  if (!policy) return;
+  acknowledge(
+    policy,
+    'IAM5[Resource::*]',
+    'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+  );
+  for (const name of Object.keys(access.tables) as TableName[]) {
+    const schema: TableSchema = TABLES[name];
+    if (!schema.globalIndexes?.length) continue;
     acknowledge(
       policy,
-      'IAM5[Resource::*]',
-      'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      `IAM5[Resource::${arnRef(registry.tables[name].node.defaultChild as CfnElement)}/index/*]`,
+      `The ${name} table's indexes (contract/tables.ts) are queried; the grant is limited to that one table's indexes.`,
     );
-    for (const name of Object.keys(access.tables) as TableName[]) {
-      const schema: TableSchema = TABLES[name];
-      if (!schema.globalIndexes?.length) continue;
-      acknowledge(
-        policy,
-        `IAM5[Resource::${arnRef(registry.tables[name].node.defaultChild as CfnElement)}/index/*]`,
-        `The ${name} table's indexes (contract/tables.ts) are queried; the grant is limited to that one table's indexes.`,
-      );
-    }
-    if (objectActions(access, registry.settings.objectLock).length > 0) {
-      acknowledge(
-        policy,
-        `IAM5[Resource::${bucketArn}/${BLOB_PREFIX}*]`,
-        'Blob keys are content hashes (blobs/sha256/<hex>) unknown at deploy time; the grant is limited to the blob prefix and to the actions declared for this function in lib/access.ts.',
-      );
-    }
   }
+  if (objectActions(access, registry.settings.objectLock).length > 0) {
+    acknowledge(
+      policy,
+      `IAM5[Resource::${arnRef(registry.bucket.node.defaultChild as CfnElement)}/${BLOB_PREFIX}*]`,
+      'Blob keys are content hashes (blobs/sha256/<hex>) unknown at deploy time; the grant is limited to the blob prefix and to the actions declared for this function in lib/access.ts.',
+    );
+  }
+}
 
+/** The findings of the registry's other resources. */
+export function acknowledgeFindings(registry: AssetRegistry): void {
   acknowledge(
     registry.api.node.findChild('GET--v1--health'),
     'APIG4',

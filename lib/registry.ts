@@ -27,7 +27,7 @@ import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type RouteGroup } from '..
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import { DEFAULTS, ENV } from '../contract/env.ts';
 import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, resourceEnvironment, type FunctionAccess } from './access.ts';
-import { acknowledgeFindings } from './guardrails.ts';
+import { acknowledgeFindings, acknowledgeFunction } from './guardrails.ts';
 import { RegistryEvents, type EventRuleOptions, type RegistryEventsProps } from './events.ts';
 
 /** How callers authenticate. */
@@ -250,7 +250,7 @@ export class AssetRegistry extends Construct {
 
     this.events = new RegistryEvents(this, 'Events', props.events);
 
-    this.createAlarms();
+    this.createApiAlarm();
     acknowledgeFindings(this);
   }
 
@@ -267,7 +267,10 @@ export class AssetRegistry extends Construct {
     return this.events.onAliasUpdated(id, target, opts);
   }
 
-  /** Adds a function whose env and grants come from `options.access`; Node.js 24, arm64, ESM, traced. */
+  /**
+   * Adds a function whose grants come from `options.access`: Node.js 24, arm64, ESM, traced, its own role
+   * and log group, error and throttle alarms, and its cdk-nag acknowledgements (lib/guardrails.ts).
+   */
   public addFunction(id: string, options: RegistryFunctionOptions): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: this.logRetention,
@@ -299,6 +302,8 @@ export class AssetRegistry extends Construct {
     });
     this.functions.set(id, fn);
     this.functionOptions.set(id, options);
+    acknowledgeFunction(this, fn, options.access);
+    this.createFunctionAlarms(id, fn);
     return fn;
   }
 
@@ -461,7 +466,7 @@ export class AssetRegistry extends Construct {
     return api;
   }
 
-  private createAlarms(): void {
+  private createApiAlarm(): void {
     new cloudwatch.Alarm(this, 'Api5xxAlarm', {
       alarmDescription: 'Arca API answered 5xx',
       metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -469,22 +474,24 @@ export class AssetRegistry extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const [id, fn] of this.functions) {
-      new cloudwatch.Alarm(this, `${id}ErrorsAlarm`, {
-        alarmDescription: `Arca ${id} function errors`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      new cloudwatch.Alarm(this, `${id}ThrottlesAlarm`, {
-        alarmDescription: `Arca ${id} function throttled`,
-        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
+  }
+
+  /** Errors and throttles of one function: any in five minutes is worth a look. */
+  private createFunctionAlarms(id: string, fn: lambda.IFunction): void {
+    new cloudwatch.Alarm(this, `${id}ErrorsAlarm`, {
+      alarmDescription: `Arca ${id} function errors`,
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    new cloudwatch.Alarm(this, `${id}ThrottlesAlarm`, {
+      alarmDescription: `Arca ${id} function throttled`,
+      metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }
 
