@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import type { ArcaEvent } from '../contract/events.ts';
-import { processRecord, type DeliveryJob, type OutboxPorts } from '../functions/events/outbox.ts';
+import { eventLogFields, processRecord, type DeliveryJob, type OutboxPorts } from '../functions/events/outbox.ts';
 import { deliverJob } from '../functions/events/deliver.ts';
 import { delayAfter } from '../contract/retry.ts';
 import { deliveryPorts, hookStore } from '../functions/hooks/runtime.ts';
@@ -125,7 +125,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
 
   const ports: OutboxPorts = {
     publish: async (events: ArcaEvent[]) => {
-      for (const e of events) logger.info('event', { detailType: e.detailType, ...e.detail });
+      for (const e of events) logger.info('event', eventLogFields(e));
     },
     listHooks: () => hookStore.all(),
     enqueue: async (jobs) => {

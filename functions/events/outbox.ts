@@ -24,6 +24,12 @@ export interface OutboxPorts {
   enqueue(jobs: DeliveryJob[]): Promise<void>;
 }
 
+/** What the logs say of an event: everything but the file list, which is counted instead. */
+export function eventLogFields(event: ArcaEvent): Record<string, unknown> {
+  const { files, ...detail } = event.detail;
+  return { detailType: event.detailType, ...detail, ...(files ? { files: files.length } : {}) };
+}
+
 export const hookWants = (hook: HookTarget, event: ArcaEvent): boolean =>
   hook.events.includes(event.detailType) && event.detail.asset.startsWith(hook.assetPrefix ?? '');
 

@@ -10,7 +10,7 @@ import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
 import { hookStore, required } from '../hooks/runtime.ts';
 import { enqueueDeliveries, putEvents } from './aws.ts';
-import { processRecord, type HookTarget, type OutboxPorts } from './outbox.ts';
+import { eventLogFields, processRecord, type HookTarget, type OutboxPorts } from './outbox.ts';
 
 const busName = required(ENV.eventBus);
 const queueUrl = required(ENV.deliveryQueueUrl);
@@ -28,7 +28,7 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   for (const [i, record] of event.Records.entries()) {
     try {
       const events = await processRecord(record, ports);
-      for (const e of events) logger.info('event', { detailType: e.detailType, ...e.detail });
+      for (const e of events) logger.info('event', eventLogFields(e));
     } catch (error) {
       logger.error('stream record failed; the stream retries it', { error, eventID: record.eventID });
       return {
