@@ -66,10 +66,15 @@ export function formatSpec(name: string, version: string, path?: string): string
   return path ? `${name}:${version}/${path}` : `${name}:${version}`;
 }
 
-/** A range that can match a pre-release names one in a comparator (node-semver's rule). */
-// `*` parses to the ANY comparator, whose semver has no prerelease list.
-const namesPrerelease = (range: string): boolean =>
-  new semver.Range(range).set.some((comparators) => comparators.some((c) => (c.semver.prerelease?.length ?? 0) > 0));
+/**
+ * A range can match a pre-release only when a comparator names one (node-semver's rule). The `<X.Y.Z-0`
+ * upper bound node-semver writes for `^`, `~` and `x` ranges admits no pre-release of X.Y.Z, so it does not count.
+ */
+const admitsPrerelease = (c: semver.Comparator): boolean => {
+  const pre = c.semver.prerelease ?? []; // `*` parses to the ANY comparator, which has no prerelease list
+  return pre.length > 0 && !(c.operator === '<' && pre.length === 1 && pre[0] === 0);
+};
+const namesPrerelease = (range: string): boolean => new semver.Range(range).set.some((comparators) => comparators.some(admitsPrerelease));
 
 export function resolvePlan(selector: Selector): ResolvePlan {
   switch (selector.kind) {

@@ -125,3 +125,24 @@ describe('resolution (property)', () => {
     );
   });
 });
+
+describe('resolvePlan', () => {
+  it.each<[string, ResolvePlan['kind'], string | undefined]>([
+    ['a:1.2.3', 'get', undefined],
+    ['a:prod', 'alias', undefined],
+    ['a:latest', 'query', 'stable'],
+    ['a:1', 'query', 'stable'],
+    ['a:^1.2', 'query', 'stable'], // node-semver's `<2.0.0-0` bound admits no pre-release
+    ['a:~1.2.3', 'query', 'stable'],
+    ['a:1.x', 'query', 'stable'],
+    ['a:*', 'query', 'stable'],
+    ['a:>=1.0.0 <2.0.0', 'query', 'stable'],
+    ['a:^2.0.0-rc.0', 'query', 'live'],
+    ['a:>=1.2.0-0', 'query', 'live'],
+    ['a:^1.0 || >=3.0.0-beta', 'query', 'live'],
+  ])('%s → %s on %s', (raw, kind, index) => {
+    const plan = resolvePlan(parseSpec(raw).selector);
+    expect(plan.kind).toBe(kind);
+    expect(plan.kind === 'query' ? plan.index : undefined).toBe(index);
+  });
+});
