@@ -183,4 +183,22 @@ describe('events in local mode', () => {
       ['Asset Version Created', '1.1.0'],
     ]);
   });
+
+  it('an eviction at the cap (evict-oldest) announces the evicted version and the new one, each from its own item', async () => {
+    const name = `events/evict-${randomUUID().slice(0, 8)}`;
+    await registerHook('/evict', ['Asset Version Created', 'Asset Version Deleted'], name);
+    await client.createAsset({ name, type: 'model', capPolicy: 'evict-oldest' });
+    const file = await modelFile();
+    for (let i = 0; i < 3; i++) await client.push(name, [file]);
+
+    await until(() => hitsOn('/evict').length >= 4, 'four events');
+    await settle();
+    const got = hitsOn('/evict').map((h) => [h.payload['detail-type'], h.payload.detail.version, h.payload.detail.actor]);
+    expect(got.sort()).toEqual([
+      ['Asset Version Created', '1.0.0', 'local-admin'],
+      ['Asset Version Created', '1.1.0', 'local-admin'],
+      ['Asset Version Created', '1.2.0', 'local-admin'],
+      ['Asset Version Deleted', '1.0.0', 'arca'],
+    ]);
+  });
 });
