@@ -133,8 +133,11 @@ export function buildProgram(): Command {
     .action(
       run(async (client, cmd, name: string) => {
         if (name.includes(':')) {
-          const resolved = await client.resolve(name);
-          const v = await client.getVersion(resolved.asset, resolved.version);
+          // An exact version is read as is (pending and deleted ones too); anything else is resolved first.
+          const { parseSpec } = await import('../../functions/domain/spec.ts');
+          const spec = parseSpec(name);
+          const exact = spec.selector.kind === 'exact' ? spec.selector.version : (await client.resolve(name)).version;
+          const v = await client.getVersion(spec.name, exact);
           if (isJson(cmd)) return v;
           console.log(`${v.asset}:${v.version}  ${v.status}  ${formatBytes(v.size)}  formats ${v.formats.join(', ')}${v.aliases.length ? `  aliases ${v.aliases.join(', ')}` : ''}`);
           console.log(`created ${v.createdAt} by ${v.createdBy}${v.publishedAt ? `, published ${v.publishedAt}` : ''}`);

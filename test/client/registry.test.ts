@@ -117,6 +117,11 @@ describe('push and pull against local mode', () => {
     const alias = await cli(['alias', 'it/mixed', 'champion', '1.1.0'], env).done;
     expect(alias).toMatchObject({ code: 0, stdout: 'it/mixed: champion → 1.1.0\n' });
     expect((await client.resolve('it/mixed:champion')).version).toBe('1.1.0');
+    const info = JSON.parse((await cli(['info', 'it/mixed:champion', '--json'], env).done).stdout) as { version: string; aliases: string[] };
+    expect(info).toMatchObject({ version: '1.1.0', status: 'published', aliases: ['champion'] });
+    const asset = JSON.parse((await cli(['info', 'it/mixed', '--json'], env).done).stdout) as { versions: { version: string }[] };
+    expect(asset).toMatchObject({ name: 'it/mixed', liveVersions: 2 });
+    expect(asset.versions.map((v) => v.version)).toEqual(['1.1.0', '1.0.0']);
   });
 
   it('a push killed after some parts resumes and completes, sending only the missing parts', { timeout: 180_000 }, async () => {
