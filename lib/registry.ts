@@ -73,7 +73,7 @@ export interface AssetRegistryProps {
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Retention of function and access logs. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
-  /** Origins allowed to upload and download from a browser (the console). @default ['*'] */
+  /** Origins allowed to call the API and upload and download from a browser (the console). @default ['*'] */
   readonly corsAllowedOrigins?: readonly string[];
   /** Events and webhooks: retry schedule, stream retries (lib/events.ts). @default RegistryEvents defaults */
   readonly events?: RegistryEventsProps;
@@ -182,7 +182,8 @@ export class AssetRegistry extends Construct {
       (Object.entries(TABLES) as [TableName, TableSchema][]).map(([name, schema]) => [name, this.createTable(schema)]),
     ) as Record<TableName, dynamodb.Table>;
     this.bus = new events.EventBus(this, 'Bus');
-    this.bucket = this.createBucket(props.corsAllowedOrigins ?? ['*']);
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? ['*'];
+    this.bucket = this.createBucket(corsAllowedOrigins);
 
     this.baseEnvironment = {
       ...resourceEnvironment({ tables: this.tables, bucket: this.bucket }),
@@ -212,7 +213,7 @@ export class AssetRegistry extends Construct {
         }),
       ]),
     ) as Record<RouteGroup, NodejsFunction>;
-    this.api = this.createApi(settings.auth, props.throttle ?? { rateLimit: 100, burstLimit: 200 });
+    this.api = this.createApi(settings.auth, props.throttle ?? { rateLimit: 100, burstLimit: 200 }, corsAllowedOrigins);
 
     this.finalizeFunction = this.addFunction('Finalize', {
       entry: 'functions/jobs/finalize.ts',
@@ -422,10 +423,21 @@ export class AssetRegistry extends Construct {
     }
   }
 
-  private createApi(auth: RegistryAuth, throttle: { rateLimit: number; burstLimit: number }): apigw.HttpApi {
+  private createApi(auth: RegistryAuth, throttle: { rateLimit: number; burstLimit: number }, corsAllowedOrigins: readonly string[]): apigw.HttpApi {
     const authorizer =
       auth.mode === 'jwt' ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] }) : new HttpIamAuthorizer();
-    const api = new apigw.HttpApi(this, 'Api', { createDefaultStage: false, description: 'Arca asset registry' });
+    const api = new apigw.HttpApi(this, 'Api', {
+      createDefaultStage: false,
+      description: 'Arca asset registry',
+      // API Gateway answers the browser's preflight itself, before any authorizer (the console, SPEC R-UI).
+      corsPreflight: {
+        allowOrigins: [...corsAllowedOrigins],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.PUT, apigw.CorsHttpMethod.PATCH, apigw.CorsHttpMethod.DELETE],
+        allowHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+        exposeHeaders: ['etag', 'location', 'x-request-id'],
+        maxAge: Duration.hours(1),
+      },
+    });
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: this.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     api.addStage('DefaultStage', {
       stageName: '$default',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Match } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contract/env.ts';
 import { registryPropsFromContext } from '../../lib/context.ts';
 import { resolveSettings, type AssetRegistryProps } from '../../lib/registry.ts';
@@ -99,12 +100,19 @@ describe('AssetRegistry props change the template as documented', () => {
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(365);
   });
 
-  it('corsAllowedOrigins limits browser uploads to those origins', () => {
+  it('corsAllowedOrigins limits browser API calls, uploads and downloads to those origins', () => {
     const { stack, template } = synth({ corsAllowedOrigins: ['https://console.example.com'] });
     const bucket = resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!;
     expect((bucket.Properties.CorsConfiguration as { CorsRules: { AllowedOrigins: string[] }[] }).CorsRules[0]!.AllowedOrigins).toEqual([
       'https://console.example.com',
     ]);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['https://console.example.com'],
+        AllowHeaders: Match.arrayWith(['authorization', 'if-match', 'idempotency-key']),
+        ExposeHeaders: ['etag', 'location', 'x-request-id'],
+      },
+    });
   });
 
   it('throttle sets the stage limits', () => {
