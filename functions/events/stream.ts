@@ -4,6 +4,7 @@
  * reported with the records after it, so the stream retries from there and no later record overtakes it.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../contract/env.ts';
@@ -16,6 +17,7 @@ const busName = required(ENV.eventBus);
 const queueUrl = required(ENV.deliveryQueueUrl);
 const eventBridge = new EventBridgeClient({});
 const sqs = new SQSClient({});
+const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   let hooks: Promise<HookTarget[]> | undefined;
@@ -25,16 +27,24 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     listHooks: () => (hooks ??= hookStore.all()),
     enqueue: (jobs) => enqueueDeliveries(sqs, queueUrl, jobs),
   };
-  for (const [i, record] of event.Records.entries()) {
-    try {
-      const events = await processRecord(record, ports);
-      for (const e of events) logger.info('event', eventLogFields(e));
-    } catch (error) {
-      logger.error('stream record failed; the stream retries it', { error, eventID: record.eventID });
-      return {
-        batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
-      };
+  let published = 0;
+  try {
+    for (const [i, record] of event.Records.entries()) {
+      try {
+        const events = await processRecord(record, ports);
+        published += events.length;
+        for (const e of events) logger.info('event', eventLogFields(e));
+      } catch (error) {
+        logger.error('stream record failed; the stream retries it', { error, eventID: record.eventID });
+        metrics.addMetric('StreamRecordsFailed', MetricUnit.Count, 1);
+        return {
+          batchItemFailures: event.Records.slice(i).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
+        };
+      }
     }
+    return { batchItemFailures: [] };
+  } finally {
+    metrics.addMetric('EventsPublished', MetricUnit.Count, published);
+    metrics.publishStoredMetrics();
   }
-  return { batchItemFailures: [] };
 };

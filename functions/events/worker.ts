@@ -4,6 +4,7 @@
  * (maxReceiveCount = maxAttempts) moves it to the dead-letter queue.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ArcaEventSchema } from '../../contract/events.ts';
@@ -17,6 +18,7 @@ import type { DeliveryJob } from './outbox.ts';
 const queueUrl = required(ENV.deliveryQueueUrl);
 const sqs = new SQSClient({});
 const ports = deliveryPorts();
+const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
 
 const Job = z.object({ hookId: z.string(), event: ArcaEventSchema });
 
@@ -24,7 +26,10 @@ async function handle(message: SQSRecord): Promise<boolean> {
   const job: DeliveryJob = Job.parse(JSON.parse(message.body));
   const attempt = Number(message.attributes.ApproximateReceiveCount);
   const record = await deliverJob(job, attempt, ports);
-  if (record) logger.info('webhook delivery', { ...record });
+  if (record) {
+    logger.info('webhook delivery', { ...record });
+    metrics.addMetric(record.ok ? 'WebhookDelivered' : record.final ? 'WebhookDeadLettered' : 'WebhookRetried', MetricUnit.Count, 1);
+  }
   if (!record || record.ok) return true;
   // No delay left: visible at once, so the next receive exceeds maxReceiveCount and dead-letters it.
   const delay = delayAfter(hooksEnv.retry, attempt) ?? 0;
@@ -43,5 +48,6 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       }),
     ),
   );
+  metrics.publishStoredMetrics();
   return { batchItemFailures: event.Records.filter((_, i) => !results[i]).map((m) => ({ itemIdentifier: m.messageId })) };
 };

@@ -18,6 +18,7 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  POWERTOOLS_METRICS_DISABLED: 'true',
   [ENV.hooksTable]: 'Hooks',
   [ENV.deliveriesTable]: 'Deliveries',
   [ENV.eventBus]: 'arca-bus',
