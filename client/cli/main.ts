@@ -168,12 +168,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--type <type>', 'asset type, if push creates the asset').choices(['model', 'dataset', 'other']).default('model'))
     .option('--publish', 'publish the version once it is ready')
     .option('--alias <alias>', 'point this alias at the new version')
+    .option('--resume', 'resume an interrupted upload of the same bytes (the default)')
     .option('--no-resume', 'start afresh instead of resuming an interrupted upload of the same bytes')
     .action(
       run(async (client, cmd, name: string, paths: string[]) => {
         const o = cmd.opts<{
           version?: string; bump?: 'minor'; format?: string; meta?: string; params?: string; record?: string[]; description?: string;
-          tag?: string[]; type: 'model'; publish?: boolean; alias?: string; resume: boolean;
+          tag?: string[]; type: 'model'; publish?: boolean; alias?: string; resume?: boolean;
         }>();
         const meta = o.meta ? await readJsonFile(o.meta, '--meta') : {};
         const params = o.params ? await readJsonFile(o.params, '--params') : (meta.params as Record<string, unknown> | undefined);
