@@ -184,6 +184,21 @@ describe('events in local mode', () => {
     ]);
   });
 
+  it('local mode lets hooks use http and loopback, and still refuses private and link-local addresses with 400', async () => {
+    for (const url of ['http://10.0.0.1/hook', 'https://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/hook', 'http://192.168.1.1/']) {
+      const res = await api<{ error: { code: string; details: unknown } }>('POST', '/v1/hooks', { url, events: ['Asset Created'] });
+      expect({ url, status: res.status, code: res.body.error.code, details: res.body.error.details }).toEqual({
+        url,
+        status: 400,
+        code: 'ValidationError',
+        details: { field: 'url' },
+      });
+    }
+    const loopback = await api<HookRecord>('POST', '/v1/hooks', { url: 'http://localhost:1/x', events: ['Asset Created'], assetPrefix: 'nothing/' });
+    expect(loopback.status).toBe(201);
+    expect((await api('DELETE', `/v1/hooks/${loopback.body.id}`)).status).toBe(204);
+  });
+
   it('an eviction at the cap (evict-oldest) announces the evicted version and the new one, each from its own item', async () => {
     const name = `events/evict-${randomUUID().slice(0, 8)}`;
     await registerHook('/evict', ['Asset Version Created', 'Asset Version Deleted'], name);
