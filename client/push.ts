@@ -64,7 +64,8 @@ export async function collectFiles(inputs: string[]): Promise<LocalFile[]> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       const st = await stat(full);
-      if (st.isDirectory()) await walk(full, root);
+      // Symlinked files are followed; symlinked directories are not (they can loop).
+      if (st.isDirectory() && !entry.isSymbolicLink()) await walk(full, root);
       else if (st.isFile()) files.push({ path: relative(root, full).split(sep).join('/'), source: full, size: st.size });
     }
   };
