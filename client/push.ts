@@ -10,6 +10,7 @@ import { stat, readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { AssetType, CreateVersionRequest, FileDeclaration, FileRecord, PartUrl, VersionRecord } from '../contract/schemas.ts';
 import type { ArcaClient } from './client.ts';
+import { DigestCache } from './digests.ts';
 import { ArcaApiError, clientError } from './errors.ts';
 import { hashFile } from './hash.ts';
 import { newIdempotencyKey } from './http.ts';
@@ -102,13 +103,19 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
 
   let hashed = 0;
   const declared: FileDeclaration[] = [];
+  const digests = new DigestCache(client.cacheDir);
   for (const f of files) {
     const withParts = f.size > client.multipartThreshold;
-    const digest = await hashFile(f.source, f.size, {
-      withParts,
-      signal,
-      onBytes: (n) => opts.onProgress?.({ phase: 'hash', done: (hashed += n), total }),
-    });
+    const key = await digests.key(f.source, withParts);
+    let digest = await digests.get(key);
+    if (digest?.size !== f.size) {
+      digest = await hashFile(f.source, f.size, {
+        withParts,
+        signal,
+        onBytes: (n) => opts.onProgress?.({ phase: 'hash', done: (hashed += n), total }),
+      });
+      await digests.set(key, digest);
+    }
     declared.push({ path: f.path, size: f.size, sha256: digest.sha256, ...(opts.format ? { format: opts.format } : {}), ...(withParts ? { parts: digest.parts } : {}) });
   }
 

@@ -179,3 +179,22 @@ describe('push transfer rules', () => {
     c.close();
   });
 });
+
+describe('digest memory', () => {
+  it('does not read unchanged files again on the next push, and hashes a file again once it changed', async () => {
+    const c = client();
+    const path = await file('dataset.csv', 'a,b\n1,2\n');
+    const hashedBytes = async () => {
+      let n = 0;
+      await c.push('a/b', [path], { onProgress: (p) => p.phase === 'hash' && (n = p.done) });
+      return n;
+    };
+    expect(await hashedBytes()).toBe(8);
+    expect(await hashedBytes()).toBe(0);
+    await writeFile(path, 'a,b\n3,4\n'); // same size, other bytes
+    expect(await hashedBytes()).toBe(8);
+    const declared = seen.filter((s) => s.path.endsWith('/-/versions')).map((s) => (JSON.parse(s.body.toString()) as { files: FileDeclaration[] }).files[0]!.sha256);
+    expect(declared).toEqual([sha256('a,b\n1,2\n'), sha256('a,b\n1,2\n'), sha256('a,b\n3,4\n')]);
+    c.close();
+  });
+});
