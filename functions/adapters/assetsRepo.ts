@@ -121,8 +121,28 @@ export async function listAssets(query: AssetQuery): Promise<{ items: AssetItem[
   return { items: (out.Items ?? []).map((i) => AssetItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
-/** Removes the asset item last, after its versions and aliases, so a half-done delete can be re-run. */
-export async function deleteAssetCascade(name: string, versionKeys: Item[], aliasKeys: Item[]): Promise<void> {
+/**
+ * Removes the asset item last, after its versions and aliases, so a half-done delete can be re-run. The
+ * item is first marked with who deletes it: item removals carry no actor, and `Asset Deleted` needs one.
+ */
+export async function deleteAssetCascade(name: string, versionKeys: Item[], aliasKeys: Item[], deletedBy: string, now: string): Promise<void> {
+  try {
+    await call(() =>
+      ddb.send(
+        new UpdateCommand({
+          TableName: tables.assets,
+          Key: { name },
+          UpdateExpression: 'SET deletedAt = :now, deletedBy = :by',
+          ConditionExpression: 'attribute_exists(#name)',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: { ':now': now, ':by': deletedBy },
+        }),
+      ),
+    );
+  } catch (err) {
+    // Deleted meanwhile by another request: what is left of it is still removed below.
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+  }
   await batchDelete(tables.aliases, aliasKeys);
   await batchDelete(tables.versions, versionKeys);
   await call(() => ddb.send(new DeleteCommand({ TableName: tables.assets, Key: { name } })));

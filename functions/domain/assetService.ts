@@ -56,7 +56,7 @@ export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch
 }
 
 /** Deletes the asset, its versions and aliases; blobs are left to the garbage collector. */
-export async function deleteAsset(name: string, opts: { force: boolean; reason?: string }): Promise<void> {
+export async function deleteAsset(name: string, opts: { force: boolean; reason?: string }, actor: Actor): Promise<void> {
   const current = await getAsset(name, true);
   if (!current) throw missing(name);
   if (current.liveCount > 0 && !(opts.force && opts.reason?.trim())) {
@@ -71,7 +71,7 @@ export async function deleteAsset(name: string, opts: { force: boolean; reason?:
     aliasKeys.push(...page.items.map((a) => ({ asset: name, alias: a.alias })));
     cursor = page.nextCursor;
   } while (cursor);
-  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys);
+  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys, actor.principal, nowIso());
 }
 
 /** One page of assets; `canRead` hides the assets the caller has no role on. */

@@ -199,6 +199,27 @@ describe('events in local mode', () => {
     expect((await api('DELETE', `/v1/hooks/${loopback.body.id}`)).status).toBe(204);
   });
 
+  it("deleting an asset announces the asset (with who deleted it), its live versions and its aliases", async () => {
+    const name = `events/gone-${randomUUID().slice(0, 8)}`;
+    await registerHook('/gone-probe', ['Alias Updated'], name);
+    await client.push(name, [await modelFile()]);
+    await client.setAlias(name, 'production', '1.0.0');
+    // Once the alias move has been fanned out, a hook registered now sees only what follows.
+    await until(() => hitsOn('/gone-probe').length >= 1, 'the alias move');
+    await registerHook('/gone', ['Asset Deleted', 'Asset Version Deleted', 'Alias Updated'], name);
+    const res = await api('DELETE', `/v1/assets/${name}?force=true&reason=cleanup`);
+    expect(res.status).toBe(204);
+
+    await until(() => hitsOn('/gone').length >= 3, 'three events');
+    await settle();
+    const got = hitsOn('/gone').map((h) => [h.payload['detail-type'], h.payload.detail.version ?? null, h.payload.detail.actor]);
+    expect(got.sort()).toEqual([
+      ['Alias Updated', null, 'system'],
+      ['Asset Deleted', null, 'local-admin'],
+      ['Asset Version Deleted', '1.0.0', 'system'],
+    ]);
+  });
+
   it('an eviction at the cap (evict-oldest) announces the evicted version and the new one, each from its own item', async () => {
     const name = `events/evict-${randomUUID().slice(0, 8)}`;
     await registerHook('/evict', ['Asset Version Created', 'Asset Version Deleted'], name);

@@ -32,6 +32,7 @@ export const updateAsset: RouteHandler = async (req) => {
 };
 
 export const deleteAssetRoute: RouteHandler = async (req) => {
-  await deleteAsset(assetParam(req), parse(DeleteQuery, req.query));
+  const name = assetParam(req);
+  await deleteAsset(name, parse(DeleteQuery, req.query), actorOf(req, name));
   return { status: 204 };
 };
