@@ -127,7 +127,7 @@ export class BlobCache {
     return blobs.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
   }
 
-  /** Deletes least recently used blobs until the cache holds at most `maxBytes`; also clears stale temp files. */
+  /** Deletes least recently used blobs until the cache holds at most `maxBytes`, and stale leftovers. */
   async prune(maxBytes: number): Promise<{ removed: CachedBlob[]; kept: number; bytes: number }> {
     const blobs = await this.list();
     let bytes = blobs.reduce((n, b) => n + b.size, 0);
@@ -138,13 +138,21 @@ export class BlobCache {
       bytes -= blob.size;
       removed.push(blob);
     }
-    const tmp = join(this.dir, 'tmp');
-    const dayAgo = Date.now() - 24 * 3600 * 1000;
-    for (const name of await readdir(tmp).catch(() => [] as string[])) {
-      const st = await stat(join(tmp, name)).catch(() => undefined);
-      if (st && st.mtimeMs < dayAgo) await rm(join(tmp, name), { force: true });
-    }
+    const day = 24 * 3600 * 1000;
+    // Leftovers: temp files of interrupted downloads, resume states of uploads whose versions have expired
+    // on the server (24 h), remembered digests of files not pushed for a month.
+    await this.removeOlderThan('tmp', day);
+    await this.removeOlderThan('uploads', 2 * day);
+    await this.removeOlderThan('digests', 30 * day);
     return { removed, kept: blobs.length - removed.length, bytes };
+  }
+
+  private async removeOlderThan(sub: string, ageMs: number): Promise<void> {
+    const dir = join(this.dir, sub);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const st = await stat(join(dir, name)).catch(() => undefined);
+      if (st && st.mtimeMs < Date.now() - ageMs) await rm(join(dir, name), { force: true });
+    }
   }
 }
 

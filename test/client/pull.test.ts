@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +162,26 @@ describe('cache prune', () => {
     const listed = await c.cache.list();
     expect(listed.map((b) => b.sha256)).toEqual([sha256(files[1]!.bytes), sha256(files[0]!.bytes)]);
     expect((await c.cache.prune(0)).kept).toBe(0);
+    c.close();
+  });
+
+  it('clears leftovers by age: temp files after a day, resume states after two, digests after thirty', async () => {
+    const c = client(fresh());
+    const days = (n: number) => new Date(Date.now() - n * 24 * 3600 * 1000);
+    const put = async (sub: string, name: string, age: Date) => {
+      await mkdir(join(c.cacheDir, sub), { recursive: true });
+      await writeFile(join(c.cacheDir, sub, name), '{}');
+      await utimes(join(c.cacheDir, sub, name), age, age);
+    };
+    await put('tmp', 'old', days(2));
+    await put('tmp', 'new', days(0.5));
+    await put('uploads', 'old.json', days(3));
+    await put('uploads', 'new.json', days(1));
+    await put('digests', 'old', days(31));
+    await put('digests', 'new', days(29));
+    await c.cache.prune(Number.MAX_SAFE_INTEGER);
+    const left = async (sub: string) => (await readdir(join(c.cacheDir, sub))).sort();
+    expect([await left('tmp'), await left('uploads'), await left('digests')]).toEqual([['new'], ['new.json'], ['new']]);
     c.close();
   });
 });
