@@ -102,14 +102,14 @@ describe('push and pull against local mode', () => {
 
   it('a second push of the same content uploads zero bytes', async () => {
     const before = client.stats.bytesUploaded;
-    const again = await client.push('it/mixed', [src]);
-    expect(again.version).toMatchObject({ version: '1.1.0', status: 'ready' });
+    const again = await client.push('it/mixed', [src], { publish: true, alias: 'candidate' });
+    expect(again.version).toMatchObject({ version: '1.1.0', status: 'published', aliases: ['candidate'] });
     expect(client.stats.bytesUploaded - before).toBe(0);
     expect(again.uploaded).toBe(0);
     expect(again.skipped).toBe(again.version.size);
   });
 
-  it('publishes and aliases through the CLI, and resolve follows the alias', async () => {
+  it('publishes (again: a no-op) and aliases through the CLI, and resolve follows the alias', async () => {
     const env = { ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
     const pub = await cli(['publish', 'it/mixed:1.1.0', '--json'], env).done;
     expect(pub.code, pub.stderr).toBe(0);
@@ -118,7 +118,8 @@ describe('push and pull against local mode', () => {
     expect(alias).toMatchObject({ code: 0, stdout: 'it/mixed: champion → 1.1.0\n' });
     expect((await client.resolve('it/mixed:champion')).version).toBe('1.1.0');
     const info = JSON.parse((await cli(['info', 'it/mixed:champion', '--json'], env).done).stdout) as { version: string; aliases: string[] };
-    expect(info).toMatchObject({ version: '1.1.0', status: 'published', aliases: ['champion'] });
+    expect(info).toMatchObject({ version: '1.1.0', status: 'published' });
+    expect(info.aliases.sort()).toEqual(['candidate', 'champion']);
     const asset = JSON.parse((await cli(['info', 'it/mixed', '--json'], env).done).stdout) as { versions: { version: string }[] };
     expect(asset).toMatchObject({ name: 'it/mixed', liveVersions: 2 });
     expect(asset.versions.map((v) => v.version)).toEqual(['1.1.0', '1.0.0']);
