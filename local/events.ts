@@ -34,6 +34,8 @@ export interface LocalEventsOptions {
   checkpointFile: string;
   /** How often shards are polled. @default 200 */
   pollMs?: number;
+  /** Attempts at one stream record before it is set aside, as the Lambda's 20 retries in AWS. @default 21 */
+  recordAttempts?: number;
 }
 
 export interface LocalEvents {
@@ -46,9 +48,15 @@ interface Shard {
   parentId?: string;
   iterator?: string;
   closed: boolean;
+  /** Consecutive failures of the record at the head of the shard, and when to try it again. */
+  failures: number;
+  retryAt: number;
 }
 
 type Checkpoints = Record<string, string>;
+
+/** Longest wait between two attempts at a failing stream record. */
+const MAX_RECORD_BACKOFF_MS = 30_000;
 
 const RENEW_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException']);
 
@@ -111,6 +119,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
     credentials: opts.dynamo.config.credentials,
   });
   const pollMs = opts.pollMs ?? 200;
+  const recordAttempts = opts.recordAttempts ?? 21;
   const checkpoints: Checkpoints = JSON.parse(await readFile(opts.checkpointFile, 'utf8').catch(() => '{}')) as Checkpoints;
   const shards = new Map<string, Shard>();
   const deliveries = new Deliveries();
@@ -140,7 +149,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
         const out = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
         for (const s of out.StreamDescription?.Shards ?? []) {
           if (!s.ShardId) continue;
-          const shard: Shard = { streamArn, shardId: s.ShardId, parentId: s.ParentShardId, closed: false };
+          const shard: Shard = { streamArn, shardId: s.ShardId, parentId: s.ParentShardId, closed: false, failures: 0, retryAt: 0 };
           if (!shards.has(shardKey(shard))) shards.set(shardKey(shard), shard);
         }
         start = out.StreamDescription?.LastEvaluatedShardId;
@@ -173,7 +182,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
   async function poll(shard: Shard): Promise<void> {
     // A child shard waits for its parent, so one item's changes stay in order.
     const parent = shard.parentId ? shards.get(shardKey({ streamArn: shard.streamArn, shardId: shard.parentId })) : undefined;
-    if (parent && !parent.closed) return;
+    if ((parent && !parent.closed) || Date.now() < shard.retryAt) return;
     shard.iterator ??= await iteratorFor(shard);
     if (!shard.iterator) {
       shard.closed = true;
@@ -192,10 +201,18 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
     for (const record of (out.Records ?? []) as _Record[]) {
       try {
         await processRecord(record, ports);
+        shard.failures = 0;
       } catch (error) {
-        logger.error('stream record failed; it is read again', { error: error as Error, eventID: record.eventID });
-        shard.iterator = undefined;
-        return;
+        shard.failures += 1;
+        if (shard.failures < recordAttempts) {
+          logger.error('stream record failed; it is read again', { error: error as Error, eventID: record.eventID, attempt: shard.failures });
+          shard.iterator = undefined;
+          shard.retryAt = Date.now() + Math.min(pollMs * 2 ** (shard.failures - 1), MAX_RECORD_BACKOFF_MS);
+          return;
+        }
+        // As the Lambda's event source mapping does after its retries: set it aside rather than block the shard.
+        logger.error('stream record failed on every attempt: dead-lettered', { error: error as Error, record });
+        shard.failures = 0;
       }
       const seq = record.dynamodb?.SequenceNumber;
       if (seq) {
