@@ -75,7 +75,6 @@ function nameAndVersion(name: string, version?: string): [string, string] {
 export function buildProgram(): Command {
   const program = new Command('arca')
     .description('Arca: a registry for immutable, versioned ML assets')
-    .version(VERSION, '-V, --version')
     .option('--url <url>', 'registry API URL (else ARCA_URL, else the login file)')
     .option('--token <token>', 'bearer token for local mode (else ARCA_TOKEN, else the login file)')
     .option('--iam', 'sign requests with SigV4 from the AWS credential chain (deployed stacks)')
@@ -83,6 +82,8 @@ export function buildProgram(): Command {
     .option('--cache-dir <dir>', 'download cache and upload resume state (else ARCA_CACHE_DIR)')
     .option('--concurrency <n>', 'parts or files in flight at once (default 8)')
     .option('--json', 'print machine-readable JSON')
+    // `arca --version` is answered in main(): commander's version option would also swallow `push --version X`.
+    .addHelpText('after', '\n`arca -V` or `arca --version` prints the version.')
     .showHelpAfterError();
 
   program
@@ -413,6 +414,10 @@ function report(err: unknown, json: boolean): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    console.log(VERSION);
+    return 0;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

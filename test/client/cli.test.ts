@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { buildProgram } from '../../client/cli/main.ts';
 import { startFakeStore, type FakeStore } from './fakeStore.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
@@ -34,6 +36,17 @@ afterAll(async () => {
 describe('arca CLI', () => {
   it('prints its version', async () => {
     expect(await arca(['--version'])).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+
+  it('gives push its own --version (the CLI version is only `arca --version`)', async () => {
+    const program = buildProgram();
+    const push = program.commands.find((c) => c.name() === 'push')!;
+    let seen: unknown;
+    push.action(function (this: Command) {
+      seen = { args: this.args, opts: this.opts() };
+    });
+    await program.parseAsync(['node', 'arca', 'push', 'fraud/xgb', 'model.pkl', '--version', '2.0.0', '--json']);
+    expect(seen).toEqual({ args: ['fraud/xgb', 'model.pkl'], opts: { version: '2.0.0', type: 'model' } });
   });
 
   it("prints the service's error code and message and exits non-zero", async () => {
