@@ -65,8 +65,8 @@ export async function pull(client: ArcaClient, spec: string, opts: PullOptions =
   const fetchOne = async (f: ManifestFile & { url?: string }) => {
     const cached = await client.cache.has(f.sha256, f.size);
     if (cached) onBytes(f.size);
-    else if (!f.url) throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
-    else await download(client, f as ManifestFile & { url: string }, opts, onBytes);
+    else if (f.url) await download(client, { ...f, url: f.url }, opts, onBytes);
+    else throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
     pulled.push({ path: f.path, size: f.size, sha256: f.sha256, format: f.format, cachePath: client.cache.blobPath(f.sha256), cached });
   };
   await runPool(small, client.concurrency, opts.signal, fetchOne);
