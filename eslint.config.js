@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/', 'bench/out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
