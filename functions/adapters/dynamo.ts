@@ -7,8 +7,9 @@ import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ArcaError, validationError } from '../shared/errors.ts';
 import { env } from '../shared/env.ts';
+import { tracer } from '../shared/observability.ts';
 
-export const dynamoClient = new DynamoDBClient(env.dynamoEndpoint ? { endpoint: env.dynamoEndpoint } : {});
+export const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient(env.dynamoEndpoint ? { endpoint: env.dynamoEndpoint } : {}));
 export const ddb = DynamoDBDocumentClient.from(dynamoClient, {
   marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
 });

@@ -22,6 +22,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { blobKey } from '../../contract/keys.ts';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
+import { tracer } from '../shared/observability.ts';
 
 const base: S3ClientConfig = {
   // Checksums are the client's declared digests, signed into the URL; the SDK must not add its own CRC32.
@@ -30,9 +31,12 @@ const base: S3ClientConfig = {
 };
 
 /** The client the service talks to S3 with. */
-export const s3 = new S3Client(env.s3Endpoint ? { ...base, endpoint: env.s3Endpoint, forcePathStyle: true } : base);
+export const s3 = tracer.captureAWSv3Client(new S3Client(env.s3Endpoint ? { ...base, endpoint: env.s3Endpoint, forcePathStyle: true } : base));
 
-/** The client that signs URLs for uploaders and downloaders (local mode: its verifying front). */
+/**
+ * The client that signs URLs for uploaders and downloaders (local mode: its verifying front). On AWS a
+ * client of its own, not traced: it sends nothing, and a trace header must not be signed into a URL.
+ */
 export const presigner = env.s3PublicEndpoint
   ? new S3Client({ ...base, endpoint: env.s3PublicEndpoint, forcePathStyle: true })
   : env.s3Endpoint

@@ -11,6 +11,7 @@ import { getAsset } from '../adapters/assetsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
+import { count } from '../shared/metrics.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { AssetItem, nowEpoch, nowIso, type Actor, type StoredFile, type VersionItem } from './model.ts';
 import { paramsHash } from './paramsHash.ts';
@@ -85,7 +86,10 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
       const vkey = versionKey(version);
       if (state.liveCount >= env.maxVersionsPerAsset && victims.length === 0) {
         victims = await makeRoom(assetName, state);
-        if (victims.length === 0) throw capReached(assetName, state.liveCount, env.maxVersionsPerAsset);
+        if (victims.length === 0) {
+          count('CapRefusals');
+          throw capReached(assetName, state.liveCount, env.maxVersionsPerAsset);
+        }
       }
       // Multipart uploads name the version waiting for them, so a bump retry starts them again.
       if (!uploads || uploadsFor !== version) {
@@ -122,6 +126,7 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
       const raiseHighest = state.highestKey === undefined || vkey > state.highestKey;
       const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest });
       if (!reasons) {
+        count('VersionsCreated');
         const record = versionRecord(item, await instructions(item.files, waitingTag(assetName, version)));
         uploads = undefined;
         return record;

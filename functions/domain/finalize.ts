@@ -17,6 +17,7 @@ import { getVersion, indexAttributes, updateVersion } from '../adapters/versions
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
+import { count } from '../shared/metrics.ts';
 import { compositeChecksum, partCount, partDigests } from './files.ts';
 import { isExpired, nowIso, type StoredFile, type VersionItem } from './model.ts';
 
@@ -113,6 +114,7 @@ export async function finalizeVersion(asset: string, version: string, by = 'arca
     );
     const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
     if (mismatched.length > 0) {
+      count('ChecksumMismatches');
       throw new ArcaError('ChecksumMismatch', `stored bytes do not match the declared size or SHA-256 of ${mismatched.map((f) => f.path).join(', ')}; upload them again`, {
         files: mismatched.map((f) => {
           const a = arrivals.get(f.sha256);

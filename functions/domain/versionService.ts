@@ -7,6 +7,7 @@ import { abortMultipartUpload, setLegalHold } from '../adapters/s3.ts';
 import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
+import { count } from '../shared/metrics.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { finalizeVersion } from './finalize.ts';
 import { effectiveStatus, isExpired, nowIso, type Actor, type VersionItem } from './model.ts';
@@ -141,6 +142,7 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     const now = nowIso();
     const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal }, { rev: item.rev, statusIn: ['ready'] });
     if (updated) {
+      count('VersionsPublished');
       await holdBlobs(updated);
       return versionRecord(updated);
     }

@@ -9,6 +9,7 @@ import { finalizeVersion } from '../domain/finalize.ts';
 import { parseWaitingTag } from '../domain/uploads.ts';
 import { ArcaError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
+import { metrics } from '../shared/observability.ts';
 
 const BLOB_KEY = /^blobs\/sha256\/([0-9a-f]{64})$/;
 
@@ -32,9 +33,14 @@ export async function finalizeBlob(sha256: string): Promise<'ready' | 'waiting' 
 }
 
 export async function handler(event: S3Event): Promise<void> {
-  for (const record of event.Records) {
-    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
-    const sha256 = BLOB_KEY.exec(key)?.[1];
-    if (sha256) await finalizeBlob(sha256);
+  try {
+    for (const record of event.Records) {
+      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      const sha256 = BLOB_KEY.exec(key)?.[1];
+      if (sha256) await finalizeBlob(sha256);
+    }
+  } finally {
+    // Finalizing counts checksum mismatches (functions/shared/metrics.ts).
+    metrics.publishStoredMetrics();
   }
 }

@@ -14,11 +14,12 @@
  * without waiting for the grace period or for its versions to expire: one hour after the rejection,
  * unless a commit has verified the object since.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedDigests, rejectedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
+import { metrics } from '../shared/observability.ts';
 
 /** The API functions time out after 15 s; a create that read a Blobs record has written its version by then. */
 const DEFAULT_SETTLE_MS = 20_000;
@@ -26,8 +27,6 @@ const DEFAULT_SETTLE_MS = 20_000;
 const REJECTED_DELAY_MS = 3600_000;
 /** Deletions per run; the next run continues (a run must end within the function's timeout). */
 const MAX_CANDIDATES = 10_000;
-
-const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
 
 export interface CollectOptions {
   graceHours: number;

@@ -4,15 +4,15 @@
  * Version creation also tombstones expired pending versions when it needs their room; both use the same
  * conditional writes, so whichever comes first wins and the other skips.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { expiredPendingVersions } from '../adapters/jobsRepo.ts';
 import { abortMultipartUpload } from '../adapters/s3.ts';
 import { tombstone } from '../adapters/versionsRepo.ts';
 import { nowEpoch, nowIso, type Actor } from '../domain/model.ts';
 import { logger } from '../shared/logger.ts';
+import { metrics } from '../shared/observability.ts';
 
 const SWEEPER: Actor = { principal: 'arca:sweeper', isAdmin: false };
-const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
 
 export interface SweepResult {
   /** Versions tombstoned by this run. */

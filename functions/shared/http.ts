@@ -1,10 +1,12 @@
 /**
- * The one middy stack every route group is built from: logger context → route match and auth → body
- * parsing → the route's handler; errors mapped to the spec's shape in one place (R-ERR). Route handlers
- * are plain async functions that return `{ status, body, headers }` and throw; they never catch.
+ * The one middy stack every route group is built from: logger context → trace → metrics → route match and
+ * auth → body parsing → the route's handler; errors mapped to the spec's shape in one place (R-ERR). Route
+ * handlers are plain async functions that return `{ status, body, headers }` and throw; they never catch.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
 import { ERROR_STATUS, type ErrorBody } from '../../contract/errors.ts';
@@ -14,6 +16,7 @@ import { parseSpec } from '../domain/spec.ts';
 import { authenticate, authorize, type Principal } from './auth.ts';
 import { ArcaError } from './errors.ts';
 import { logger } from './logger.ts';
+import { metrics, tracer } from './observability.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -119,6 +122,21 @@ function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): ApiRequ
   return req;
 }
 
+type ApiMiddleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2, Error, Context>;
+
+/**
+ * Powertools' handler segment, with two choices made: responses are not recorded (they carry presigned
+ * URLs, bearer credentials, and a thousand part URLs overflow a segment), and a request refused with a 4xx
+ * closes its segment as a response: X-Ray would flag the caller's mistake as the service's fault.
+ */
+export function traceHandler(traced = captureLambdaHandler(tracer, { captureResponse: false })): ApiMiddleware {
+  return {
+    before: traced.before,
+    after: traced.after,
+    onError: (request) => ((request.response?.statusCode ?? 500) < 500 ? traced.after : traced.onError)?.(request),
+  };
+}
+
 /**
  * Builds a group's Lambda handler. Every route of the group must have a handler (checked at module load),
  * and every response carries `x-request-id`.
@@ -129,6 +147,7 @@ export function createApi(group: RouteGroup, handlers: Partial<Record<RouteId, R
 
   const core = async (event: ApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const req = toRequest(event, group, context);
+    tracer.putAnnotation('route', req.route.id);
     const handler = handlers[req.route.id as RouteId] as RouteHandler;
     const result = await handler(req);
     return {
@@ -138,8 +157,11 @@ export function createApi(group: RouteGroup, handlers: Partial<Record<RouteId, R
     };
   };
 
+  // Registered last, the error mapper's onError runs first: metrics and the trace see the mapped response.
   return middy<ApiEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(traceHandler())
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use({
       before: (request) => {
         logger.appendKeys({ requestId: request.event.requestContext.requestId, route: `${request.event.requestContext.http.method} ${request.event.rawPath}` });

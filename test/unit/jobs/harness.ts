@@ -24,6 +24,8 @@ export async function startJobsEnv(extra: Record<string, string> = {}): Promise<
     [ENV.bucket]: BUCKET,
     [ENV.authMode]: 'iam',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
     ...extra,
   });
   return { dynamo, doc: DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } }) };
