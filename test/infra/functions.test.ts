@@ -48,6 +48,10 @@ describe('functions (SPEC R-DEPLOY)', () => {
     });
   });
 
+  it.each([...registry.functions])('%s may send its traces to X-Ray (Powertools tracer, functions/shared/observability.ts)', (_id, fn) => {
+    expect(actionsOfRole(template, logicalId(fn.role!))).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+  });
+
   it('a read function role cannot write anything', () => {
     const actions = actionsOfRole(template, logicalId(registry.apiFunctions.read.role!));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']));
