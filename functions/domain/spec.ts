@@ -6,6 +6,7 @@ import semver from 'semver';
 import { versionKeyPrefix } from '../../contract/keys.ts';
 import { validationError } from '../shared/errors.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
+import { storable } from './versions.ts';
 
 export type Selector =
   | { kind: 'latest' }
@@ -40,7 +41,7 @@ export function parseSelector(raw: string): Selector {
     return partial[2] === undefined ? { kind: 'partial', major } : { kind: 'partial', major, minor: Number(partial[2]) };
   }
   if (raw.includes('+')) throw validationError(`selector "${raw}" has build metadata (+…), which Arca does not accept`, { selector: raw });
-  if (/^\d/.test(raw) && semver.valid(raw) === raw) return { kind: 'exact', version: raw };
+  if (/^\d/.test(raw) && semver.valid(raw) === raw) return { kind: 'exact', version: storable(raw) };
   const range = semver.validRange(raw);
   if (range !== null) return { kind: 'range', range };
   if (/^[a-z]/.test(raw)) return { kind: 'alias', alias: parseAliasName(raw) };

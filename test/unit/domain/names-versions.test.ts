@@ -57,7 +57,19 @@ describe('versions (R-VER)', () => {
     ['0.0', '0.0.0'],
     ['2.0.0-rc.1', '2.0.0-rc.1'],
   ])('%s → %s', (raw, v) => expect(parseVersion(raw)).toBe(v));
-  it.each(['1', '1.2.3+build', 'v1.2.3', '=1.2.3', '01.2.3', '1.2.3.4', '', 'latest', '1.2-rc.1'])('refuses %s', (raw) => {
+  it.each([
+    '1',
+    '1.2.3+build',
+    'v1.2.3',
+    '=1.2.3',
+    '01.2.3',
+    '1.2.3.4',
+    '',
+    'latest',
+    '1.2-rc.1',
+    `1.0.0-${'1.'.repeat(119)}1`, // valid semver, but its sort key would pass DynamoDB's 1,024 bytes
+    '1.0.0-99999999999999999999', // a numeric identifier node-semver cannot hold as a number
+  ])('refuses %s', (raw) => {
     expect(codeOf(() => parseVersion(raw))).toBe('ValidationError');
   });
   it.each<[string | undefined, 'major' | 'minor' | 'patch' | undefined, string]>([
@@ -68,4 +80,7 @@ describe('versions (R-VER)', () => {
     ['1.2.3', 'patch', '1.2.4'],
     ['2.0.0-rc.1', 'minor', '2.0.0'],
   ])('bump from %s by %s → %s', (highest, bump, v) => expect(nextVersion(highest, bump)).toBe(v));
+  it('refuses a bump past the largest version with a ValidationError', () => {
+    expect(codeOf(() => nextVersion('9007199254740991.0.0', 'major'))).toBe('ValidationError');
+  });
 });

@@ -37,6 +37,7 @@ describe('parseSpec', () => {
     ['fraud/xgb:1/../etc'], // path escape
     ['fraud/xgb:1//x'], // empty path segment
     [':1'], // no name
+    [`a:1.0.0-${'1.'.repeat(119)}1`], // an exact version too long to be a key
   ])('%s is a ValidationError', (raw) => {
     expect(() => parseSpec(raw)).toThrow(ArcaError);
     try {
