@@ -176,6 +176,8 @@ export interface ApiServerOptions {
   handlers: Record<RouteGroup, ApiHandler>;
   /** Served at `/` (the console). */
   consoleHtml: string;
+  /** The console's other files (its script and stylesheet), served at `/console/<name>`: name → content. */
+  consoleAssets?: Record<string, string>;
   /** Where a handler's unexpected failure is reported (API Gateway answers 500 and logs it in CloudWatch). */
   onError?: (error: unknown) => void;
 }
@@ -196,6 +198,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, opts: ApiServerO
   if (method === 'GET' && /^\/(index\.html)?(\?|$)/.test(url)) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(opts.consoleHtml) });
     res.end(opts.consoleHtml);
+    return;
+  }
+  const asset = method === 'GET' ? /^\/console\/([\w-]+\.(js|css))(\?|$)/.exec(url) : null;
+  if (asset && opts.consoleAssets && Object.hasOwn(opts.consoleAssets, asset[1]!)) {
+    const content = opts.consoleAssets[asset[1]!]!;
+    const type = asset[2] === 'js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8';
+    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(content), 'cache-control': 'no-cache' });
+    res.end(content);
     return;
   }
   const body = await readBody(req, MAX_BUFFERED_BODY);

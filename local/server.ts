@@ -75,7 +75,8 @@ async function loadHookKey(dataDir: string): Promise<string> {
   return key;
 }
 
-const consoleHtml = (): Promise<string> => readFile(fileURLToPath(new URL('./console/index.html', import.meta.url)), 'utf8');
+const consoleFile = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./console/${name}`, import.meta.url)), 'utf8');
+const CONSOLE_ASSETS = ['app.js', 'console.css'];
 
 /** The S3 ObjectCreated job, as the bucket notification invokes it in AWS; events are delivered in-process. */
 function objectCreatedDelivery(onError: (error: unknown) => void) {
@@ -192,7 +193,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     const { startEvents } = await import('./events.ts');
     const events = await startEvents({ dynamo: dynamo.client, endpoint: dynamo.endpoint, tables, checkpointFile: path.join(dataDir, 'events-checkpoint.json') });
     stops.push(events.stop);
-    const server = createApiServer({ handlers, consoleHtml: await consoleHtml(), onError });
+    const server = createApiServer({
+      handlers,
+      consoleHtml: await consoleFile('index.html'),
+      consoleAssets: Object.fromEntries(await Promise.all(CONSOLE_ASSETS.map(async (name) => [name, await consoleFile(name)]))),
+      onError,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? Number(process.env.ARCA_PORT ?? DEFAULT_PORT), '127.0.0.1', () => resolve());

@@ -1,0 +1,477 @@
+// Arca console: a hash-routed page over the registry's HTTP API (SPEC §3, §10), with the local bearer token.
+// Every user-supplied string reaches the DOM as a text node or an attribute value, never parsed as markup.
+
+/** Above this size the API wants a multipart upload with part digests (SPEC §3.1); the console refuses such files. */
+const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
+const NAME_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
+const VERSION_RE = /^[0-9A-Za-z.+-]+$/;
+const $ = (id) => document.getElementById(id);
+const view = $('view');
+let renders = 0;
+let flash = '';
+
+// ---- DOM ----
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false || k === 'value') continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+  if (attrs.value !== undefined) el.value = attrs.value;
+  return el;
+}
+const field = (label, control) => h('label', {}, label, control);
+const select = (name, options, value) => h('select', { name, value }, options.map(([v, text]) => h('option', { value: v }, text)));
+const table = (heads, body) => h('table', {}, h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))), body);
+const chips = (items) => (items ?? []).map((t) => h('span', { class: 'chip' }, t));
+const status = (s) => h('span', { class: `status ${s}` }, s);
+const when = (iso) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
+const grid = (id, pairs) => h('div', { class: 'grid', id }, pairs.map(([k, v]) => [h('div', {}, k), h('div', {}, v)]));
+const json = (o) => h('pre', {}, JSON.stringify(o, null, 2));
+const assetHref = (name) => `#/assets/${name}`;
+const versionHref = (name, version) => `#/assets/${name}/-/versions/${version}`;
+
+function size(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+function say(text, ok = false) {
+  const msg = $('msg');
+  msg.textContent = text;
+  msg.className = ok ? 'ok' : '';
+  msg.hidden = !text;
+}
+
+// ---- minimal safe Markdown: headings, lists, fenced code, paragraphs; inline code, bold, italics, http(s) links ----
+
+const INLINE = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*|\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g;
+
+function inline(text) {
+  const nodes = [];
+  let last = 0;
+  for (const m of text.matchAll(INLINE)) {
+    nodes.push(text.slice(last, m.index));
+    if (m[1]) nodes.push(h('code', {}, m[1]));
+    else if (m[2]) nodes.push(h('strong', {}, m[2]));
+    else if (m[3]) nodes.push(h('em', {}, m[3]));
+    else nodes.push(h('a', { href: m[5], rel: 'noopener noreferrer', target: '_blank' }, m[4]));
+    last = m.index + m[0].length;
+  }
+  nodes.push(text.slice(last));
+  return nodes;
+}
+
+function markdown(src) {
+  const out = h('div', { class: 'md' });
+  const lines = src.split(/\r?\n/);
+  let para = [];
+  let list = null;
+  const flush = () => {
+    if (para.length) out.append(h('p', {}, inline(para.join(' '))));
+    para = [];
+    list = null;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('```')) {
+      flush();
+      const code = [];
+      while (++i < lines.length && !lines[i].startsWith('```')) code.push(lines[i]);
+      out.append(h('pre', {}, code.join('\n')));
+      continue;
+    }
+    const head = /^(#{1,3})\s+(.*)$/.exec(line);
+    const item = /^\s*[-*]\s+(.*)$/.exec(line);
+    if (head) {
+      flush();
+      out.append(h(`h${head[1].length}`, {}, inline(head[2])));
+    } else if (item) {
+      if (para.length) flush();
+      if (!list) out.append((list = h('ul')));
+      list.append(h('li', {}, inline(item[1])));
+    } else if (!line.trim()) flush();
+    else {
+      list = null;
+      para.push(line);
+    }
+  }
+  flush();
+  return out;
+}
+
+// ---- API ----
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const token = () => localStorage.getItem('arca-token') ?? '';
+
+async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${token()}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 204) return undefined;
+  const data = await res.json().catch(() => ({}));
+  if (res.ok) return data;
+  throw new ApiError(res.status, data.error?.code ?? 'Error', data.error?.message ?? data.message ?? res.statusText);
+}
+
+function fail(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    showLogin('The token was refused (401 Unauthorized). Enter the admin token that npm start printed (also in .arca/token).');
+  } else if (error instanceof ApiError) say(`${error.status} ${error.code}: ${error.message}`);
+  else say(error.message ?? String(error));
+}
+
+/** A form submit handler: no page reload, the submit button disabled while `fn` runs, failures shown. */
+function onSubmit(fn) {
+  return async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector('button:not([type=button])');
+    if (button) button.disabled = true;
+    say('');
+    try {
+      await fn(new FormData(form), form);
+    } catch (error) {
+      fail(error);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  };
+}
+
+/** Asks before an irreversible action; resolves `null` when cancelled, else the reason typed ('' when none is asked). */
+function confirmAction(title, text, { reason = false } = {}) {
+  const dialog = $('confirm');
+  const input = $('confirm-reason');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = title;
+  $('confirm-reason-label').hidden = !reason;
+  input.value = '';
+  input.required = reason;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' ? input.value.trim() : null), { once: true });
+  });
+}
+
+// ---- routing ----
+
+function go(hash, notice = '') {
+  flash = notice;
+  if (location.hash === hash) void route();
+  else location.hash = hash;
+}
+
+function showLogin(message = '') {
+  $('login').hidden = false;
+  view.replaceChildren();
+  say(message);
+  $('token').focus();
+}
+
+async function route() {
+  const mine = ++renders;
+  say(flash, true);
+  flash = '';
+  if (!token()) return showLogin();
+  $('login').hidden = true;
+  const [path, query = ''] = location.hash.slice(1).split('?');
+  try {
+    let m;
+    let nodes;
+    if ((m = /^\/assets\/(.+)\/-\/versions\/([^/]+)$/.exec(path))) nodes = await versionPage(checkName(m[1]), checkVersion(m[2]));
+    else if ((m = /^\/assets\/(.+)$/.exec(path))) nodes = await assetPage(checkName(m[1]));
+    else nodes = await listPage(new URLSearchParams(query));
+    if (mine === renders) view.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== ''));
+  } catch (error) {
+    if (mine === renders) fail(error);
+  }
+}
+
+function checkName(name) {
+  if (!NAME_RE.test(name)) throw new Error(`"${name}" is not an asset name`);
+  return name;
+}
+
+function checkVersion(version) {
+  if (!VERSION_RE.test(version)) throw new Error(`"${version}" is not a version`);
+  return version;
+}
+
+// ---- pages ----
+
+async function listPage(params) {
+  const f = Object.fromEntries(['q', 'type', 'tag', 'prefix', 'sort', 'order'].map((k) => [k, params.get(k) ?? '']));
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', hidden: true }, 'More');
+  const load = async (cursor) => {
+    const qs = new URLSearchParams({ limit: '50' });
+    for (const [k, v] of Object.entries(f)) if (v) qs.set(k, v);
+    if (cursor) qs.set('cursor', cursor);
+    const page = await api('GET', `/v1/assets?${qs}`);
+    tbody.append(
+      ...page.items.map((a) =>
+        h('tr', {}, h('td', {}, h('a', { href: assetHref(a.name) }, a.name)), h('td', {}, a.type), h('td', {}, a.latest ?? '—'),
+          h('td', {}, a.liveVersions), h('td', {}, chips(a.tags)), h('td', {}, when(a.updatedAt))),
+      ),
+    );
+    if (!tbody.children.length) tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No assets match.')));
+    more.hidden = !page.nextCursor;
+    more.onclick = () => load(page.nextCursor).catch(fail);
+  };
+  await load();
+  const filters = h('form', {
+    class: 'bar',
+    onsubmit: (e) => {
+      e.preventDefault();
+      const qs = new URLSearchParams([...new FormData(e.currentTarget)].filter(([, v]) => v));
+      go(`#/?${qs}`);
+    },
+  },
+    field('Search', h('input', { name: 'q', type: 'search', value: f.q, placeholder: 'name or description' })),
+    field('Type', select('type', [['', 'any'], ['model', 'model'], ['dataset', 'dataset'], ['other', 'other']], f.type)),
+    field('Tag', h('input', { name: 'tag', value: f.tag, size: 12 })),
+    field('Prefix', h('input', { name: 'prefix', value: f.prefix, size: 14, placeholder: 'team/' })),
+    field('Sort by', select('sort', [['name', 'name'], ['updated', 'updated']], f.sort || 'name')),
+    field('Order', select('order', [['asc', 'ascending'], ['desc', 'descending']], f.order || 'asc')),
+    h('button', { class: 'primary' }, 'Apply'),
+  );
+  const create = h('form', {
+    class: 'stack',
+    id: 'create-asset',
+    onsubmit: onSubmit(async (d) => {
+      const body = { name: d.get('name').trim(), type: d.get('type') };
+      if (d.get('description')) body.description = d.get('description');
+      const tags = splitTags(d.get('tags'));
+      if (tags.length) body.tags = tags;
+      const asset = await api('POST', '/v1/assets', body);
+      go(assetHref(asset.name), `Created ${asset.type} ${asset.name}.`);
+    }),
+  },
+    field('Name (segments of a-z 0-9 . _ - joined by /)', h('input', { name: 'name', required: true, placeholder: 'team/churn-model' })),
+    field('Type', select('type', [['model', 'model'], ['dataset', 'dataset'], ['other', 'other']], 'model')),
+    field('Description (Markdown)', h('textarea', { name: 'description', rows: 3 })),
+    field('Tags (comma-separated)', h('input', { name: 'tags' })),
+    h('div', {}, h('button', { class: 'primary' }, 'Create asset')),
+  );
+  return [h('h1', {}, 'Assets'), filters, table(['name', 'type', 'latest', 'live versions', 'tags', 'updated'], tbody), more,
+    h('h2', {}, 'Create an asset'), create];
+}
+
+const splitTags = (s) => (s ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+
+async function assetPage(name) {
+  const [asset, aliases] = await Promise.all([api('GET', `/v1/assets/${name}`), api('GET', `/v1/assets/${name}/-/aliases?limit=100`)]);
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', hidden: true }, 'More versions');
+  const load = async (cursor) => {
+    const page = await api('GET', `/v1/assets/${name}/-/versions?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    tbody.append(
+      ...page.items.map((v) =>
+        h('tr', {}, h('td', {}, h('a', { href: versionHref(name, v.version) }, v.version)), h('td', {}, status(v.status)), h('td', {}, size(v.size)),
+          h('td', {}, chips(v.formats)), h('td', {}, chips(v.aliases)), h('td', {}, v.createdBy), h('td', {}, when(v.createdAt))),
+      ),
+    );
+    if (!tbody.children.length) tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No versions yet: upload one below.')));
+    more.hidden = !page.nextCursor;
+    more.onclick = () => load(page.nextCursor).catch(fail);
+  };
+  await load();
+  const aliasRows = aliases.items.map((a) =>
+    h('tr', {}, h('td', {}, a.alias), h('td', {}, h('a', { href: versionHref(name, a.version) }, a.version)), h('td', {}, a.updatedBy), h('td', {}, when(a.updatedAt)),
+      h('td', {}, h('button', { type: 'button', class: 'danger', onclick: () => deleteAlias(name, a.alias, a.version).catch(fail) }, 'Delete'))),
+  );
+  return [
+    h('h1', {}, name, ' ', h('span', { class: 'chip' }, asset.type)),
+    grid('asset-meta', [['latest', asset.latest ?? '—'], ['live versions', asset.liveVersions], ['tags', chips(asset.tags)],
+      ['cap policy', asset.capPolicy], ['created', `${when(asset.createdAt)} by ${asset.createdBy}`]]),
+    asset.description ? markdown(asset.description) : '',
+    h('h2', {}, 'Versions'), table(['version', 'status', 'size', 'formats', 'aliases', 'created by', 'created'], tbody), more,
+    h('h2', {}, 'Aliases'), aliasRows.length ? table(['alias', 'version', 'updated by', 'updated', ''], h('tbody', {}, aliasRows)) : h('p', { class: 'muted' }, 'No aliases.'),
+    aliasForm(name, aliases.items, ''),
+    h('h2', {}, 'Upload a new version'), uploadForm(name),
+  ];
+}
+
+function uploadForm(name) {
+  const progress = h('span', { class: 'muted', id: 'upload-progress' });
+  return h('form', {
+    class: 'stack',
+    id: 'upload',
+    onsubmit: onSubmit(async (d) => {
+      const v = await uploadVersion(name, d, (text) => (progress.textContent = text));
+      progress.textContent = '';
+      go(versionHref(name, v.version), `Uploaded ${name}:${v.version} — ${v.status}.`);
+    }),
+  },
+    field(`Files (each up to ${size(MULTIPART_THRESHOLD)}; larger files: arca push)`, h('input', { name: 'files', type: 'file', multiple: true, required: true })),
+    h('div', { class: 'bar' }, field('Version (empty: bump)', h('input', { name: 'version', placeholder: '1.2.0', size: 12 })),
+      field('Bump', select('bump', [['minor', 'minor'], ['patch', 'patch'], ['major', 'major']], 'minor'))),
+    field('Description (Markdown)', h('textarea', { name: 'description', rows: 3 })),
+    field('Tags (comma-separated)', h('input', { name: 'tags' })),
+    field('More metadata as JSON: hyperparameters, config, metrics, params, records', h('textarea', { name: 'extra', rows: 3, placeholder: '{"metrics": {"auc": 0.91}, "records": ["team/train-data:1.0.0"]}' })),
+    h('div', {}, h('button', { class: 'primary' }, 'Upload'), ' ', progress),
+  );
+}
+
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+async function uploadVersion(name, d, progress) {
+  const files = d.getAll('files').filter((f) => f instanceof File && f.name);
+  if (!files.length) throw new Error('Pick at least one file.');
+  const big = files.find((f) => f.size > MULTIPART_THRESHOLD);
+  if (big) throw new Error(`${big.name} is ${size(big.size)}: files over ${size(MULTIPART_THRESHOLD)} go up in parts, which this console does not do. Use the CLI: arca push.`);
+  if (!crypto.subtle) throw new Error('Hashing needs a secure context: open the console at http://127.0.0.1, http://localhost or over HTTPS.');
+  let extra = {};
+  if (d.get('extra').trim()) {
+    try {
+      extra = JSON.parse(d.get('extra'));
+    } catch (error) {
+      throw new Error(`More metadata is not valid JSON: ${error.message}`);
+    }
+  }
+  const body = { ...extra, files: [] };
+  if (d.get('version').trim()) body.version = d.get('version').trim();
+  else body.bump = d.get('bump');
+  if (d.get('description')) body.description = d.get('description');
+  const tags = splitTags(d.get('tags'));
+  if (tags.length) body.tags = tags;
+  const byPath = new Map();
+  for (const [i, file] of files.entries()) {
+    progress(`Hashing ${file.name} (${i + 1}/${files.length})…`);
+    const path = file.webkitRelativePath || file.name;
+    byPath.set(path, file);
+    body.files.push({ path, size: file.size, sha256: hex(await crypto.subtle.digest('SHA-256', await file.arrayBuffer())) });
+  }
+  progress('Creating the version…');
+  const created = await api('POST', `/v1/assets/${name}/-/versions`, body);
+  for (const entry of created.files) {
+    if (entry.multipart) throw new Error(`The registry wants ${entry.path} in parts; use arca push.`);
+    if (!entry.upload) continue; // already stored: identical bytes are kept once
+    progress(`Uploading ${entry.path} (${size(entry.size)})…`);
+    // The browser drops content-length from these headers and sends its own, of the same value.
+    const res = await fetch(entry.upload.url, { method: entry.upload.method, headers: entry.upload.headers, body: byPath.get(entry.path) });
+    if (!res.ok) throw new Error(`Uploading ${entry.path} failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  }
+  progress('Committing…');
+  return api('POST', `/v1/assets/${name}/-/versions/${created.version}/commit`);
+}
+
+function aliasForm(name, aliases, version) {
+  return h('form', {
+    class: 'bar',
+    id: 'set-alias',
+    onsubmit: onSubmit(async (d) => {
+      const alias = d.get('alias').trim();
+      const target = d.get('version').trim();
+      const current = aliases.find((a) => a.alias === alias)?.version;
+      const title = current ? `Move alias ${alias}` : `Set alias ${alias}`;
+      const text = current
+        ? `Move ${name}:${alias} from ${current} to ${target}? Everything that resolves ${name}:${alias} gets ${target} from now on.`
+        : `Point the new alias ${name}:${alias} at ${target}? Everything that resolves ${name}:${alias} will get ${target}.`;
+      if ((await confirmAction(title, text)) === null) return;
+      await api('PUT', `/v1/assets/${name}/-/aliases/${encodeURIComponent(alias)}`, { version: target });
+      go(location.hash, `${name}:${alias} → ${target}.`);
+    }),
+  },
+    field('Alias', h('input', { name: 'alias', required: true, pattern: '[a-z][a-z0-9\\-]{0,62}', placeholder: 'production', size: 14 })),
+    field('Version', h('input', { name: 'version', required: true, value: version, size: 12 })),
+    h('button', {}, 'Set / move alias'),
+  );
+}
+
+async function deleteAlias(name, alias, version) {
+  const text = `Delete the alias ${name}:${alias} (now at ${version})? Anything resolving ${name}:${alias} will get 404 until it is set again.`;
+  if ((await confirmAction(`Delete alias ${alias}`, text)) === null) return;
+  await api('DELETE', `/v1/assets/${name}/-/aliases/${encodeURIComponent(alias)}`);
+  go(location.hash, `Deleted the alias ${alias}.`);
+}
+
+async function versionPage(name, version) {
+  const base = `/v1/assets/${name}/-/versions/${version}`;
+  const [v, aliases] = await Promise.all([api('GET', base), api('GET', `/v1/assets/${name}/-/aliases?limit=100`)]);
+  const live = v.status === 'ready' || v.status === 'published';
+  // Presigned GET URLs (15 min); the files route's 302 cannot carry the bearer token through a plain link.
+  const resolved = live ? await api('GET', `/v1/resolve/${name}:${version}`).catch(() => null) : null;
+  const urls = new Map((resolved?.files ?? []).map((f) => [f.path, f.url]));
+  const actions = h('div', { class: 'actions' });
+  if (v.status === 'ready') actions.append(h('button', { type: 'button', class: 'primary', id: 'publish', onclick: () => publish(v).catch(fail) }, 'Publish'));
+  if (v.status === 'pending') actions.append(h('button', { type: 'button', onclick: () => api('POST', `${base}/commit`).then(() => go(location.hash), fail) }, 'Check uploads (commit)'));
+  if (v.status !== 'deleted') actions.append(h('button', { type: 'button', class: 'danger', id: 'delete', onclick: () => deleteVersion(v).catch(fail) }, v.status === 'published' ? 'Force-delete' : 'Delete'));
+  const files = v.files.map((f) =>
+    h('tr', {}, h('td', {}, urls.has(f.path) ? h('a', { href: urls.get(f.path), download: f.path.split('/').pop() }, f.path) : f.path),
+      h('td', {}, size(f.size)), h('td', {}, f.format), h('td', {}, h('code', { title: f.sha256 }, f.sha256.slice(0, 16), '…'))),
+  );
+  const metrics = Object.entries(v.metrics ?? {});
+  return [
+    h('p', {}, h('a', { href: assetHref(name) }, `← ${name}`)),
+    h('h1', {}, `${name}:${v.version} `, status(v.status)),
+    actions,
+    grid('version-meta', [
+      ['size', size(v.size)], ['formats', chips(v.formats)], ['aliases', chips(v.aliases)], ['tags', chips(v.tags)],
+      ['created', `${when(v.createdAt)} by ${v.createdBy}`], ['updated', when(v.updatedAt)],
+      ...(v.publishedAt ? [['published', when(v.publishedAt)]] : []),
+      ...(v.expiresAt && v.status === 'pending' ? [['expires if unfinished', when(v.expiresAt)]] : []),
+      ...(v.deletedAt ? [['deleted', `${when(v.deletedAt)} by ${v.deletedBy ?? '?'}${v.deleteReason ? ` — ${v.deleteReason}` : ''}`]] : []),
+      ['paramsHash', h('code', {}, v.paramsHash)]]),
+    v.description ? [h('h2', {}, 'Description'), markdown(v.description)] : '',
+    h('h2', {}, 'Files'), table(['path', 'size', 'format', 'sha256'], h('tbody', {}, files)),
+    live && !resolved ? h('p', { class: 'muted' }, 'Download links are unavailable: resolving this version failed.') : '',
+    metrics.length ? [h('h2', {}, 'Metrics'), table(['metric', 'value'], h('tbody', {}, metrics.map(([k, n]) => h('tr', {}, h('td', {}, k), h('td', {}, n)))))] : '',
+    ...['hyperparameters', 'config', 'params'].filter((k) => v[k] && Object.keys(v[k]).length).map((k) => [h('h2', {}, k), json(v[k])]),
+    h('h2', {}, 'Lineage: made from'),
+    v.records.length
+      ? h('ul', {}, v.records.map((r) => {
+        const at = r.lastIndexOf(':');
+        return h('li', {}, h('a', { href: versionHref(r.slice(0, at), r.slice(at + 1)) }, r));
+      }))
+      : h('p', { class: 'muted' }, 'No records.'),
+    live ? [h('h2', {}, 'Aliases'), aliasForm(name, aliases.items, v.version)] : '',
+  ];
+}
+
+async function publish(v) {
+  const text = `Publish ${v.asset}:${v.version}? A published version is frozen forever: its files, metadata and tags can never change again, and only an admin can delete it, with a reason.`;
+  if ((await confirmAction(`Publish ${v.version}`, text)) === null) return;
+  await api('POST', `/v1/assets/${v.asset}/-/versions/${v.version}/publish`);
+  go(location.hash, `Published ${v.asset}:${v.version}.`);
+}
+
+async function deleteVersion(v) {
+  const published = v.status === 'published';
+  const text = published
+    ? `${v.asset}:${v.version} is published. Force-deleting it (admins only) lifts the publish lock and leaves a tombstone; the reason is kept in the audit log.`
+    : `Delete ${v.asset}:${v.version}? It becomes a tombstone, and this asset can never use the version ${v.version} again.`;
+  const reason = await confirmAction(`Delete ${v.version}`, text, { reason: published });
+  if (reason === null) return;
+  const qs = published ? `?force=true&reason=${encodeURIComponent(reason)}` : '';
+  await api('DELETE', `/v1/assets/${v.asset}/-/versions/${v.version}${qs}`);
+  go(assetHref(v.asset), `Deleted ${v.asset}:${v.version}.`);
+}
+
+// ---- start ----
+
+$('login').addEventListener('submit', (e) => {
+  e.preventDefault();
+  localStorage.setItem('arca-token', $('token').value.trim());
+  $('token').value = '';
+  void route();
+});
+$('change-token').addEventListener('click', () => showLogin());
+window.addEventListener('hashchange', () => void route());
+void route();

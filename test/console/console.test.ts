@@ -1,0 +1,182 @@
+/**
+ * The web console (local/console/) served by a real local registry: its files over HTTP, then a headless
+ * Chromium session that logs in, creates an asset, uploads a version, publishes it, sets an alias and reads it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocal, type LocalRegistry } from '../../local/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CONSOLE_DIR = join(import.meta.dirname, '..', '..', 'local', 'console');
+
+let registry: LocalRegistry;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'arca-console-'));
+  registry = await startLocal({ dataDir, port: 0, inMemory: true });
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('console files', () => {
+  it('serves the page at / and its module and stylesheet with their content types', async () => {
+    const page = await fetch(`${registry.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain('<script type="module" src="/console/app.js">');
+    expect(html).toContain('<link rel="stylesheet" href="/console/console.css">');
+
+    const js = await fetch(`${registry.url}/console/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await js.text()).toBe(await readFile(join(CONSOLE_DIR, 'app.js'), 'utf8'));
+
+    const css = await fetch(`${registry.url}/console/console.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await css.text()).toBe(await readFile(join(CONSOLE_DIR, 'console.css'), 'utf8'));
+  });
+
+  it('serves nothing else under /console/ and leaves the API its error shape', async () => {
+    const missing = await fetch(`${registry.url}/console/nope.js`, { headers: { authorization: `Bearer ${registry.token}` } });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NotFound');
+    const proto = await fetch(`${registry.url}/console/constructor.js`);
+    expect(proto.status).not.toBe(200);
+  });
+
+  it('never writes markup from strings (no innerHTML, outerHTML, insertAdjacentHTML or document.write)', async () => {
+    const js = await readFile(join(CONSOLE_DIR, 'app.js'), 'utf8');
+    expect(js).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+});
+
+describe('console in a browser', () => {
+  let context: BrowserContext | undefined;
+  let profile: string;
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  const confirm = async (page: Page, expected: RegExp) => {
+    await expect.poll(() => page.locator('#confirm').getAttribute('open')).not.toBeNull();
+    expect(await page.locator('#confirm-text').textContent()).toMatch(expected);
+    await page.click('#confirm-ok');
+  };
+  const message = (page: Page) => page.locator('#msg').textContent();
+
+  it.skipIf(!existsSync(CHROMIUM))('logs in, creates an asset, uploads, publishes, sets an alias and reads the version (needs /usr/bin/chromium)', async () => {
+    profile = await mkdtemp(join(tmpdir(), 'arca-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1200, height: 1000 } });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('dialog', (d) => {
+      pageErrors.push(`unexpected native dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await page.goto(`${registry.url}/`);
+
+    // A wrong token: a clear 401 message and the token form again.
+    await page.fill('#token', 'arca_wrong');
+    await page.click('#login button');
+    await expect.poll(() => message(page)).toMatch(/401 Unauthorized/);
+    expect(await page.isVisible('#login')).toBe(true);
+
+    await page.fill('#token', registry.token);
+    await page.click('#login button');
+    await page.waitForSelector('text=No assets match.');
+    expect(await page.evaluate(() => localStorage.getItem('arca-token'))).toBe(registry.token);
+
+    // Create an asset whose description tries to inject markup.
+    await page.fill('#create-asset [name=name]', 'demo/churn-model');
+    await page.selectOption('#create-asset [name=type]', 'model');
+    await page.fill('#create-asset [name=description]', 'Churn <img src=x onerror="window.pwned=1"> **model**');
+    await page.fill('#create-asset [name=tags]', 'tabular, team:growth');
+    await page.click('#create-asset button');
+    await page.waitForURL(/#\/assets\/demo\/churn-model$/);
+    await page.waitForSelector('text=No versions yet');
+    expect(await message(page)).toContain('Created model demo/churn-model.');
+
+    // Upload one small file as a new version, with metadata.
+    const bytes = Buffer.from('weights: 0.1 0.2 0.3\n'.repeat(100));
+    await page.setInputFiles('#upload [name=files]', { name: 'model.pkl', mimeType: 'application/octet-stream', buffer: bytes });
+    await page.fill('#upload [name=description]', '# Churn v1\n\n- trained on **March** data\n- see [docs](https://example.com/d)\n\n<script>window.pwned=2</script>');
+    await page.fill('#upload [name=tags]', 'baseline');
+    await page.fill('#upload [name=extra]', JSON.stringify({ metrics: { auc: 0.91 }, hyperparameters: { depth: 6 } }));
+    await page.click('#upload button');
+    await page.waitForURL(/#\/assets\/demo\/churn-model\/-\/versions\/1\.0\.0$/);
+    await page.waitForSelector('h1 .status.ready');
+    expect(await message(page)).toContain('Uploaded demo/churn-model:1.0.0 — ready.');
+
+    // The download link is a presigned URL serving the same bytes.
+    const href = await page.getAttribute('a[download]', 'href');
+    expect(href?.startsWith(registry.s3Url)).toBe(true);
+    const download = Buffer.from(await (await fetch(href!)).arrayBuffer());
+    expect(createHash('sha256').update(download).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+
+    // Publish: cancelling changes nothing; confirming publishes.
+    await page.click('#publish');
+    await page.click('#confirm button[value=cancel]');
+    expect(await page.isVisible('h1 .status.ready')).toBe(true);
+    await page.click('#publish');
+    await confirm(page, /frozen forever/);
+    await page.waitForSelector('h1 .status.published');
+    expect(await page.isVisible('#publish')).toBe(false);
+
+    // Set an alias from the version page (confirmed).
+    await page.fill('#set-alias [name=alias]', 'production');
+    await page.click('#set-alias button');
+    await confirm(page, /new alias demo\/churn-model:production at 1\.0\.0/);
+    await expect.poll(() => message(page)).toContain('demo/churn-model:production → 1.0.0.');
+    await page.waitForSelector('#version-meta .chip:text("production")');
+    const aliases = (await (await fetch(`${registry.url}/v1/assets/demo/churn-model/-/aliases`, { headers: { authorization: `Bearer ${registry.token}` } })).json()) as { items: { alias: string; version: string }[] };
+    expect(aliases.items).toMatchObject([{ alias: 'production', version: '1.0.0' }]);
+
+    // The version page: Markdown rendered safely, metadata, files.
+    expect(await page.textContent('.md h1')).toBe('Churn v1');
+    expect(await page.textContent('.md strong')).toBe('March');
+    expect(await page.getAttribute('.md a', 'href')).toBe('https://example.com/d');
+    expect(await page.textContent('.md')).toContain('<script>window.pwned=2</script>');
+    expect(await page.locator('.md script').count()).toBe(0);
+    const meta = await page.textContent('#version-meta');
+    expect(meta).toContain('baseline');
+    expect(meta).toMatch(/[0-9a-f]{64}/);
+    expect(await page.textContent('main')).toMatch(/auc\s*0\.91/);
+    expect(await page.textContent('main')).toContain('"depth": 6');
+    expect(await page.textContent('main table tbody')).toContain('model.pkl');
+    await page.screenshot({ path: '/tmp/arca-console-version.png', fullPage: true });
+
+    // The asset page lists the version with its status, formats, alias and creator; injected markup stays text.
+    await page.click('text=← demo/churn-model');
+    await page.waitForSelector('td .status.published');
+    const row = await page.textContent('main table tbody tr');
+    expect(row).toMatch(/1\.0\.0.*published.*pkl.*production.*admin/s);
+    expect(await page.locator('main .md img').count()).toBe(0);
+    await page.screenshot({ path: '/tmp/arca-console-asset.png', fullPage: true });
+
+    // Search and sort on the list.
+    await page.goto(`${registry.url}/#/?q=churn&sort=updated&order=desc`);
+    await page.waitForSelector('main a:text("demo/churn-model")');
+    expect(await page.inputValue('[name=sort]')).toBe('updated');
+    await page.screenshot({ path: '/tmp/arca-console-list.png', fullPage: true });
+    await page.goto(`${registry.url}/#/?type=dataset`);
+    await page.waitForSelector('text=No assets match.');
+
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+  });
+});
