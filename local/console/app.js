@@ -30,6 +30,10 @@ const chips = (items) => (items ?? []).map((t) => h('span', { class: 'chip' }, t
 const status = (s) => h('span', { class: `status ${s}` }, s);
 const when = (iso) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
 const grid = (id, pairs) => h('div', { class: 'grid', id }, pairs.map(([k, v]) => [h('div', {}, k), h('div', {}, v)]));
+const firstLine = (text) => {
+  const line = (text ?? '').trim().split('\n')[0];
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+};
 const json = (o) => h('pre', {}, JSON.stringify(o, null, 2));
 const assetHref = (name) => `#/assets/${name}`;
 const versionHref = (name, version) => `#/assets/${name}/-/versions/${version}`;
@@ -226,7 +230,7 @@ async function listPage(params) {
     const page = await api('GET', `/v1/assets?${qs}`);
     tbody.append(
       ...page.items.map((a) =>
-        h('tr', {}, h('td', {}, h('a', { href: assetHref(a.name) }, a.name)), h('td', {}, a.type), h('td', {}, a.latest ?? '—'),
+        h('tr', {}, h('td', {}, h('a', { href: assetHref(a.name) }, a.name)), h('td', {}, a.type), h('td', { class: 'muted' }, firstLine(a.description)),
           h('td', {}, a.liveVersions), h('td', {}, chips(a.tags)), h('td', {}, when(a.updatedAt))),
       ),
     );
@@ -269,7 +273,7 @@ async function listPage(params) {
     field('Tags (comma-separated)', h('input', { name: 'tags' })),
     h('div', {}, h('button', { class: 'primary' }, 'Create asset')),
   );
-  return [h('h1', {}, 'Assets'), filters, table(['name', 'type', 'latest', 'live versions', 'tags', 'updated'], tbody), more,
+  return [h('h1', {}, 'Assets'), filters, table(['name', 'type', 'description', 'live versions', 'tags', 'updated'], tbody), more,
     h('h2', {}, 'Create an asset'), create];
 }
 

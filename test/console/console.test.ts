@@ -64,7 +64,13 @@ describe('console files', () => {
 
 describe('console in a browser', () => {
   let context: BrowserContext | undefined;
-  let profile: string;
+  let profile: string | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) return;
+    profile = await mkdtemp(join(tmpdir(), 'arca-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1200, height: 1000 } });
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -79,9 +85,7 @@ describe('console in a browser', () => {
   const message = (page: Page) => page.locator('#msg').textContent();
 
   it.skipIf(!existsSync(CHROMIUM))('logs in, creates an asset, uploads, publishes, sets an alias and reads the version (needs /usr/bin/chromium)', async () => {
-    profile = await mkdtemp(join(tmpdir(), 'arca-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1200, height: 1000 } });
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = context!.pages()[0] ?? (await context!.newPage());
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('dialog', (d) => {
@@ -176,7 +180,63 @@ describe('console in a browser', () => {
     await page.goto(`${registry.url}/#/?type=dataset`);
     await page.waitForSelector('text=No assets match.');
 
+    // A second version with the same bytes (already stored: nothing to upload), then move the alias to it.
+    await page.goto(`${registry.url}/#/assets/demo/churn-model`);
+    await page.setInputFiles('#upload [name=files]', { name: 'model.pkl', mimeType: 'application/octet-stream', buffer: bytes });
+    await page.click('#upload button');
+    await page.waitForURL(/\/-\/versions\/1\.1\.0$/);
+    await page.waitForSelector('h1 .status.ready');
+    await page.fill('#set-alias [name=alias]', 'production');
+    await page.click('#set-alias button');
+    await confirm(page, /Move demo\/churn-model:production from 1\.0\.0 to 1\.1\.0/);
+    await page.waitForSelector('#version-meta .chip:text("production")');
+
+    // Deleting a version an alias points to: the API's refusal is shown.
+    await page.click('#delete');
+    await confirm(page, /can never use the version 1\.1\.0 again/);
+    await expect.poll(() => message(page)).toMatch(/409 AliasInUse/);
+
+    // Delete the alias from the asset page, then the version.
+    await page.click('text=← demo/churn-model');
+    await page.click('main table:has(th:text("alias")) button:text("Delete")');
+    await confirm(page, /Delete the alias demo\/churn-model:production \(now at 1\.1\.0\)/);
+    await page.waitForSelector('text=No aliases.');
+    await page.click('main a:text("1.1.0")');
+    await page.click('#delete');
+    await confirm(page, /tombstone/);
+    await page.waitForURL(/#\/assets\/demo\/churn-model$/);
+    await expect.poll(() => message(page)).toContain('Deleted demo/churn-model:1.1.0.');
+    expect(await page.locator('main a:text("1.1.0")').count()).toBe(0);
+
+    // Force-deleting the published version asks for a reason and will not go on without one.
+    await page.click('main a:text("1.0.0")');
+    await page.click('#delete:text("Force-delete")');
+    expect(await page.isVisible('#confirm-reason')).toBe(true);
+    await page.click('#confirm-ok');
+    expect(await page.locator('#confirm').getAttribute('open')).not.toBeNull();
+    await page.fill('#confirm-reason', 'trained on leaked labels');
+    await confirm(page, /is published\. Force-deleting it/);
+    await page.waitForURL(/#\/assets\/demo\/churn-model$/);
+    const listed = (await (await fetch(`${registry.url}/v1/assets/demo/churn-model/-/versions?includeDeleted=true`, { headers: { authorization: `Bearer ${registry.token}` } })).json()) as { items: { version: string; status: string; deleteReason?: string }[] };
+    expect(listed.items.find((v) => v.version === '1.0.0')).toMatchObject({ status: 'deleted', deleteReason: 'trained on leaked labels' });
+
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(pageErrors).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('pages through assets with nextCursor (needs /usr/bin/chromium)', async () => {
+    const auth = { authorization: `Bearer ${registry.token}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 53; i++) {
+      const res = await fetch(`${registry.url}/v1/assets`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `bulk/a-${String(i).padStart(2, '0')}`, type: 'dataset' }) });
+      expect(res.status).toBe(201);
+    }
+    const page = await context!.newPage();
+    await page.goto(`${registry.url}/#/?prefix=bulk/&order=desc`);
+    await page.waitForSelector('main a:text("bulk/a-52")');
+    expect(await page.locator('main tbody tr').count()).toBe(50);
+    await page.click('button:text("More")');
+    await expect.poll(() => page.locator('main tbody tr').count()).toBe(53);
+    expect(await page.locator('main tbody tr').last().textContent()).toContain('bulk/a-00');
+    expect(await page.isVisible('button:text("More")')).toBe(false);
   });
 });
