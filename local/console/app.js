@@ -339,7 +339,7 @@ async function uploadVersion(name, d, progress) {
   const files = d.getAll('files').filter((f) => f instanceof File && f.name);
   if (!files.length) throw new Error('Pick at least one file.');
   const big = files.find((f) => f.size > MULTIPART_THRESHOLD);
-  if (big) throw new Error(`${big.name} is ${size(big.size)}: files over ${size(MULTIPART_THRESHOLD)} go up in parts, which this console does not do. Use the CLI: arca push.`);
+  if (big) throw new Error(`${big.name} (${big.size} bytes) is over ${size(MULTIPART_THRESHOLD)}: such files go up in parts, which this console does not do. Use the CLI: arca push.`);
   if (!crypto.subtle) throw new Error('Hashing needs a secure context: open the console at http://127.0.0.1, http://localhost or over HTTPS.');
   let extra = {};
   if (d.get('extra').trim()) {

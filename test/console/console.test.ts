@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -238,5 +238,18 @@ describe('console in a browser', () => {
     await expect.poll(() => page.locator('main tbody tr').count()).toBe(53);
     expect(await page.locator('main tbody tr').last().textContent()).toContain('bulk/a-00');
     expect(await page.isVisible('button:text("More")')).toBe(false);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('refuses files over the multipart threshold before creating anything (needs /usr/bin/chromium)', async () => {
+    const big = join(profile!, 'big.bin');
+    await writeFile(big, '');
+    await truncate(big, 64 * 1024 * 1024 + 1);
+    const page = await context!.newPage();
+    await page.goto(`${registry.url}/#/assets/bulk/a-00`);
+    await page.setInputFiles('#upload [name=files]', big);
+    await page.click('#upload button');
+    await expect.poll(() => page.locator('#msg').textContent()).toMatch(/big\.bin \(67108865 bytes\) is over 64\.0 MiB: such files go up in parts.*arca push/);
+    const versions = (await (await fetch(`${registry.url}/v1/assets/bulk/a-00/-/versions?includeDeleted=true`, { headers: { authorization: `Bearer ${registry.token}` } })).json()) as { items: unknown[] };
+    expect(versions.items).toEqual([]);
   });
 });
