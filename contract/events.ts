@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 export const EVENT_SOURCE = 'arca';
 
+/** The actor of a change the service makes itself (an eviction, an expiry, a commit by the upload job) or that no principal is recorded for. */
+export const SYSTEM_ACTOR = 'system';
+
 export const DETAIL_TYPES = [
   'Asset Created',
   'Asset Version Created',

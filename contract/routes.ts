@@ -30,7 +30,7 @@ export interface Route {
   /** The least role the caller needs; `null` means unauthenticated. */
   role: Role | null;
   /** The asset-name parameter the role is checked against (grants are on name prefixes). */
-  scope?: 'name' | 'spec' | 'flow';
+  scope?: 'name' | 'spec';
 }
 
 export const ROUTES = [
@@ -70,6 +70,8 @@ export type RouteId = (typeof ROUTES)[number]['id'];
 export interface RouteMatch {
   route: Route;
   params: Record<string, string>;
+  /** The parameter whose percent-encoding is malformed (`%ZZ`): the path names this route but no value (a 400). */
+  undecodable?: string;
 }
 
 interface CompiledRoute {
@@ -95,12 +97,7 @@ function compile(route: Route): CompiledRoute {
   return { route, regex: new RegExp(`^${source}$`), names };
 }
 
-const COMPILED: CompiledRoute[] = (ROUTES as readonly Route[]).map(compile);
-
-/** Extra routes registered by later features (hooks, outputs, audit) append here through `registerRoutes`. */
-export function registerRoutes(routes: readonly Route[]): void {
-  for (const route of routes) COMPILED.push(compile(route));
-}
+const COMPILED: readonly CompiledRoute[] = (ROUTES as readonly Route[]).map(compile);
 
 export function allRoutes(): Route[] {
   return COMPILED.map((c) => c.route);
@@ -114,15 +111,14 @@ export function matchRoute(method: string, rawPath: string): RouteMatch | undefi
     const m = regex.exec(path);
     if (!m) continue;
     const params: Record<string, string> = {};
-    let ok = true;
-    names.forEach((n, i) => {
+    for (const [i, n] of names.entries()) {
       try {
         params[n] = decodeURIComponent(m[i + 1] ?? '');
       } catch {
-        ok = false;
+        return { route, params: {}, undecodable: n };
       }
-    });
-    if (ok) return { route, params };
+    }
+    return { route, params };
   }
   return undefined;
 }

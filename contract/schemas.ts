@@ -103,12 +103,14 @@ export const SetAliasRequest = z.strictObject({ version: z.string() });
 export type SetAliasRequest = z.infer<typeof SetAliasRequest>;
 
 export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  // `?limit=` (empty) is no limit given, as an absent one.
+  limit: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(100).default(50)),
   cursor: z.string().optional(),
 });
 
 export const ListAssetsQuery = ListQuery.extend({
-  prefix: z.string().optional(),
+  // An asset name is at most 256 characters; a longer prefix matches nothing (and is over DynamoDB's key size).
+  prefix: z.string().max(256).optional(),
   type: AssetType.optional(),
   tag: z.string().optional(),
   q: z.string().max(256).optional(),

@@ -6,7 +6,8 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { versionKey } from '../../contract/keys.ts';
 import { AliasItem } from '../domain/model.ts';
-import { call, ddb, decodeCursor, encodeCursor, tables, transact, type CancelReason } from './dynamo.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
+import { call, ddb, tables, transact, type CancelReason } from './dynamo.ts';
 
 export async function getAlias(asset: string, alias: string): Promise<AliasItem | undefined> {
   const out = await call(() => ddb.send(new GetCommand({ TableName: tables.aliases, Key: { asset, alias } })));
@@ -21,7 +22,7 @@ export async function listAliases(asset: string, limit = 100, cursor?: string): 
         KeyConditionExpression: 'asset = :a',
         ExpressionAttributeValues: { ':a': asset },
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('aliases'), { name: 'asset', value: asset }),
       }),
     ),
   );

@@ -5,7 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ASSET_LIST_PK } from '../../contract/tables.ts';
 import { conflict } from '../shared/errors.ts';
 import { AssetItem } from '../domain/model.ts';
-import { batchDelete, call, ddb, decodeCursor, encodeCursor, setClause, tables, translateDynamoError, type Item } from './dynamo.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor, type CursorKey } from './cursor.ts';
+import { batchDelete, call, ddb, setClause, tables, translateDynamoError, type Item } from './dynamo.ts';
 
 /** Lower-cased text that `q` searches: name, description and tags. */
 const searchText = (a: Pick<AssetItem, 'name' | 'description' | 'tags'>): string =>
@@ -106,16 +107,21 @@ export async function listAssets(query: AssetQuery): Promise<{ items: AssetItem[
     names['#search'] = 'search';
     values[':q'] = query.q.toLowerCase();
   }
+  const index = query.sort === 'name' ? 'byName' : 'byUpdated';
+  const { prefix } = query;
+  // By name, the prefix is a key condition, and DynamoDB refuses a start key outside it.
+  const within = index === 'byName' && prefix ? (key: CursorKey) => key.name?.startsWith(prefix) === true : undefined;
+  const start = decodeCursor(query.cursor, cursorKeyNames('assets', index), { name: 'listPk', value: ASSET_LIST_PK }, within);
   const input: QueryCommandInput = {
     TableName: tables.assets,
-    IndexName: query.sort === 'name' ? 'byName' : 'byUpdated',
+    IndexName: index,
     KeyConditionExpression: keyCondition,
     FilterExpression: filters.length ? filters.join(' AND ') : undefined,
     ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
     ExpressionAttributeValues: values,
     ScanIndexForward: query.order === 'asc',
     Limit: query.limit,
-    ExclusiveStartKey: decodeCursor(query.cursor),
+    ExclusiveStartKey: start,
   };
   const out = await call(() => ddb.send(new QueryCommand(input)));
   return { items: (out.Items ?? []).map((i) => AssetItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };

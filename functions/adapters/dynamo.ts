@@ -1,11 +1,11 @@
 /**
- * The DynamoDB client (one per module), table names, cursors, and the translation of SDK errors into
+ * The DynamoDB client (one per module), table names, and the translation of SDK errors into
  * ArcaErrors at the boundary.
  */
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ArcaError, validationError } from '../shared/errors.ts';
+import { ArcaError } from '../shared/errors.ts';
 import { env } from '../shared/env.ts';
 import { tracer } from '../shared/observability.ts';
 
@@ -53,9 +53,14 @@ export interface CancelReason {
   Item?: Item;
 }
 
+/** The cancellation reasons a caller can act on (retry, or read the old item); any other is a fault. */
+const EXPECTED_REASONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
 /**
  * Runs a transaction; a cancellation comes back as the reasons (one per action, in order) instead of an
  * exception, so callers decide per action without extra reads (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ * Throttling is a 429; a reason no retry can cure (an item DynamoDB refuses, a full item collection) is
+ * thrown, a 400 when DynamoDB calls the request invalid, else a 500, never retried into a misleading 429.
  */
 export async function transact(op: () => Promise<unknown>): Promise<CancelReason[] | undefined> {
   try {
@@ -64,29 +69,18 @@ export async function transact(op: () => Promise<unknown>): Promise<CancelReason
   } catch (err) {
     if (err instanceof TransactionCanceledException && err.CancellationReasons) {
       if (err.CancellationReasons.some((r) => r.Code && THROTTLING.has(r.Code))) translateDynamoError(err);
+      const fault = err.CancellationReasons.find((r) => r.Code !== undefined && !EXPECTED_REASONS.has(r.Code));
+      if (fault?.Code === 'ValidationError') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${fault.Message ?? 'invalid'}`);
+      if (fault) throw err;
       return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? unmarshall(r.Item) : undefined }));
     }
     if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
+    if (err instanceof Error && err.name === 'ValidationException') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${err.message}`);
     return translateDynamoError(err);
   }
 }
 
 export const conditionFailed = (r: CancelReason | undefined): boolean => r?.Code === 'ConditionalCheckFailed';
-
-/** Opaque list cursors: base64url of the LastEvaluatedKey. */
-export const encodeCursor = (key: Item | undefined): string | undefined =>
-  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-
-export function decodeCursor(cursor: string | undefined): Item | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Item;
-  } catch {
-    // fall through to the validation error
-  }
-  throw validationError('cursor is not one this API handed out', { cursor });
-}
 
 /** `SET #k = :k, …` for the given fields, with their names and values; `undefined` fields are REMOVEd. */
 export function setClause(fields: Item, prefix = 's'): { set: string[]; remove: string[]; names: Record<string, string>; values: Item } {

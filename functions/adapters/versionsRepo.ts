@@ -11,11 +11,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
-import { batchGet, call, ddb, decodeCursor, encodeCursor, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
+import { batchGet, call, ddb, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
 
@@ -115,7 +117,7 @@ export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | un
               ExpressionAttributeValues: {
                 ':deleted': 'deleted',
                 ':now': item.createdAt,
-                ':by': 'arca',
+                ':by': SYSTEM_ACTOR,
                 ':why': v.reason === 'expired' ? 'pending version expired' : 'evicted by capPolicy evict-oldest',
                 ':one': 1,
                 ...(v.reason === 'expired'
@@ -274,7 +276,13 @@ export async function listVersions(asset: string, f: VersionFilter): Promise<{ i
     KeyConditionExpression: 'asset = :a',
     ScanIndexForward: false,
     Limit: f.limit,
-    ExclusiveStartKey: decodeCursor(f.cursor),
+    ExclusiveStartKey: decodeCursor(
+      f.cursor,
+      cursorKeyNames('versions', f.paramsHash ? 'byParamsHash' : undefined),
+      { name: 'asset', value: asset },
+      // By paramsHash, the hash is a key condition, and DynamoDB refuses a start key outside it.
+      (key) => f.paramsHash === undefined || key.paramsHash === f.paramsHash,
+    ),
   };
   if (f.paramsHash) {
     input.IndexName = 'byParamsHash';

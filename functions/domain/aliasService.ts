@@ -2,7 +2,7 @@
 import type { AliasRecord } from '../../contract/schemas.ts';
 import { deleteAlias as deleteAliasTx, getAlias, listAliases, moveAlias } from '../adapters/aliasesRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
-import { conditionFailed } from '../adapters/dynamo.ts';
+import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { VersionItem, nowIso, type Actor } from './model.ts';
 import { parseAliasName } from './names.ts';
@@ -11,6 +11,12 @@ import { aliasRecord } from './views.ts';
 
 const ATTEMPTS = 10;
 const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+
+/** Retry only when the alias moved (or another transaction got in first); anything else is a fault. */
+function retryOrThrow(reasons: CancelReason[]): void {
+  if (reasons.some((r) => conditionFailed(r) || r.Code === 'TransactionConflict')) return;
+  throw new Error(`alias transaction cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
+}
 
 export async function listAliasRecords(asset: string, limit: number, cursor?: string): Promise<{ items: AliasRecord[]; nextCursor?: string }> {
   if (!(await getAsset(asset))) throw notFound(`asset ${asset} does not exist`, { name: asset });
@@ -37,6 +43,7 @@ export async function setAlias(asset: string, rawAlias: string, rawVersion: stri
       }
       throw notFound(`${asset} has no version ${version}`, { asset, version });
     }
+    retryOrThrow(reasons);
     await pause(attempt);
   }
   throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
@@ -47,7 +54,9 @@ export async function deleteAlias(asset: string, rawAlias: string): Promise<void
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const current = await getAlias(asset, alias);
     if (!current) throw notFound(`${asset} has no alias ${alias}`, { asset, alias });
-    if (!(await deleteAliasTx(asset, alias, current.version))) return;
+    const reasons = await deleteAliasTx(asset, alias, current.version);
+    if (!reasons) return;
+    retryOrThrow(reasons);
     await pause(attempt);
   }
   throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);

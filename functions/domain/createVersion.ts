@@ -166,6 +166,7 @@ async function nextState(asset: string, reasons: CancelReason[], explicit: boole
     return { refresh: stateOf(current) };
   }
   // A victim changed (aliased, published, committed) since it was chosen: choose again.
-  return {};
+  if (reasons.slice(2).some(conditionFailed)) return {};
+  throw new Error(`create version: transaction cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
 }
 

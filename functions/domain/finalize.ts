@@ -3,6 +3,7 @@
  * file's bytes, and make the version `ready` once all are verified. Shared by the commit route and the
  * ObjectCreated job; idempotent, so whichever comes first wins and the other returns the same version.
  */
+import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { markRejected, markVerified, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import {
   abortMultipartUpload,
@@ -99,8 +100,8 @@ const live = (v: VersionItem | undefined, asset: string, version: string): Versi
 
 const done = (v: VersionItem) => v.status !== 'pending' && v.pendingFiles === 0 && v.files.every((f) => f.verified);
 
-/** `by`: who committed (the ObjectCreated job acts as `arca`). */
-export async function finalizeVersion(asset: string, version: string, by = 'arca'): Promise<VersionItem> {
+/** `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). */
+export async function finalizeVersion(asset: string, version: string, by = SYSTEM_ACTOR): Promise<VersionItem> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
     if (done(item)) return item;

@@ -14,7 +14,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
-import type { ArcaEvent, DetailType, EventDetail, EventFile } from '../../contract/events.ts';
+import { SYSTEM_ACTOR, type ArcaEvent, type DetailType, type EventDetail, type EventFile } from '../../contract/events.ts';
 
 /** What both the Lambda event (`DynamoDBRecord`) and the Streams API (`_Record`) give for a record. */
 export interface StreamRecordLike {
@@ -80,9 +80,6 @@ const AssetImage = z.looseObject({
   status: z.string().optional(),
 });
 type AssetImage = z.infer<typeof AssetImage>;
-
-/** Who made a change that the item does not attribute (a TTL expiry, a removal by the service). */
-export const SYSTEM_ACTOR = 'system';
 
 const image = <T>(schema: z.ZodType<T>, raw: Record<string, unknown> | undefined): T | undefined =>
   raw ? schema.parse(unmarshall(raw as Record<string, AttributeValue>)) : undefined;

@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type 
 import { z } from 'zod';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
-import { validationError } from '../shared/errors.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor } from '../adapters/cursor.ts';
 
 export const HookItem = z.object({
   id: z.string(),
@@ -36,24 +36,6 @@ const DELIVERY_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export const hookRecord = ({ secret: _sealed, ...hook }: HookItem): HookRecord => hook;
 
-const encodeCursor = (key: Record<string, unknown> | undefined) =>
-  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-
-const CursorKey = z.record(z.string(), z.string());
-
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    raw = undefined;
-  }
-  const parsed = CursorKey.safeParse(raw);
-  if (!parsed.success) throw validationError('cursor is not one this API handed out', { cursor });
-  return parsed.data;
-}
-
 export interface HookTables {
   hooks: string;
   deliveries: string;
@@ -82,7 +64,7 @@ export class HookStore {
 
   async list(limit: number, cursor?: string): Promise<Page<HookItem>> {
     const out = await this.ddb.send(
-      new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: decodeCursor(cursor), ConsistentRead: true }),
+      new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('hooks')), ConsistentRead: true }),
     );
     return { items: (out.Items ?? []).map((i) => HookItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
   }
@@ -117,7 +99,7 @@ export class HookStore {
         ExpressionAttributeValues: { ':h': hookId },
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('deliveries'), { name: 'hookId', value: hookId }),
       }),
     );
     return {

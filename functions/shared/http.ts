@@ -104,6 +104,7 @@ function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): ApiRequ
   if (!match || match.route.group !== group) {
     throw new ArcaError('NotFound', `no route ${event.requestContext.http.method} ${event.rawPath}`);
   }
+  if (match.undecodable) throw new ArcaError('ValidationError', `the path's ${match.undecodable} is not valid percent-encoding`, { path: event.rawPath });
   const headers = lowerHeaders(event.headers);
   const req: ApiRequest = {
     route: match.route,

@@ -234,7 +234,7 @@ describe('events in local mode', () => {
       ['Asset Version Created', '1.0.0', 'local-admin'],
       ['Asset Version Created', '1.1.0', 'local-admin'],
       ['Asset Version Created', '1.2.0', 'local-admin'],
-      ['Asset Version Deleted', '1.0.0', 'arca'],
+      ['Asset Version Deleted', '1.0.0', 'system'],
     ]);
   });
 });

@@ -40,21 +40,23 @@ const liveCount = async (asset: string) =>
   Number((await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.assets, Key: { name: asset } }))).Item?.liveCount);
 
 describe('the version cap (R-CAP)', () => {
-  it('40 concurrent creates on 25 live versions: exactly 5 succeed, 35 VersionCapReached, 30 distinct live', async () => {
-    await createAsset('race/cap');
-    for (let i = 0; i < 25; i++) expect((await create('race/cap', { bump: 'minor' })).status).toBe(201);
-    const results = await Promise.all(Array.from({ length: 40 }, () => create('race/cap', { bump: 'minor' })));
+  // R-CAP: "100 simultaneous creates on an asset with 25 live versions → exactly 5 succeed".
+  it.each([40, 100])('%i concurrent creates on 25 live versions: exactly 5 succeed, the rest VersionCapReached, 30 distinct live', async (n) => {
+    const asset = `race/cap${n}`;
+    await createAsset(asset);
+    for (let i = 0; i < 25; i++) expect((await create(asset, { bump: 'minor' })).status).toBe(201);
+    const results = await Promise.all(Array.from({ length: n }, () => create(asset, { bump: 'minor' })));
     const created = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status === 409 && r.body.error.code === 'VersionCapReached');
     expect(created).toHaveLength(5);
-    expect(refused).toHaveLength(35);
+    expect(refused).toHaveLength(n - 5);
     expect(new Set(created.map((r) => r.body.version)).size).toBe(5);
-    const live = await liveVersions('race/cap');
+    const live = await liveVersions(asset);
     expect(live).toHaveLength(30);
     expect(new Set(live).size).toBe(30);
-    expect(await liveCount('race/cap')).toBe(30);
+    expect(await liveCount(asset)).toBe(30);
     expect(refused[0]?.body.error.message).toMatch(/holds 30 live versions.*delete a version.*evict-oldest/);
-    expect(refused[0]?.body.error.details).toEqual({ asset: 'race/cap', liveVersions: 30, maxVersionsPerAsset: 30 });
+    expect(refused[0]?.body.error.details).toEqual({ asset, liveVersions: 30, maxVersionsPerAsset: 30 });
   });
 
   it('10 concurrent creates of one explicit version: exactly one wins, the rest AlreadyExists', async () => {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ThrottlingException } from '@aws-sdk/client-dynamodb';
+import { ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,11 +19,14 @@ const s3 = mockClient(S3Client);
 let svc: Service;
 /** Makes the service's next DynamoDB request fail with this error (what DynamoDB Local will not do on demand). */
 let failNext: Error | undefined;
+/** The same, for the next TransactWriteItems only. */
+let failNextTransaction: Error | undefined;
 
 const as = (arn: string | undefined, opts: EventOptions = {}): EventOptions => ({ token: null, ...(arn ? { authorizer: { iam: { userArn: arn } } } : {}), ...opts });
 const call = (method: string, path: string, opts: EventOptions = {}) => svc.call(method, path, as(ADMIN, opts));
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const VERIFIED = 'a'.repeat(64);
+const HOOK = 'a'.repeat(32);
 
 beforeAll(async () => {
   svc = await startService({
@@ -36,9 +39,10 @@ beforeAll(async () => {
   });
   const { dynamoClient, ddb } = await import('../../functions/adapters/dynamo.ts');
   dynamoClient.middlewareStack.add(
-    (next) => async (args) => {
-      const err = failNext;
-      failNext = undefined;
+    (next, context) => async (args) => {
+      const err = failNext ?? (context.commandName === 'TransactWriteItemsCommand' ? failNextTransaction : undefined);
+      if (err === failNext) failNext = undefined;
+      else failNextTransaction = undefined;
       if (err) throw err;
       return next(args);
     },
@@ -46,6 +50,8 @@ beforeAll(async () => {
   );
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.blobs, Item: { sha256: VERIFIED, size: 1, verifiedAt: 'now' } }));
+  const hook = { id: HOOK, url: 'https://example.com/h', events: ['Asset Created'], secret: 'sealed', createdAt: 'now', createdBy: ADMIN };
+  await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.hooks, Item: hook }));
   const ready = [{ path: 'm.bin', size: 1, sha256: VERIFIED }];
   await call('POST', '/v1/assets', { body: { name: 'err/a', type: 'model' } });
   await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.0.0', files: ready } });
@@ -146,6 +152,61 @@ describe('every error code (R-ERR)', () => {
     // Not present for anyone else: a new version declaring these bytes must upload them.
     const other = await call('POST', '/v1/assets/err/a/-/versions/1.2.0/files', { body: { files: [{ path: 'again.bin', size: 5, sha256: sha('other') }] } });
     expect(other.body.files.find((f: { path: string }) => f.path === 'again.bin').upload).toBeDefined();
+  });
+
+  const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+  it.each([
+    ['a cursor of no table', '/v1/assets?cursor=eyJmb28iOjF9'],
+    ['a cursor of a listing by name, used by update', `/v1/assets?sort=updated&cursor=${cursor({ listPk: 'all', name: 'err/a' })}`],
+    ['a cursor outside the prefix', `/v1/assets?prefix=zz&cursor=${cursor({ listPk: 'all', name: 'err/a' })}`],
+    ['a cursor of another partition', `/v1/assets?cursor=${cursor({ listPk: 'other', name: 'err/a' })}`],
+    ['a cursor with a number', `/v1/assets?cursor=${cursor({ listPk: 'all', name: 1 })}`],
+    ['versions: a cursor of no table', '/v1/assets/err/a/-/versions?cursor=eyJmb28iOjF9'],
+    ['versions: a cursor of another asset', `/v1/assets/err/a/-/versions?cursor=${cursor({ asset: 'other', vkey: 'x' })}`],
+    ['versions: a cursor of the listing, used by paramsHash', `/v1/assets/err/a/-/versions?paramsHash=${VERIFIED}&cursor=${cursor({ asset: 'err/a', vkey: 'x' })}`],
+    ['versions: a cursor with an extra attribute', `/v1/assets/err/a/-/versions?cursor=${cursor({ asset: 'err/a', vkey: 'x', more: 'y' })}`],
+    ['aliases: a cursor of another asset', `/v1/assets/err/a/-/aliases?cursor=${cursor({ asset: 'other', alias: 'x' })}`],
+    ['hooks: a cursor of no table', '/v1/hooks?cursor=eyJmb28iOiJ4In0'],
+    ['deliveries: a cursor of another hook', `/v1/hooks/${HOOK}/deliveries?cursor=${cursor({ hookId: 'b'.repeat(32), sk: 'x' })}`],
+    ['a path that is not valid percent-encoding', '/v1/assets/%ZZ'],
+    ['a prefix longer than any name', `/v1/assets?prefix=${'a'.repeat(2000)}`],
+  ])('ValidationError, not a 500: %s', async (_what, path) => {
+    const res = await call('GET', path);
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 400, code: 'ValidationError' });
+  });
+
+  it('the cursors it hands out still page, and an empty limit is the default', async () => {
+    const first = await call('GET', '/v1/assets/err/a/-/versions?limit=1');
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await call('GET', `/v1/assets/err/a/-/versions?limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.status).toBe(200);
+    expect(second.body.items[0].version).not.toBe(first.body.items[0].version);
+    const all = await call('GET', '/v1/assets?limit=&prefix=err/');
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((a: { name: string }) => a.name)).toContain('err/a');
+  });
+
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code, ...(Code === 'ValidationError' ? { Message: 'Item size has exceeded the maximum allowed size' } : {}) })),
+    });
+  it.each([
+    ['a reason DynamoDB calls invalid is a 400 with its message', ['None', 'ValidationError'], 400, 'ValidationError'],
+    ['a reason no retry cures is a 500', ['None', 'ItemCollectionSizeLimitExceeded'], 500, 'Internal'],
+  ])('creating a version, %s (not retried into a 429)', async (_what, codes, status, code) => {
+    await call('POST', '/v1/assets', { body: { name: 'err/tx', type: 'model' } });
+    failNextTransaction = cancelled(...codes);
+    const res = await call('POST', '/v1/assets/err/tx/-/versions', { body: { bump: 'patch', files: [{ path: 'm.bin', size: 1, sha256: VERIFIED }] } });
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status, code });
+    if (code === 'ValidationError') expect(res.body.error.message).toContain('Item size has exceeded');
+  });
+
+  it('moving an alias, a reason no retry cures is a 500', async () => {
+    failNextTransaction = cancelled('None', 'ItemCollectionSizeLimitExceeded', 'None');
+    const res = await call('PUT', '/v1/assets/err/a/-/aliases/staging', { body: { version: '1.0.0' } });
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 500, code: 'Internal' });
   });
 
   it('a response that succeeds carries x-request-id too', async () => {

@@ -29,4 +29,8 @@ describe('matchRoute', () => {
   ])('%s %s matches no route', (method, path) => {
     expect(matchRoute(method, path)).toBeUndefined();
   });
+
+  it('names the route but reports a parameter that is not valid percent-encoding', () => {
+    expect(matchRoute('GET', '/v1/assets/%ZZ')).toEqual({ route: expect.objectContaining({ id: 'getAsset' }), params: {}, undecodable: 'name' });
+  });
 });
