@@ -62,7 +62,7 @@ export const DETAIL_SCHEMAS = {
     alias: z.string(),
     version: z.string().optional().describe('Where the alias now points; absent when the alias was deleted'),
   }),
-  'Asset Deleted': z.strictObject({ ...base }),
+  'Asset Deleted': z.strictObject({ ...base, reason: z.string().optional().describe('The reason the admin gave for deleting the asset') }),
 } as const satisfies Record<DetailType, z.ZodType>;
 
 /** File name of a detail type's JSON Schema under docs/events/: `Asset Version Created` → `asset-version-created`. */

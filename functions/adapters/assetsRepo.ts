@@ -129,19 +129,25 @@ export async function listAssets(query: AssetQuery): Promise<{ items: AssetItem[
 
 /**
  * Removes the asset item last, after its versions and aliases, so a half-done delete can be re-run. The
- * item is first marked with who deletes it: item removals carry no actor, and `Asset Deleted` needs one.
+ * item is first marked with who deletes it and why: item removals carry neither, and `Asset Deleted` needs them.
  */
-export async function deleteAssetCascade(name: string, versionKeys: Item[], aliasKeys: Item[], deletedBy: string, now: string): Promise<void> {
+export async function deleteAssetCascade(
+  name: string,
+  versionKeys: Item[],
+  aliasKeys: Item[],
+  deletion: { deletedBy: string; deleteReason?: string; now: string },
+): Promise<void> {
+  const { set, names, values } = setClause({ deletedAt: deletion.now, deletedBy: deletion.deletedBy, deleteReason: deletion.deleteReason });
   try {
     await call(() =>
       ddb.send(
         new UpdateCommand({
           TableName: tables.assets,
           Key: { name },
-          UpdateExpression: 'SET deletedAt = :now, deletedBy = :by',
+          UpdateExpression: `SET ${set.join(', ')}`,
           ConditionExpression: 'attribute_exists(#name)',
-          ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: { ':now': now, ':by': deletedBy },
+          ExpressionAttributeNames: { ...names, '#name': 'name' },
+          ExpressionAttributeValues: values,
         }),
       ),
     );

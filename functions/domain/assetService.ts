@@ -71,7 +71,8 @@ export async function deleteAsset(name: string, opts: { force: boolean; reason?:
     aliasKeys.push(...page.items.map((a) => ({ asset: name, alias: a.alias })));
     cursor = page.nextCursor;
   } while (cursor);
-  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys, actor.principal, nowIso());
+  const deleteReason = opts.reason?.trim() || undefined;
+  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys, { deletedBy: actor.principal, deleteReason, now: nowIso() });
 }
 
 /** One page of assets; `canRead` hides the assets the caller has no role on. */

@@ -77,6 +77,7 @@ const AssetImage = z.looseObject({
   createdAt: Time.optional(),
   deletedBy: Actor.optional(),
   deletedAt: Time.optional(),
+  deleteReason: z.string().optional(),
   status: z.string().optional(),
 });
 type AssetImage = z.infer<typeof AssetImage>;
@@ -180,6 +181,7 @@ function assetEvents(old: AssetImage | undefined, next: AssetImage | undefined, 
         asset: old.name,
         actor: next?.deletedBy ?? SYSTEM_ACTOR,
         at: iso(next?.deletedAt, fallbackAt),
+        ...(next?.deleteReason ? { reason: next.deleteReason } : {}),
       },
     ];
   }

@@ -101,6 +101,19 @@ describe('deriveEvents: aliases and assets', () => {
     expect(deriveEvents(rec).map((e) => e.detailType)).toEqual(types);
   });
 
+  it("an asset deletion carries the admin's reason, when one was given", () => {
+    const marked = (extra: Record<string, string>) =>
+      record('MODIFY', { name: 'fraud/xgb' }, { name: 'fraud/xgb' }, { name: 'fraud/xgb', deletedAt: '2026-11-22T10:00:00Z', deletedBy: 'root', ...extra });
+    expect(deriveEvents(marked({ deleteReason: 'retired' }))[0]?.detail).toEqual({
+      eventId: expect.any(String),
+      asset: 'fraud/xgb',
+      actor: 'root',
+      at: '2026-11-22T10:00:00.000Z',
+      reason: 'retired',
+    });
+    expect(deriveEvents(marked({}))[0]?.detail).not.toHaveProperty('reason');
+  });
+
   it('gives the alias target, or none once the alias is deleted', () => {
     const [moved] = deriveEvents(record('MODIFY', aKeys, alias('1.1.0'), alias('1.2.0')));
     expect(moved?.detail).toEqual({

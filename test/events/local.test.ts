@@ -218,6 +218,7 @@ describe('events in local mode', () => {
       ['Asset Deleted', null, 'local-admin'],
       ['Asset Version Deleted', '1.0.0', 'system'],
     ]);
+    expect(hitsOn('/gone').find((h) => h.payload['detail-type'] === 'Asset Deleted')?.payload.detail.reason).toBe('cleanup');
   });
 
   it('an eviction at the cap (evict-oldest) announces the evicted version and the new one, each from its own item', async () => {
@@ -236,5 +237,6 @@ describe('events in local mode', () => {
       ['Asset Version Created', '1.2.0', 'local-admin'],
       ['Asset Version Deleted', '1.0.0', 'system'],
     ]);
+    expect(hitsOn('/gone').find((h) => h.payload['detail-type'] === 'Asset Deleted')?.payload.detail.reason).toBe('cleanup');
   });
 });
