@@ -87,6 +87,8 @@ export interface EventDetail {
   files?: EventFile[];
   actor: string;
   at: string;
+  /** `Asset Deleted`: the reason the admin gave. */
+  reason?: string;
 }
 
 /** One event: what goes to the bus as `detail-type` + `detail`. */
