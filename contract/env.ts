@@ -8,7 +8,6 @@ export const ENV = {
   aliasesTable: 'ARCA_ALIASES_TABLE',
   blobsTable: 'ARCA_BLOBS_TABLE',
   idempotencyTable: 'ARCA_IDEMPOTENCY_TABLE',
-  eventsTable: 'ARCA_EVENTS_TABLE',
   hooksTable: 'ARCA_HOOKS_TABLE',
   deliveriesTable: 'ARCA_DELIVERIES_TABLE',
   /** The EventBridge bus the stream consumer publishes to. */

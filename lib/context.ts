@@ -7,23 +7,6 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { AssetRegistryProps, RegistryAuth } from './registry.ts';
 
-/** The context keys `cdk deploy -c KEY=VALUE` understands. */
-export const CONTEXT_KEYS = [
-  'maxVersionsPerAsset',
-  'maxFormatsPerVersion',
-  'multipartThreshold',
-  'presignGetTtlSeconds',
-  'presignPutTtlSeconds',
-  'pendingTtlHours',
-  'gcGracePeriodHours',
-  'auth',
-  'jwtIssuer',
-  'jwtAudience',
-  'initialAdmins',
-  'objectLock',
-  'removalPolicy',
-] as const;
-
 function number(node: Node, key: string): number | undefined {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined) return undefined;

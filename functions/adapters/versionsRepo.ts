@@ -244,11 +244,6 @@ export async function updateVersion(
   }
 }
 
-export interface VersionPage {
-  items: VersionItem[];
-  next?: Item;
-}
-
 export interface VersionFilter {
   status?: VersionItem['status'];
   paramsHash?: string;
