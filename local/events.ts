@@ -24,6 +24,7 @@ import { deliverJob } from '../functions/events/deliver.ts';
 import { delayAfter } from '../contract/retry.ts';
 import { deliveryPorts, hookStore } from '../functions/hooks/runtime.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
 
 export interface LocalEventsOptions {
   dynamo: DynamoDBClient;
@@ -53,7 +54,9 @@ interface Shard {
   retryAt: number;
 }
 
-type Checkpoints = Record<string, string>;
+/** Last sequence number handled, by `streamArn|shardId`. */
+const Checkpoints = z.record(z.string(), z.string());
+type Checkpoints = z.infer<typeof Checkpoints>;
 
 /** Longest wait between two attempts at a failing stream record. */
 const MAX_RECORD_BACKOFF_MS = 30_000;
@@ -64,6 +67,29 @@ const RENEW_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorEx
 const logger = new Logger({ serviceName: 'arca', persistentKeys: { component: 'events' } });
 
 const shardKey = (s: Pick<Shard, 'streamArn' | 'shardId'>) => `${s.streamArn}|${s.shardId}`;
+
+/**
+ * The checkpoints saved in `file`; none when it is missing or unreadable (a crash mid-write, a hand edit):
+ * the streams are then read from their start again, and the replayed events keep their eventIds.
+ */
+export async function loadCheckpoints(file: string): Promise<Checkpoints> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = Checkpoints.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  logger.warn('stream checkpoint file is not usable; reading the streams from their start', { file });
+  return {};
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** In-process webhook deliveries: attempt now, retry on the schedule of retry.ts, give up after the last. */
@@ -120,7 +146,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
   });
   const pollMs = opts.pollMs ?? 200;
   const recordAttempts = opts.recordAttempts ?? 21;
-  const checkpoints: Checkpoints = JSON.parse(await readFile(opts.checkpointFile, 'utf8').catch(() => '{}')) as Checkpoints;
+  const checkpoints = await loadCheckpoints(opts.checkpointFile);
   const shards = new Map<string, Shard>();
   const deliveries = new Deliveries();
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,5 +129,17 @@ describe('local stream poller', () => {
     await until(() => received.some((p) => p.detail.alias === 'd'), 'the record behind the poisoned one');
     await poller.stop();
     expect(received.filter((p) => p.detail.alias === 'broken')).toEqual([]);
+  });
+
+  it('reads a missing, corrupt or foreign checkpoint file as no checkpoint (the streams are read again) instead of failing to start', async () => {
+    const { loadCheckpoints } = await import('../../local/events.ts');
+    const file = path.join(dir, 'checkpoint-cases.json');
+    expect(await loadCheckpoints(path.join(dir, 'none.json'))).toEqual({});
+    for (const corrupt of ['{"arn|shard": "1', '[1, 2]', '{"arn|shard": 5}', 'null']) {
+      await writeFile(file, corrupt);
+      expect(await loadCheckpoints(file)).toEqual({});
+    }
+    await writeFile(file, JSON.stringify({ 'arn|shard': '000123' }));
+    expect(await loadCheckpoints(file)).toEqual({ 'arn|shard': '000123' });
   });
 });
