@@ -26,4 +26,13 @@ export function versionKey(version: string): string {
   return `${core}-${ids.join('!')}`;
 }
 
-export const blobKey = (sha256: string): string => `blobs/sha256/${sha256}`;
+/** Where every blob lives: `blobs/sha256/<64 lower-case hex>`, its content's SHA-256. */
+export const BLOB_PREFIX = 'blobs/sha256/';
+
+export const blobKey = (sha256: string): string => `${BLOB_PREFIX}${sha256}`;
+
+/** The digest a blob's key names; `undefined` for any other key. */
+export function parseBlobKey(key: string): string | undefined {
+  const sha256 = key.startsWith(BLOB_PREFIX) ? key.slice(BLOB_PREFIX.length) : '';
+  return /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined;
+}

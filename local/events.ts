@@ -23,6 +23,7 @@ import { eventLogFields, processRecord, type DeliveryJob, type OutboxPorts } fro
 import { deliverJob } from '../functions/events/deliver.ts';
 import { delayAfter } from '../contract/retry.ts';
 import { deliveryPorts, hookStore } from '../functions/hooks/runtime.ts';
+import { paginate } from '../functions/adapters/dynamoBase.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 
@@ -170,16 +171,15 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
 
   async function discover(): Promise<void> {
     for (const streamArn of streamArns) {
-      let start: string | undefined;
-      do {
+      const described = paginate(async (start: string | undefined) => {
         const out = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
-        for (const s of out.StreamDescription?.Shards ?? []) {
-          if (!s.ShardId) continue;
-          const shard: Shard = { streamArn, shardId: s.ShardId, parentId: s.ParentShardId, closed: false, failures: 0, retryAt: 0 };
-          if (!shards.has(shardKey(shard))) shards.set(shardKey(shard), shard);
-        }
-        start = out.StreamDescription?.LastEvaluatedShardId;
-      } while (start);
+        return { items: out.StreamDescription?.Shards, next: out.StreamDescription?.LastEvaluatedShardId };
+      });
+      for await (const s of described) {
+        if (!s.ShardId) continue;
+        const shard: Shard = { streamArn, shardId: s.ShardId, parentId: s.ParentShardId, closed: false, failures: 0, retryAt: 0 };
+        if (!shards.has(shardKey(shard))) shards.set(shardKey(shard), shard);
+      }
     }
   }
 

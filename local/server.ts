@@ -56,23 +56,13 @@ export interface LocalRegistry {
 
 let running = false;
 
-async function loadToken(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'token');
+/** The secret kept in `file` (owner-only), made by `make` on the first start so restarts keep it. */
+async function loadSecret(file: string, make: () => string): Promise<string> {
   const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (existing) return existing;
-  const token = `arca_${randomBytes(24).toString('base64url')}`;
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  return token;
-}
-
-/** Local mode seals webhook secrets with this key where AWS uses KMS (kept beside the data it protects). */
-async function loadHookKey(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'hook-key');
-  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
-  if (existing) return existing;
-  const key = randomBytes(32).toString('hex');
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
+  const secret = make();
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 const consoleFile = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./console/${name}`, import.meta.url)), 'utf8');
@@ -142,7 +132,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
   try {
     const dataDir = path.resolve(opts.dataDir ?? process.env.ARCA_DATA_DIR ?? DEFAULT_DATA_DIR);
     await mkdir(dataDir, { recursive: true });
-    const token = await loadToken(dataDir);
+    const token = await loadSecret(path.join(dataDir, 'token'), () => `arca_${randomBytes(24).toString('base64url')}`);
 
     const onError = opts.onError ?? ((error: unknown) => console.error('arca local: handler failed', error));
     const objectCreated = objectCreatedDelivery(onError);
@@ -161,7 +151,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       [ENV.idempotencyTable]: tables.idempotency,
       [ENV.hooksTable]: tables.hooks,
       [ENV.deliveriesTable]: tables.deliveries,
-      [ENV.hookSecretKey]: await loadHookKey(dataDir),
+      // Local mode seals webhook secrets with this key where AWS uses KMS (kept beside the data it protects).
+      [ENV.hookSecretKey]: await loadSecret(path.join(dataDir, 'hook-key'), () => randomBytes(32).toString('hex')),
       [ENV.hooksAllowInsecure]: 'true',
       [ENV.bucket]: LOCAL_BUCKET,
       [ENV.s3Endpoint]: s3.url,

@@ -7,7 +7,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import { versionKey } from '../../contract/keys.ts';
 import { AliasItem } from '../domain/model.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { call, ddb, tables, transact, type CancelReason } from './dynamo.ts';
+import { allItems, call, ddb, tables, transact, type CancelReason } from './dynamo.ts';
 
 export async function getAlias(asset: string, alias: string): Promise<AliasItem | undefined> {
   const out = await call(() => ddb.send(new GetCommand({ TableName: tables.aliases, Key: { asset, alias } })));
@@ -27,6 +27,25 @@ export async function listAliases(asset: string, limit = 100, cursor?: string): 
     ),
   );
   return { items: (out.Items ?? []).map((i) => AliasItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+/** Keys of every alias of an asset, for cascading deletes. */
+export async function allAliasKeys(asset: string): Promise<{ asset: string; alias: string }[]> {
+  const keys: { asset: string; alias: string }[] = [];
+  const items = allItems((start) =>
+    ddb.send(
+      new QueryCommand({
+        TableName: tables.aliases,
+        KeyConditionExpression: 'asset = :a',
+        ProjectionExpression: 'asset, #alias',
+        ExpressionAttributeNames: { '#alias': 'alias' },
+        ExpressionAttributeValues: { ':a': asset },
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+  for await (const i of items) keys.push({ asset: String(i.asset), alias: String(i.alias) });
+  return keys;
 }
 
 const removeFrom = (asset: string, version: string, alias: string) => ({

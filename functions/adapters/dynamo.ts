@@ -1,51 +1,19 @@
 /**
- * The DynamoDB client (one per module), table names, and the translation of SDK errors into
- * ArcaErrors at the boundary.
+ * The API's DynamoDB client and table names (from its environment), transactions, and batch operations;
+ * the side-effect-free plumbing they use is ./dynamoBase.ts.
  */
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ArcaError } from '../shared/errors.ts';
 import { env } from '../shared/env.ts';
-import { tracer } from '../shared/observability.ts';
+import { THROTTLING, call, dynamoClients, translateDynamoError, type Item } from './dynamoBase.ts';
 
-export const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient(env.dynamoEndpoint ? { endpoint: env.dynamoEndpoint } : {}));
-export const ddb = DynamoDBDocumentClient.from(dynamoClient, {
-  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-});
+export { allItems, call, translateDynamoError, type Item } from './dynamoBase.ts';
+
+export const { client: dynamoClient, doc: ddb } = dynamoClients(env.dynamoEndpoint);
 
 export const tables = env.tables;
-
-export type Item = Record<string, unknown>;
-
-/** Throttling, as exception names and as transaction cancellation reason codes. */
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceeded',
-  'ThrottlingError',
-]);
-
-/** Throttling becomes 429 Throttled; anything else is left for the caller (or becomes a 500). */
-export function translateDynamoError(err: unknown): never {
-  if (err instanceof Error && THROTTLING.has(err.name)) {
-    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
-  }
-  if (err instanceof TransactionCanceledException && err.CancellationReasons?.some((r) => r.Code && THROTTLING.has(r.Code))) {
-    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
-  }
-  throw err;
-}
-
-/** Runs one DynamoDB call with throttling translated. */
-export async function call<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    return translateDynamoError(err);
-  }
-}
 
 /** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
 export interface CancelReason {

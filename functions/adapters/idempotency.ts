@@ -8,7 +8,7 @@ import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { ENV } from '../../contract/env.ts';
-import { required } from '../shared/env.ts';
+import { required } from '../shared/vars.ts';
 import { ArcaError } from '../shared/errors.ts';
 import { dynamoClient } from './dynamo.ts';
 

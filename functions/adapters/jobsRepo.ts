@@ -5,23 +5,13 @@
 import { DeleteCommand, PutCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { BLOB_PREFIX, blobKey, parseBlobKey } from '../../contract/keys.ts';
 import { VersionItem } from '../domain/model.ts';
 import { env } from '../shared/env.ts';
-import { call, ddb, tables, type Item } from './dynamo.ts';
+import { allItems, call, ddb, tables, type Item } from './dynamo.ts';
 import { s3 } from './s3.ts';
 
-/** Where blobs live (contract/keys.ts `blobKey`). */
-const BLOB_KEY_PREFIX = 'blobs/sha256/';
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-async function* scan(input: ScanCommandInput): AsyncGenerator<Item> {
-  let start: Item | undefined;
-  do {
-    const out = await call(() => ddb.send(new ScanCommand({ ...input, ExclusiveStartKey: start })));
-    yield* out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
-}
+const scan = (input: ScanCommandInput): AsyncGenerator<Item> => allItems((start) => ddb.send(new ScanCommand({ ...input, ExclusiveStartKey: start })));
 
 /** Pending versions whose expiry (`pendingExpiresAt`, epoch seconds) is at or before `nowEpoch`. */
 export async function* expiredPendingVersions(nowEpoch: number): AsyncGenerator<VersionItem> {
@@ -61,10 +51,10 @@ export interface StoredBlob {
 export async function* blobPages(): AsyncGenerator<StoredBlob[]> {
   let token: string | undefined;
   do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: BLOB_KEY_PREFIX, ContinuationToken: token }));
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: BLOB_PREFIX, ContinuationToken: token }));
     yield (out.Contents ?? []).flatMap((o) => {
-      const sha256 = o.Key?.slice(BLOB_KEY_PREFIX.length) ?? '';
-      return SHA256_HEX.test(sha256) && o.LastModified ? [{ sha256, lastModified: o.LastModified }] : [];
+      const sha256 = parseBlobKey(o.Key ?? '');
+      return sha256 && o.LastModified ? [{ sha256, lastModified: o.LastModified }] : [];
     });
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
@@ -125,8 +115,8 @@ export async function deleteBlobObjects(sha256s: readonly string[]): Promise<str
   const out = await s3.send(
     new DeleteObjectsCommand({
       Bucket: env.bucket,
-      Delete: { Objects: sha256s.map((sha) => ({ Key: `${BLOB_KEY_PREFIX}${sha}` })), Quiet: true },
+      Delete: { Objects: sha256s.map((sha) => ({ Key: blobKey(sha) })), Quiet: true },
     }),
   );
-  return (out.Errors ?? []).map((e) => (e.Key ?? '').slice(BLOB_KEY_PREFIX.length));
+  return (out.Errors ?? []).map((e) => parseBlobKey(e.Key ?? '') ?? e.Key ?? '');
 }

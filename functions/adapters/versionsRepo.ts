@@ -17,7 +17,7 @@ import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { batchGet, call, ddb, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
+import { allItems, batchGet, call, ddb, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
 
@@ -135,23 +135,19 @@ export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | un
 /** Live versions that could make room at the cap: pending (maybe expired) and ready ones, with no files. */
 export async function roomCandidates(asset: string): Promise<VersionItem[]> {
   const found: VersionItem[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await call(() =>
-      ddb.send(
-        new QueryCommand({
-          TableName: tables.versions,
-          KeyConditionExpression: 'asset = :a',
-          FilterExpression: '#status IN (:pending, :ready)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':a': asset, ':pending': 'pending', ':ready': 'ready' },
-          ExclusiveStartKey: start,
-        }),
-      ),
-    );
-    for (const item of out.Items ?? []) found.push(VersionItem.parse(item));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = allItems((start) =>
+    ddb.send(
+      new QueryCommand({
+        TableName: tables.versions,
+        KeyConditionExpression: 'asset = :a',
+        FilterExpression: '#status IN (:pending, :ready)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':a': asset, ':pending': 'pending', ':ready': 'ready' },
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+  for await (const item of items) found.push(VersionItem.parse(item));
   return found;
 }
 
@@ -336,22 +332,18 @@ export async function queryResolvable(
 /** Versions of an asset (every status), for cascading deletes. */
 export async function allVersionKeys(asset: string): Promise<{ asset: string; vkey: string }[]> {
   const keys: { asset: string; vkey: string }[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await call(() =>
-      ddb.send(
-        new QueryCommand({
-          TableName: tables.versions,
-          KeyConditionExpression: 'asset = :a',
-          ProjectionExpression: 'asset, vkey',
-          ExpressionAttributeValues: { ':a': asset },
-          ExclusiveStartKey: start,
-        }),
-      ),
-    );
-    for (const i of out.Items ?? []) keys.push({ asset: String(i.asset), vkey: String(i.vkey) });
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = allItems((start) =>
+    ddb.send(
+      new QueryCommand({
+        TableName: tables.versions,
+        KeyConditionExpression: 'asset = :a',
+        ProjectionExpression: 'asset, vkey',
+        ExpressionAttributeValues: { ':a': asset },
+        ExclusiveStartKey: start,
+      }),
+    ),
+  );
+  for await (const i of items) keys.push({ asset: String(i.asset), vkey: String(i.vkey) });
   return keys;
 }
 

@@ -1,6 +1,6 @@
 /** Assets: create, read (with live count, latest and aliases), edit with If-Match, list, delete. */
 import type { AssetRecord, CreateAssetRequest, UpdateAssetRequest } from '../../contract/schemas.ts';
-import { listAliases } from '../adapters/aliasesRepo.ts';
+import { allAliasKeys, listAliases } from '../adapters/aliasesRepo.ts';
 import { deleteAssetCascade, getAsset, listAssets, putNewAsset, updateAsset, type AssetQuery } from '../adapters/assetsRepo.ts';
 import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound, validationError } from '../shared/errors.ts';
@@ -64,15 +64,8 @@ export async function deleteAsset(name: string, opts: { force: boolean; reason?:
       liveVersions: current.liveCount,
     });
   }
-  const aliasKeys: { asset: string; alias: string }[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listAliases(name, 100, cursor);
-    aliasKeys.push(...page.items.map((a) => ({ asset: name, alias: a.alias })));
-    cursor = page.nextCursor;
-  } while (cursor);
   const deleteReason = opts.reason?.trim() || undefined;
-  await deleteAssetCascade(name, await allVersionKeys(name), aliasKeys, { deletedBy: actor.principal, deleteReason, now: nowIso() });
+  await deleteAssetCascade(name, await allVersionKeys(name), await allAliasKeys(name), { deletedBy: actor.principal, deleteReason, now: nowIso() });
 }
 
 /** One page of assets; `canRead` hides the assets the caller has no role on. */

@@ -9,7 +9,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
-import { hookStore, required } from '../hooks/runtime.ts';
+import { hookStore } from '../hooks/runtime.ts';
+import { required } from '../shared/vars.ts';
 import { enqueueDeliveries, putEvents } from './aws.ts';
 import { eventLogFields, processRecord, type HookTarget, type OutboxPorts } from './outbox.ts';
 

@@ -4,24 +4,14 @@
  * variables (least privilege), not the API's tables and bucket.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV, type EnvName } from '../../contract/env.ts';
+import { ENV } from '../../contract/env.ts';
 import { httpPoster, type DeliveryPorts } from '../events/deliver.ts';
 import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../../contract/retry.ts';
 import type { UrlPolicy } from '../events/ssrf.ts';
 import { kmsSecretBox, localSecretBox, type SecretBox } from './secrets.ts';
+import { dynamoClients } from '../adapters/dynamoBase.ts';
 import { HookStore } from './store.ts';
-
-type Source = Record<string, string | undefined>;
-
-const value = (src: Source, name: EnvName): string | undefined => (src[name] === '' ? undefined : src[name]);
-
-export function required(name: EnvName, src: Source = process.env): string {
-  const v = value(src, name);
-  if (v === undefined) throw new Error(`environment variable ${name} is required but not set`);
-  return v;
-}
+import { optional, required, type EnvSource } from '../shared/vars.ts';
 
 export interface HooksEnv {
   tables: { hooks: string; deliveries: string };
@@ -33,35 +23,31 @@ export interface HooksEnv {
   localKey?: string;
 }
 
-export function loadHooksEnv(src: Source = process.env): HooksEnv {
-  const base = value(src, ENV.hookRetryBaseSeconds);
+export function loadHooksEnv(src: EnvSource = process.env): HooksEnv {
+  const base = optional(src, ENV.hookRetryBaseSeconds);
   const retry = { ...DEFAULT_RETRY, ...(base === undefined ? {} : { baseSeconds: Number(base) }) };
   try {
     retryDelays(retry);
   } catch (error) {
     throw new Error(`environment variable ${ENV.hookRetryBaseSeconds} is not usable ("${base}"): ${(error as Error).message}`, { cause: error });
   }
-  const insecure = value(src, ENV.hooksAllowInsecure);
+  const insecure = optional(src, ENV.hooksAllowInsecure);
   if (insecure !== undefined && insecure !== 'true' && insecure !== 'false') {
     throw new Error(`environment variable ${ENV.hooksAllowInsecure} must be true or false, got "${insecure}"`);
   }
   return {
     tables: { hooks: required(ENV.hooksTable, src), deliveries: required(ENV.deliveriesTable, src) },
-    dynamoEndpoint: value(src, ENV.dynamoEndpoint),
+    dynamoEndpoint: optional(src, ENV.dynamoEndpoint),
     policy: { allowInsecure: insecure === 'true' },
     retry,
-    keyId: value(src, ENV.hookKeyId),
-    localKey: value(src, ENV.hookSecretKey),
+    keyId: optional(src, ENV.hookKeyId),
+    localKey: optional(src, ENV.hookSecretKey),
   };
 }
 
 export const hooksEnv = loadHooksEnv();
 
-const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(hooksEnv.dynamoEndpoint ? { endpoint: hooksEnv.dynamoEndpoint } : {}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-
-export const hookStore = new HookStore(ddb, hooksEnv.tables);
+export const hookStore = new HookStore(dynamoClients(hooksEnv.dynamoEndpoint).doc, hooksEnv.tables);
 
 let box: SecretBox | undefined;
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from '../adapters/cursor.ts';
+import { allItems, call } from '../adapters/dynamoBase.ts';
 
 export const HookItem = z.object({
   id: z.string(),
@@ -48,36 +49,31 @@ export class HookStore {
   ) {}
 
   async put(item: HookItem): Promise<void> {
-    await this.ddb.send(new PutCommand({ TableName: this.tables.hooks, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
+    await call(() => this.ddb.send(new PutCommand({ TableName: this.tables.hooks, Item: item, ConditionExpression: 'attribute_not_exists(id)' })));
   }
 
   async get(id: string): Promise<HookItem | undefined> {
-    const out = await this.ddb.send(new GetCommand({ TableName: this.tables.hooks, Key: { id }, ConsistentRead: true }));
+    const out = await call(() => this.ddb.send(new GetCommand({ TableName: this.tables.hooks, Key: { id }, ConsistentRead: true })));
     return out.Item ? HookItem.parse(out.Item) : undefined;
   }
 
   /** Deletes the hook; false when there was none. */
   async delete(id: string): Promise<boolean> {
-    const out = await this.ddb.send(new DeleteCommand({ TableName: this.tables.hooks, Key: { id }, ReturnValues: 'ALL_OLD' }));
+    const out = await call(() => this.ddb.send(new DeleteCommand({ TableName: this.tables.hooks, Key: { id }, ReturnValues: 'ALL_OLD' })));
     return out.Attributes !== undefined;
   }
 
   async list(limit: number, cursor?: string): Promise<Page<HookItem>> {
-    const out = await this.ddb.send(
-      new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('hooks')), ConsistentRead: true }),
-    );
+    const start = decodeCursor(cursor, cursorKeyNames('hooks'));
+    const out = await call(() => this.ddb.send(new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: start, ConsistentRead: true })));
     return { items: (out.Items ?? []).map((i) => HookItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
   }
 
   /** Every hook (fan-out reads them all; a registry holds few). */
   async all(): Promise<HookItem[]> {
     const items: HookItem[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.list(100, cursor);
-      items.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const scan = allItems((start) => this.ddb.send(new ScanCommand({ TableName: this.tables.hooks, ExclusiveStartKey: start, ConsistentRead: true })));
+    for await (const item of scan) items.push(HookItem.parse(item));
     return items;
   }
 
@@ -87,20 +83,23 @@ export class HookStore {
       sk: `${record.at}#${record.eventId}#${String(record.attempt).padStart(4, '0')}`,
       expiresAt: Math.floor(Date.parse(record.at) / 1000) + DELIVERY_RETENTION_SECONDS,
     };
-    await this.ddb.send(new PutCommand({ TableName: this.tables.deliveries, Item: item }));
+    await call(() => this.ddb.send(new PutCommand({ TableName: this.tables.deliveries, Item: item })));
   }
 
   /** A hook's delivery attempts, newest first. */
   async deliveries(hookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
-    const out = await this.ddb.send(
-      new QueryCommand({
-        TableName: this.tables.deliveries,
-        KeyConditionExpression: 'hookId = :h',
-        ExpressionAttributeValues: { ':h': hookId },
-        ScanIndexForward: false,
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('deliveries'), { name: 'hookId', value: hookId }),
-      }),
+    const start = decodeCursor(cursor, cursorKeyNames('deliveries'), { name: 'hookId', value: hookId });
+    const out = await call(() =>
+      this.ddb.send(
+        new QueryCommand({
+          TableName: this.tables.deliveries,
+          KeyConditionExpression: 'hookId = :h',
+          ExpressionAttributeValues: { ':h': hookId },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
     );
     return {
       items: (out.Items ?? []).map((i) => {

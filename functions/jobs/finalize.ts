@@ -4,14 +4,13 @@
  * or files still missing, leave nothing to do.
  */
 import type { S3Event } from 'aws-lambda';
+import { parseBlobKey } from '../../contract/keys.ts';
 import { headBlob, VERSION_META } from '../adapters/s3.ts';
 import { finalizeVersion } from '../domain/finalize.ts';
 import { parseWaitingTag } from '../domain/uploads.ts';
 import { ArcaError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { metrics } from '../shared/observability.ts';
-
-const BLOB_KEY = /^blobs\/sha256\/([0-9a-f]{64})$/;
 
 /** Outcomes that are normal for an event: other files still uploading, a tombstoned version, bad bytes. */
 const EXPECTED = new Set(['UploadIncomplete', 'NotFound', 'ChecksumMismatch', 'ValidationError']);
@@ -36,7 +35,7 @@ export async function handler(event: S3Event): Promise<void> {
   try {
     for (const record of event.Records) {
       const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
-      const sha256 = BLOB_KEY.exec(key)?.[1];
+      const sha256 = parseBlobKey(key);
       if (sha256) await finalizeBlob(sha256);
     }
   } finally {

@@ -4,6 +4,7 @@
  */
 import { DEFAULTS, ENV, type EnvName } from '../../contract/env.ts';
 import { ROLES, type Role } from '../../contract/routes.ts';
+import { EnvError, optional, required, type EnvSource } from './vars.ts';
 
 export type AuthMode = 'token' | 'iam' | 'jwt';
 export type VerifyMode = 's3-checksum' | 'hash';
@@ -36,27 +37,7 @@ export interface Env {
   localToken?: string;
 }
 
-type Source = Record<string, string | undefined>;
-
-class EnvError extends Error {
-  constructor(name: EnvName, problem: string) {
-    super(`environment variable ${name} ${problem}`);
-    this.name = 'EnvError';
-  }
-}
-
-const optional = (src: Source, name: EnvName): string | undefined => {
-  const v = src[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
-export const required = (name: EnvName, src: Source = process.env): string => {
-  const v = optional(src, name);
-  if (v === undefined) throw new EnvError(name, 'is required but not set');
-  return v;
-};
-
-const integer = (src: Source, name: EnvName, fallback: number, min: number, max: number): number => {
+const integer = (src: EnvSource, name: EnvName, fallback: number, min: number, max: number): number => {
   const raw = optional(src, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -64,14 +45,14 @@ const integer = (src: Source, name: EnvName, fallback: number, min: number, max:
   return n;
 };
 
-const oneOf = <T extends string>(src: Source, name: EnvName, allowed: readonly T[], fallback?: T): T => {
+const oneOf = <T extends string>(src: EnvSource, name: EnvName, allowed: readonly T[], fallback?: T): T => {
   const raw = optional(src, name) ?? fallback;
   if (raw === undefined) throw new EnvError(name, `is required: one of ${allowed.join(', ')}`);
   if (!(allowed as readonly string[]).includes(raw)) throw new EnvError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
 };
 
-function parseGrants(src: Source): Grant[] {
+function parseGrants(src: EnvSource): Grant[] {
   const raw = optional(src, ENV.grants);
   if (raw === undefined) return [];
   let parsed: unknown;
@@ -90,7 +71,7 @@ function parseGrants(src: Source): Grant[] {
   });
 }
 
-export function loadEnv(src: Source = process.env): Env {
+export function loadEnv(src: EnvSource = process.env): Env {
   const authMode = oneOf<AuthMode>(src, ENV.authMode, ['token', 'iam', 'jwt']);
   return {
     tables: {

@@ -1,6 +1,7 @@
 /** The webhook routes through the real handlers over DynamoDB Local, outside local mode (https only, no loopback). */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import dns from 'node:dns';
+import { ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../contract/env.ts';
 import { startService, type Service } from '../fixtures/service.ts';
@@ -105,6 +106,15 @@ describe('DELETE /v1/hooks/{id} and GET /v1/hooks/{id}/deliveries', () => {
     expect(again.status).toBe(404);
     expect(again.body.error).toMatchObject({ code: 'NotFound', details: { hook: hook.id } });
     expect((await service.call('GET', `/v1/hooks/${hook.id}/deliveries`)).status).toBe(404);
+  });
+
+  it('a throttled hook table is a 429 Throttled, as every other table', async () => {
+    const { HookStore } = await import('../../functions/hooks/store.ts');
+    const throttled = { send: () => Promise.reject(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} })) };
+    const store = new HookStore(throttled as unknown as DynamoDBDocumentClient, { hooks: 'Hooks', deliveries: 'Deliveries' });
+    for (const read of [() => store.list(10), () => store.all(), () => store.get('a'.repeat(32)), () => store.deliveries('a'.repeat(32), 10)]) {
+      await expect(read()).rejects.toMatchObject({ code: 'Throttled', status: 429 });
+    }
   });
 
   it('answers 404 for an id that is not a hook id', async () => {

@@ -1,0 +1,64 @@
+/**
+ * DynamoDB plumbing free of environment side effects: the client factory, the translation of throttling,
+ * and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
+ * functions (functions/hooks/runtime.ts, which get only theirs) share it.
+ */
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ArcaError } from '../shared/errors.ts';
+import { tracer } from '../shared/observability.ts';
+
+export type Item = Record<string, unknown>;
+
+/** A traced DynamoDB client and its document client (undefined attributes dropped, as items are built with optional fields). */
+export function dynamoClients(endpoint: string | undefined): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
+  const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  return { client, doc };
+}
+
+/** Throttling, as exception names and as transaction cancellation reason codes. */
+export const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+]);
+
+/** Throttling becomes 429 Throttled; anything else is left for the caller (or becomes a 500). */
+export function translateDynamoError(err: unknown): never {
+  if (err instanceof Error && THROTTLING.has(err.name)) {
+    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
+  }
+  if (err instanceof TransactionCanceledException && err.CancellationReasons?.some((r) => r.Code && THROTTLING.has(r.Code))) {
+    throw new ArcaError('Throttled', 'the registry is busy; retry with backoff');
+  }
+  throw err;
+}
+
+/** Runs one DynamoDB call with throttling translated. */
+export async function call<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    return translateDynamoError(err);
+  }
+}
+
+/** Every item of a paginated read: `page` reads the page at `start` and names where the next one starts (none: done). */
+export async function* paginate<T, K>(page: (start: K | undefined) => Promise<{ items?: readonly T[]; next?: K }>): AsyncGenerator<T> {
+  let start: K | undefined;
+  do {
+    const out = await page(start);
+    yield* out.items ?? [];
+    start = out.next;
+  } while (start !== undefined);
+}
+
+/** Every item of a Query or Scan: `send` runs it from `ExclusiveStartKey` `start`. */
+export const allItems = (send: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>): AsyncGenerator<Item> =>
+  paginate(async (start: Item | undefined) => {
+    const out = await call(() => send(start));
+    return { items: out.Items, next: out.LastEvaluatedKey };
+  });
