@@ -181,6 +181,16 @@ describe('every error code (R-ERR)', () => {
     const second = await call('GET', `/v1/assets/err/a/-/versions?limit=1&cursor=${first.body.nextCursor}`);
     expect(second.status).toBe(200);
     expect(second.body.items[0].version).not.toBe(first.body.items[0].version);
+    const hash = first.body.items[0].paramsHash;
+    const byHash = await call('GET', `/v1/assets/err/a/-/versions?limit=1&paramsHash=${hash}`);
+    expect(byHash.body.nextCursor).toEqual(expect.any(String));
+    expect((await call('GET', `/v1/assets/err/a/-/versions?limit=1&paramsHash=${hash}&cursor=${byHash.body.nextCursor}`)).status).toBe(200);
+    await call('POST', '/v1/assets', { body: { name: 'err/z', type: 'model' } });
+    for (const sort of ['name', 'updated']) {
+      const page = await call('GET', `/v1/assets?limit=1&sort=${sort}&prefix=err/`);
+      expect(page.body.nextCursor).toEqual(expect.any(String));
+      expect((await call('GET', `/v1/assets?limit=1&sort=${sort}&prefix=err/&cursor=${page.body.nextCursor}`)).status).toBe(200);
+    }
     const all = await call('GET', '/v1/assets?limit=&prefix=err/');
     expect(all.status).toBe(200);
     expect(all.body.items.map((a: { name: string }) => a.name)).toContain('err/a');
