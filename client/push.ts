@@ -232,22 +232,29 @@ const COMMIT_DEADLINE_MS = 15 * 60 * 1000;
 
 /**
  * Commit is idempotent and the version also becomes ready on its own once its bytes are verified (SPEC
- * §3.1), so a commit that times out or fails on the server's side (verifying a large file can outlast one
- * request) is retried, checking the version's status in between, until it is ready or a deadline passes.
+ * §3.1), so a commit that times out or fails on the server's side is retried, checking the version's status
+ * in between, until it is ready or a deadline passes. A commit answered 202 (the service is still hashing a
+ * large file) is repeated the same way: a later one answers ready, or 422 when the bytes turned out wrong.
  */
 async function commitUntilReady(client: ArcaClient, name: string, version: string, signal?: AbortSignal): Promise<VersionRecord> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
+    let committed: VersionRecord | undefined;
     try {
-      return await client.commit(name, version, signal);
+      committed = await client.commit(name, version, signal);
     } catch (err) {
       const transient = err instanceof ArcaApiError && (err.code === 'NetworkError' || err.code === 'Throttled' || (err.status ?? 0) >= 500);
       if (!transient || Date.now() - started > COMMIT_DEADLINE_MS) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
-      signal?.throwIfAborted();
-      const current = await client.getVersion(name, version).catch(() => undefined);
-      if (current && current.status !== 'pending') return current;
     }
+    if (committed && committed.status !== 'pending') return committed;
+    if (committed && Date.now() - started > COMMIT_DEADLINE_MS) {
+      throw clientError(`${name}:${version} is still being verified after ${COMMIT_DEADLINE_MS / 60_000} min; commit it again later`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
+    signal?.throwIfAborted();
+    if (committed) continue;
+    const current = await client.getVersion(name, version).catch(() => undefined);
+    if (current && current.status !== 'pending') return current;
   }
 }
 

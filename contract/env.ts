@@ -40,6 +40,11 @@ export const ENV = {
   objectLock: 'ARCA_OBJECT_LOCK',
   /** `s3-checksum` (AWS: trust S3's signed checksums) or `hash` (local: hash what arrived). */
   verifyMode: 'ARCA_VERIFY_MODE',
+  /**
+   * Largest file commit hashes itself (bytes); a larger one whose check needs a whole-object hash is hashed
+   * by the ObjectCreated job, and commit answers 202 meanwhile (an API request must end within its timeout).
+   */
+  inlineVerifyMaxBytes: 'ARCA_INLINE_VERIFY_MAX_BYTES',
   /** `iam`, `jwt` or `token` (local mode). */
   authMode: 'ARCA_AUTH_MODE',
   /** JSON array of grants: [{ principal, prefix, role }]. */
@@ -54,6 +59,7 @@ export const DEFAULTS = {
   maxVersionsPerAsset: 30,
   maxFormatsPerVersion: 3,
   multipartThreshold: 64 * 1024 * 1024,
+  inlineVerifyMaxBytes: 256 * 1024 * 1024,
   presignGetTtlSeconds: 900,
   presignPutTtlSeconds: 3600,
   pendingTtlHours: 24,

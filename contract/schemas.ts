@@ -162,6 +162,8 @@ export interface FileRecord {
   contentType?: string;
   /** Present only in the responses that hand out uploads (create version, add files). */
   state?: 'present';
+  /** Present only in a commit's 202 answer: the bytes arrived and the service is still hashing them. */
+  verification?: 'in-progress';
   upload?: PresignedRequest;
   multipart?: MultipartInstructions;
 }

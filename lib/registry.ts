@@ -218,7 +218,10 @@ export class AssetRegistry extends Construct {
     this.finalizeFunction = this.addFunction('Finalize', {
       entry: 'functions/jobs/finalize.ts',
       access: JOB_ACCESS.finalize,
-      timeout: Duration.minutes(5),
+      // It hashes the blobs commit leaves to it (over the inline limit): 15 min at ~100 MB/s is ~80 GiB.
+      // Hashing is single-threaded; 1,769 MB buys one full vCPU.
+      timeout: Duration.minutes(15),
+      memorySize: 1769,
       description: 'Arca: verify an uploaded blob and mark waiting versions ready',
     });
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.finalizeFunction), {

@@ -2,9 +2,13 @@
  * Commit (R-UPLOAD, R-STORE): find out what arrived, complete multipart uploads, verify every unverified
  * file's bytes, and make the version `ready` once all are verified. Shared by the commit route and the
  * ObjectCreated job; idempotent, so whichever comes first wins and the other returns the same version.
+ *
+ * A file whose check needs a whole-object hash and is larger than `inlineVerifyMaxBytes` is not hashed in
+ * the API request (API Gateway ends requests at 29 s): completing its upload raises the ObjectCreated event,
+ * whose job hashes it, and commit reports it `verifying` until the job's verdict is recorded on the blob.
  */
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
-import { markRejected, markVerified, verifiedBlobs } from '../adapters/blobsRepo.ts';
+import { markRejected, markVerified, rejection, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -22,22 +26,33 @@ import { count } from '../shared/metrics.ts';
 import { compositeChecksum, partCount, partDigests } from './files.ts';
 import { isExpired, nowIso, type StoredFile, type VersionItem } from './model.ts';
 
-type Arrival = { kind: 'verified' } | { kind: 'missing'; parts?: number[] } | { kind: 'mismatch'; reason: string };
+type Arrival =
+  | { kind: 'verified' }
+  | { kind: 'verifying' }
+  | { kind: 'missing'; parts?: number[] }
+  | { kind: 'mismatch'; reason: string };
 
 /**
- * Checks the object stored under the file's digest. A wrong object is recorded as rejected, never trusted;
- * only the garbage collector deletes (R-SEC), so the key takes the right bytes once it has collected it.
+ * Checks the object stored under the file's digest, hashing it only up to `hashUpTo` bytes. A wrong object
+ * is recorded as rejected, never trusted; only the garbage collector deletes (R-SEC), so the key takes the
+ * right bytes once it has collected it.
  */
-async function verifyObject(file: StoredFile): Promise<Arrival> {
+async function verifyObject(file: StoredFile, hashUpTo: number): Promise<Arrival> {
   let mismatch: string | undefined;
-  if (env.verifyMode === 's3-checksum') {
+  const s3Verifies = env.verifyMode === 's3-checksum';
+  if (s3Verifies || file.size > hashUpTo) {
     const head = await headBlob(file.sha256);
     if (!head) return { kind: 'missing' };
     if (head.size !== file.size) mismatch = `stored ${head.size} bytes, declared ${file.size}`;
-    else if (head.checksumSha256 === hexToBase64(file.sha256)) return { kind: 'verified' };
-    else if (file.parts && head.checksumSha256 !== undefined && head.checksumSha256 !== compositeChecksum(file)) {
+    else if (s3Verifies && head.checksumSha256 === hexToBase64(file.sha256)) return { kind: 'verified' };
+    else if (s3Verifies && file.parts && head.checksumSha256 !== undefined && head.checksumSha256 !== compositeChecksum(file)) {
       mismatch = 'the parts stored are not the parts declared';
     }
+  }
+  if (mismatch === undefined && file.size > hashUpTo) {
+    // The ObjectCreated job hashes it; its verdict, once there, is on the blob's record.
+    const rejected = await rejection(file.sha256);
+    return rejected === undefined ? { kind: 'verifying' } : { kind: 'mismatch', reason: rejected };
   }
   if (mismatch === undefined) {
     // A composite checksum vouches for the parts only; the whole-file digest is checked by hashing.
@@ -52,8 +67,8 @@ async function verifyObject(file: StoredFile): Promise<Arrival> {
   return { kind: 'mismatch', reason: mismatch };
 }
 
-async function arrive(file: StoredFile): Promise<Arrival> {
-  if (!file.uploadId || !file.partSize) return verifyObject(file);
+async function arrive(file: StoredFile, hashUpTo: number): Promise<Arrival> {
+  if (!file.uploadId || !file.partSize) return verifyObject(file, hashUpTo);
   const listed = await listParts(file.sha256, file.uploadId);
   if (listed !== undefined) {
     const digests = partDigests(file).map(hexToBase64);
@@ -75,7 +90,7 @@ async function arrive(file: StoredFile): Promise<Arrival> {
       await abortMultipartUpload(file.sha256, file.uploadId);
     }
   }
-  return verifyObject(file);
+  return verifyObject(file, hashUpTo);
 }
 
 /** Runs `fn` over `items`, at most `width` at a time. */
@@ -100,18 +115,35 @@ const live = (v: VersionItem | undefined, asset: string, version: string): Versi
 
 const done = (v: VersionItem) => v.status !== 'pending' && v.pendingFiles === 0 && v.files.every((f) => f.verified);
 
-/** `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). */
-export async function finalizeVersion(asset: string, version: string, by = SYSTEM_ACTOR): Promise<VersionItem> {
+export interface Finalized {
+  item: VersionItem;
+  /** Files whose bytes arrived and are being hashed by the ObjectCreated job: the version is still pending. */
+  verifying: StoredFile[];
+}
+
+/**
+ * `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). `arrived`: the blob the
+ * ObjectCreated job was raised for, hashed whatever its size; any other file is hashed only up to the
+ * inline limit.
+ */
+export async function finalizeVersion(asset: string, version: string, by = SYSTEM_ACTOR, arrived?: string): Promise<Finalized> {
+  const hashUpTo = (f: StoredFile) => (f.sha256 === arrived ? Infinity : env.inlineVerifyMaxBytes);
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
-    if (done(item)) return item;
+    if (done(item)) return { item, verifying: [] };
     const unverified = item.files.filter((f) => !f.verified);
     const already = await verifiedBlobs(unverified.map((f) => f.sha256));
     // Bytes that arrived through another version meanwhile: this file's own upload is not needed any more.
     await Promise.all(unverified.filter((f) => f.uploadId && already.has(f.sha256)).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
     const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
     const arrivals = new Map(
-      (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f)] as const)).map(([sha, a]) => [sha, a]),
+      (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f, hashUpTo(f))] as const)).map(([sha, a]) => [sha, a]),
+    );
+    const now = nowIso();
+    // Recorded whatever else the version still waits for, so no later commit or job hashes them again.
+    await markVerified(
+      toCheck.filter((f) => arrivals.get(f.sha256)?.kind === 'verified').map((f) => ({ sha256: f.sha256, size: f.size })),
+      now,
     );
     const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
     if (mismatched.length > 0) {
@@ -132,11 +164,14 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
         }),
       });
     }
-    const now = nowIso();
-    await markVerified(
-      toCheck.map((f) => ({ sha256: f.sha256, size: f.size })),
-      now,
-    );
+    const verifying = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'verifying');
+    if (verifying.length > 0) {
+      // Read again after recording this run's verdicts: of two jobs hashing sibling files at once, at least
+      // the later one then sees both verified and makes the version ready.
+      const since = await verifiedBlobs(verifying.map((f) => f.sha256), true);
+      const still = verifying.filter((f) => !since.has(f.sha256));
+      if (still.length > 0) return { item, verifying: still };
+    }
     const status = item.status === 'pending' ? 'ready' : item.status;
     const { updated, current } = await updateVersion(
       item,
@@ -151,8 +186,8 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
       },
       { rev: item.rev, statusIn: ['pending', 'ready'] },
     );
-    if (updated) return updated;
-    if (current && done(current)) return current;
+    if (updated) return { item: updated, verifying: [] };
+    if (current && done(current)) return { item: current, verifying: [] };
   }
   throw new ArcaError('Throttled', `version ${asset}:${version} kept changing during commit; retry`);
 }

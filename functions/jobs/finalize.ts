@@ -1,9 +1,11 @@
 /**
  * S3 ObjectCreated → finalize the version waiting for the blob (R-UPLOAD: "whichever comes first").
  * The upload's metadata names that version; finalizing is idempotent, so a commit that got there first,
- * or files still missing, leave nothing to do.
+ * or files still missing, leave nothing to do. It hashes its blob whatever the size: commit leaves files
+ * over the inline limit to it.
  */
 import type { S3Event } from 'aws-lambda';
+import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { parseBlobKey } from '../../contract/keys.ts';
 import { headBlob, VERSION_META } from '../adapters/s3.ts';
 import { finalizeVersion } from '../domain/finalize.ts';
@@ -20,8 +22,8 @@ export async function finalizeBlob(sha256: string): Promise<'ready' | 'waiting' 
   const waiting = object ? parseWaitingTag(object.metadata[VERSION_META] ?? '') : undefined;
   if (!waiting) return 'skipped';
   try {
-    await finalizeVersion(waiting.asset, waiting.version);
-    return 'ready';
+    const { verifying } = await finalizeVersion(waiting.asset, waiting.version, SYSTEM_ACTOR, sha256);
+    return verifying.length === 0 ? 'ready' : 'waiting';
   } catch (err) {
     if (err instanceof ArcaError && EXPECTED.has(err.code)) {
       logger.info('blob arrived; version not finalized yet', { sha256, ...waiting, code: err.code });

@@ -30,6 +30,8 @@ export interface Env {
   presignPutTtl: number;
   pendingTtlSeconds: number;
   verifyMode: VerifyMode;
+  /** Largest file commit hashes within its request; larger ones are left to the ObjectCreated job. */
+  inlineVerifyMaxBytes: number;
   /** Publishing places S3 legal holds on the version's blobs (R-LOCK `objectLock`). */
   objectLock: boolean;
   authMode: AuthMode;
@@ -91,6 +93,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
     presignPutTtl: integer(src, ENV.presignPutTtl, DEFAULTS.presignPutTtlSeconds, 1, 7 * 24 * 3600),
     pendingTtlSeconds: integer(src, ENV.pendingTtlHours, DEFAULTS.pendingTtlHours, 1, 24 * 365) * 3600,
     verifyMode: oneOf<VerifyMode>(src, ENV.verifyMode, ['s3-checksum', 'hash'], 's3-checksum'),
+    inlineVerifyMaxBytes: integer(src, ENV.inlineVerifyMaxBytes, DEFAULTS.inlineVerifyMaxBytes, 0, 5 * 1024 ** 4),
     objectLock: oneOf(src, ENV.objectLock, ['true', 'false'], 'false') === 'true',
     authMode,
     grants: parseGrants(src),

@@ -27,6 +27,8 @@ let script: Map<string, number[]>;
 let assetExists: boolean;
 /** Commits to answer 500 before one succeeds (the server timed out verifying). */
 let commitFailures: number;
+/** Commits to answer 202 (pending: a large file still being hashed) before one answers ready. */
+let commitsVerifying: number;
 let dir: string;
 
 beforeAll(async () => {
@@ -66,6 +68,10 @@ beforeAll(async () => {
         commitFailures--;
         return json(500, { error: { code: 'Internal', message: 'internal error', requestId: 'r' } });
       }
+      if (path.endsWith('/commit') && commitsVerifying > 0) {
+        commitsVerifying--;
+        return json(202, { asset: 'a/b', version: '1.0.0', status: 'pending', files: [{ path: 'model.txt', verification: 'in-progress' }] });
+      }
       if (path.endsWith('/commit')) return json(200, { asset: 'a/b', version: '1.0.0', status: 'ready', files: [] });
       json(404, { error: { code: 'NotFound', message: `no ${path}`, requestId: 'r' } });
     });
@@ -83,6 +89,7 @@ beforeEach(() => {
   script = new Map();
   assetExists = true;
   commitFailures = 0;
+  commitsVerifying = 0;
 });
 
 const client = (opts: { threshold?: number } = {}) =>
@@ -157,6 +164,14 @@ describe('push transfer rules', () => {
     const c = client();
     expect((await c.push('a/b', [await file('model.txt', 'weights')])).version.status).toBe('ready');
     expect(seen.filter((s) => s.path.endsWith('/commit'))).toHaveLength(2);
+    c.close();
+  });
+
+  it('commits again after a 202 (the service still hashing a large file) until the version is ready', async () => {
+    commitsVerifying = 2;
+    const c = client();
+    expect((await c.push('a/b', [await file('model.txt', 'weights')])).version.status).toBe('ready');
+    expect(seen.filter((s) => s.path.endsWith('/commit'))).toHaveLength(3);
     c.close();
   });
 

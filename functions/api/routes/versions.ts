@@ -51,7 +51,9 @@ export const addFilesRoute: RouteHandler = async (req) => {
 
 export const commitVersion: RouteHandler = async (req) => {
   const asset = assetParam(req);
-  return { status: 200, body: await commit(asset, versionParam(req), actorOf(req, asset)) };
+  const { record, complete } = await commit(asset, versionParam(req), actorOf(req, asset));
+  // 202: the bytes are there and still being verified; committing again reports the outcome.
+  return { status: complete ? 200 : 202, body: record };
 };
 
 export const uploadParts: RouteHandler = async (req) => {
