@@ -21,6 +21,8 @@ beforeAll(async () => {
   svc = await startService({
     POWERTOOLS_METRICS_DISABLED: 'false',
     POWERTOOLS_SERVICE_NAME: 'arca',
+    // Pinned: a full run's integration setup exports WARN to every worker, and a 422 logs a warning.
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
     // What Lambda sets on an on-demand environment; without it there is no cold start to count.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     ARCA_MAX_VERSIONS_PER_ASSET: '1',
