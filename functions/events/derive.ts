@@ -110,31 +110,26 @@ const assetGone = (a: AssetImage | undefined) => a === undefined || a.deletedAt 
 
 type Draft = Omit<EventDetail, 'eventId'> & { detailType: DetailType };
 
+/** A version's arrival or publication: both announce the version with its files. */
+const versionDraft = (next: VersionImage, detailType: DetailType, status: 'ready' | 'published', actor: string | undefined, at: string): Draft => ({
+  detailType,
+  asset: next.asset,
+  version: next.version,
+  status,
+  ...eventFiles(next),
+  actor: actor ?? next.updatedBy ?? SYSTEM_ACTOR,
+  at,
+});
+
 function versionEvents(old: VersionImage | undefined, next: VersionImage | undefined, fallbackAt: string): Draft[] {
   const drafts: Draft[] = [];
   const before = old?.status;
   const after = next?.status;
   if (next && (after === 'ready' || after === 'published') && (before === undefined || before === 'pending')) {
-    drafts.push({
-      detailType: 'Asset Version Created',
-      asset: next.asset,
-      version: next.version,
-      status: 'ready',
-      ...eventFiles(next),
-      actor: next.createdBy ?? next.updatedBy ?? SYSTEM_ACTOR,
-      at: iso(next.updatedAt, fallbackAt),
-    });
+    drafts.push(versionDraft(next, 'Asset Version Created', 'ready', next.createdBy, iso(next.updatedAt, fallbackAt)));
   }
   if (next && after === 'published' && before !== 'published') {
-    drafts.push({
-      detailType: 'Asset Version Published',
-      asset: next.asset,
-      version: next.version,
-      status: 'published',
-      ...eventFiles(next),
-      actor: next.publishedBy ?? next.updatedBy ?? SYSTEM_ACTOR,
-      at: iso(next.publishedAt ?? next.updatedAt, fallbackAt),
-    });
+    drafts.push(versionDraft(next, 'Asset Version Published', 'published', next.publishedBy, iso(next.publishedAt ?? next.updatedAt, fallbackAt)));
   }
   // A pending version that is deleted or expires never "arrived", so its end is not announced either.
   if (old && LIVE.has(old.status) && (next === undefined || after === 'deleted')) {
