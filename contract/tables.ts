@@ -2,7 +2,7 @@
  * Table schemas and key builders: the single source of truth for the CDK stack (lib/) and local mode
  * (local/), which both create tables from `TABLES`. Free of AWS imports.
  *
- * Design (see README "Data model"):
+ * Design (docs/api.md, "How the keys make the promises hold"):
  * - assets:   one item per asset; holds the live-version counter (R-CAP) and the highest version key
  *             ever used (for `bump`, tombstones included).
  * - versions: one item per version, tombstones included, sorted by `vkey` (a zero-padded semver key whose
