@@ -67,6 +67,13 @@ export function setClause(fields: Item, prefix = 's'): { set: string[]; remove: 
   return { set, remove, names, values };
 }
 
+/**
+ * The UpdateExpression of a `setClause` (plus any extra SET actions). Every name it declares must appear in
+ * the expression (DynamoDB refuses an unused ExpressionAttributeNames entry), so the REMOVE part is never dropped.
+ */
+export const updateExpression = (set: string[], remove: string[]): string =>
+  `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`;
+
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
 
 type BatchRequest = Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
