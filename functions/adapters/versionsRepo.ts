@@ -10,7 +10,6 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
@@ -18,6 +17,7 @@ import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 import { allItems, batchGet, call, ddb, setClause, tables, transact, translateDynamoError, updateExpression, type CancelReason, type Item } from './dynamo.ts';
+import { fromItem } from './dynamoBase.ts';
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
 
@@ -234,7 +234,7 @@ export async function updateVersion(
     return { updated: VersionItem.parse(out.Attributes) };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) {
-      return { current: err.Item ? VersionItem.parse(unmarshall(err.Item)) : undefined };
+      return { current: err.Item ? VersionItem.parse(fromItem(err.Item)) : undefined };
     }
     return translateDynamoError(err);
   }
