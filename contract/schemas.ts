@@ -29,11 +29,61 @@ export const Tags = z
   .array(z.string().regex(TAG_RE, 'a tag is 1–32 letters, digits, spaces or _.:/=-'))
   .max(50, 'at most 50 tags')
   .refine((t) => new Set(t).size === t.length, 'tags must be distinct');
-const jsonObject = (what: string) =>
-  z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= 64 * KIB, tooLarge(what, '64 KiB serialized'));
-export const Metrics = z
-  .record(z.string(), z.number().refine(Number.isFinite, 'metrics are finite numbers'))
-  .refine((m) => Object.keys(m).length <= 200, 'at most 200 metrics');
+/**
+ * Free-form JSON (hyperparameters, config, params, metrics, and any later metadata field) is stored as a
+ * DynamoDB document, so the one layer every such field goes through refuses what DynamoDB or the runtime
+ * cannot take, as a 400 rather than a 500:
+ * - nesting deeper than MAX_JSON_DEPTH (DynamoDB allows 32 levels in an item; the field itself is one);
+ * - numbers DynamoDB cannot store: not finite, or a magnitude outside 1e-130 .. 9.99e125;
+ * - keys that name Object.prototype machinery (`__proto__`, `constructor`, `prototype`), which change
+ *   what plain-object code downstream sees.
+ * The walk is iterative, so a hostile depth cannot overflow the stack before it is refused, and it runs
+ * before anything serializes the value.
+ */
+export const MAX_JSON_DEPTH = 30;
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const DYNAMO_MIN = 1e-130;
+const DYNAMO_MAX = 9.99e125;
+
+export const isDynamoNumber = (n: number): boolean =>
+  Number.isFinite(n) && (n === 0 || (Math.abs(n) >= DYNAMO_MIN && Math.abs(n) <= DYNAMO_MAX));
+
+/** The first reason `value` cannot be stored as a free-form DynamoDB document, with where it is; undefined when it can. */
+export function freeJsonProblem(value: unknown): { path: string; message: string } | undefined {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: '', depth: 1 }];
+  while (stack.length) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!isDynamoNumber(v)) return { path, message: 'a number must be finite, 0 or of magnitude 1e-130 .. 9.99e125' };
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) return { path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+    for (const [k, child] of Object.entries(v)) {
+      const at = Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`;
+      if (!Array.isArray(v) && RESERVED_KEYS.has(k)) return { path: at, message: `the key "${k}" is reserved` };
+      stack.push({ v: child, path: at, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+/** The check of `freeJsonProblem` as a zod refinement: an issue at the offending path. */
+const refineFreeJson = (value: unknown, ctx: z.RefinementCtx): void => {
+  const problem = freeJsonProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem.path.replace(/^\./, '') || 'value'}: ${problem.message}` });
+};
+
+/**
+ * Free-form JSON checked on the raw input, before zod builds its own copy (where a `__proto__` key would
+ * be lost to assignment instead of refused), and only then parsed as `inner`.
+ */
+const freeJson = <T extends z.ZodType>(inner: T) => z.unknown().superRefine(refineFreeJson).pipe(inner);
+
+/** A free-form JSON object of at most 64 KiB serialized. */
+export const FreeJsonObject = (what: string) =>
+  freeJson(z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= 64 * KIB, tooLarge(what, '64 KiB serialized')));
+export const Metrics = freeJson(z.record(z.string(), z.number()).refine((m) => Object.keys(m).length <= 200, 'at most 200 metrics'));
 
 /** A file's path inside a version: relative POSIX, ≤ 512 chars, no `.`/`..`/empty segment, no backslash or control character. */
 export const FilePath = z
@@ -60,8 +110,8 @@ export type FileDeclaration = z.infer<typeof FileDeclaration>;
 export const VersionMetadata = z.strictObject({
   description: Description.optional(),
   tags: Tags.optional(),
-  hyperparameters: jsonObject('hyperparameters').optional(),
-  config: jsonObject('config').optional(),
+  hyperparameters: FreeJsonObject('hyperparameters').optional(),
+  config: FreeJsonObject('config').optional(),
   metrics: Metrics.optional(),
 });
 
@@ -86,7 +136,7 @@ export const CreateVersionRequest = VersionMetadata.extend({
   bump: Bump.optional(),
   files: z.array(FileDeclaration).min(1).max(1000),
   records: z.array(z.string()).max(100).optional(),
-  params: jsonObject('params').optional(),
+  params: FreeJsonObject('params').optional(),
 }).refine((r) => !(r.version && r.bump), { message: 'give version or bump, not both' });
 export type CreateVersionRequest = z.infer<typeof CreateVersionRequest>;
 

@@ -1,12 +1,12 @@
 /** Asset items (contract/tables.ts `assets`): create, read, conditional edit, list, cascade delete. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ASSET_LIST_PK } from '../../contract/tables.ts';
 import { conflict } from '../shared/errors.ts';
 import { AssetItem } from '../domain/model.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor, type CursorKey } from './cursor.ts';
-import { batchDelete, call, ddb, setClause, tables, translateDynamoError, type Item } from './dynamo.ts';
+import { batchDelete, call, ddb, setClause, tables, translateDynamoError, updateExpression, type Item } from './dynamo.ts';
+import { fromItem } from './dynamoBase.ts';
 
 /** Lower-cased text that `q` searches: name, description and tags. */
 const searchText = (a: Pick<AssetItem, 'name' | 'description' | 'tags'>): string =>
@@ -55,7 +55,7 @@ export async function updateAsset(next: AssetItem, rev: number): Promise<{ updat
       new UpdateCommand({
         TableName: tables.assets,
         Key: { name: next.name },
-        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        UpdateExpression: updateExpression(set, remove),
         ConditionExpression: 'rev = :rev',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':rev': rev },
@@ -65,7 +65,7 @@ export async function updateAsset(next: AssetItem, rev: number): Promise<{ updat
     );
     return { updated: AssetItem.parse(out.Attributes) };
   } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return { current: err.Item ? AssetItem.parse(unmarshall(err.Item)) : undefined };
+    if (err instanceof ConditionalCheckFailedException) return { current: err.Item ? AssetItem.parse(fromItem(err.Item)) : undefined };
     return translateDynamoError(err);
   }
 }
@@ -137,14 +137,14 @@ export async function deleteAssetCascade(
   aliasKeys: Item[],
   deletion: { deletedBy: string; deleteReason?: string; now: string },
 ): Promise<void> {
-  const { set, names, values } = setClause({ deletedAt: deletion.now, deletedBy: deletion.deletedBy, deleteReason: deletion.deleteReason });
+  const { set, remove, names, values } = setClause({ deletedAt: deletion.now, deletedBy: deletion.deletedBy, deleteReason: deletion.deleteReason });
   try {
     await call(() =>
       ddb.send(
         new UpdateCommand({
           TableName: tables.assets,
           Key: { name },
-          UpdateExpression: `SET ${set.join(', ')}`,
+          UpdateExpression: updateExpression(set, remove),
           ConditionExpression: 'attribute_exists(#name)',
           ExpressionAttributeNames: { ...names, '#name': 'name' },
           ExpressionAttributeValues: values,

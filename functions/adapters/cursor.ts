@@ -3,13 +3,18 @@
  * hook functions (which get only the hooks' variables) share it with the API.
  *
  * A cursor comes back from the caller, so it is checked before it reaches DynamoDB: exactly the key
- * attributes of the table (and index) the query reads, all strings, and the partition the query reads.
+ * attributes of the table (and index) the query reads, each of the type the key schema declares (all are
+ * strings today), non-empty and within DynamoDB's key size, and the partition the query reads.
  * Anything else would make DynamoDB answer a ValidationException (a 500) or start another listing.
  */
 import { TABLES, type IndexSchema, type TableName } from '../../contract/tables.ts';
 import { validationError } from '../shared/errors.ts';
 
 export type CursorKey = Record<string, string>;
+
+/** DynamoDB's limit on a sort key value; a partition key may be 2048 bytes, so this bound is the stricter, safe one for both. */
+const MAX_KEY_BYTES = 1024;
+const isKeyValue = (v: unknown): boolean => typeof v === 'string' && v !== '' && Buffer.byteLength(v, 'utf8') <= MAX_KEY_BYTES;
 
 /** The attributes of a LastEvaluatedKey of `table` (through `index`): the table's key, plus the index's. */
 export function cursorKeyNames(table: TableName, index?: string): string[] {
@@ -28,7 +33,7 @@ export const encodeCursor = (key: Record<string, unknown> | undefined): string |
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 
 /**
- * The start key a cursor stands for; a 400 ValidationError unless it has exactly `keyNames`, string values,
+ * The start key a cursor stands for; a 400 ValidationError unless it has exactly `keyNames`, non-empty string values,
  * (when given) `partition.name` equal to `partition.value`, and passes `within` (a key condition on the sort key).
  */
 export function decodeCursor(
@@ -49,7 +54,7 @@ export function decodeCursor(
     typeof parsed === 'object' &&
     !Array.isArray(parsed) &&
     Object.keys(parsed).length === keyNames.length &&
-    keyNames.every((k) => typeof (parsed as Record<string, unknown>)[k] === 'string') &&
+    keyNames.every((k) => Object.hasOwn(parsed as object, k) && isKeyValue((parsed as Record<string, unknown>)[k])) &&
     (partition === undefined || (parsed as Record<string, unknown>)[partition.name] === partition.value) &&
     within(parsed as CursorKey);
   if (!ok) throw validationError('cursor is not one this API handed out for this listing', { cursor });

@@ -4,10 +4,9 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ArcaError } from '../shared/errors.ts';
 import { env } from '../shared/env.ts';
-import { THROTTLING, call, dynamoClients, translateDynamoError, type Item } from './dynamoBase.ts';
+import { THROTTLING, call, dynamoClients, fromItem, translateDynamoError, type Item } from './dynamoBase.ts';
 
 export { allItems, call, translateDynamoError, type Item } from './dynamoBase.ts';
 
@@ -40,7 +39,7 @@ export async function transact(op: () => Promise<unknown>): Promise<CancelReason
       const fault = err.CancellationReasons.find((r) => r.Code !== undefined && !EXPECTED_REASONS.has(r.Code));
       if (fault?.Code === 'ValidationError') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${fault.Message ?? 'invalid'}`);
       if (fault) throw err;
-      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? unmarshall(r.Item) : undefined }));
+      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? fromItem(r.Item) : undefined }));
     }
     if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
     if (err instanceof Error && err.name === 'ValidationException') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${err.message}`);
@@ -66,6 +65,13 @@ export function setClause(fields: Item, prefix = 's'): { set: string[]; remove: 
   });
   return { set, remove, names, values };
 }
+
+/**
+ * The UpdateExpression of a `setClause` (plus any extra SET actions). Every name it declares must appear in
+ * the expression (DynamoDB refuses an unused ExpressionAttributeNames entry), so the REMOVE part is never dropped.
+ */
+export const updateExpression = (set: string[], remove: string[]): string =>
+  `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`;
 
 const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
 

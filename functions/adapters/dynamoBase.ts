@@ -3,17 +3,32 @@
  * and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
  * functions (functions/hooks/runtime.ts, which get only theirs) share it.
  */
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
 import { ArcaError } from '../shared/errors.ts';
 import { tracer } from '../shared/observability.ts';
 
 export type Item = Record<string, unknown>;
 
+/**
+ * Every number Arca stores is a JSON number, a double, and free-form metadata may hold integers above 2^53
+ * (1e20, 9.99e125): such a number is written as the double it is (`allowImpreciseNumbers`, instead of the
+ * SDK's refusal, a 500) and read back as a double (instead of a BigInt JSON cannot serialize, or an error
+ * for "9.99E+125"). The schemas keep every number within what DynamoDB stores.
+ */
+const UNMARSHALL: unmarshallOptions = { wrapNumbers: Number };
+
+/** A raw DynamoDB item (stream record, cancellation reason, condition failure) as the document client reads it. */
+export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshall(raw, UNMARSHALL);
+
 /** A traced DynamoDB client and its document client (undefined attributes dropped, as items are built with optional fields). */
 export function dynamoClients(endpoint: string | undefined): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
   const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false, allowImpreciseNumbers: true },
+    unmarshallOptions: UNMARSHALL,
+  });
   return { client, doc };
 }
 

@@ -10,14 +10,14 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { allItems, batchGet, call, ddb, setClause, tables, transact, translateDynamoError, type CancelReason, type Item } from './dynamo.ts';
+import { allItems, batchGet, call, ddb, setClause, tables, transact, translateDynamoError, updateExpression, type CancelReason, type Item } from './dynamo.ts';
+import { fromItem } from './dynamoBase.ts';
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
 
@@ -223,7 +223,7 @@ export async function updateVersion(
       new UpdateCommand({
         TableName: tables.versions,
         Key: { asset: item.asset, vkey: item.vkey },
-        UpdateExpression: `SET ${[...set, 'rev = rev + :one'].join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        UpdateExpression: updateExpression([...set, 'rev = rev + :one'], remove),
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: { ...names, '#status': 'status' },
         ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}) },
@@ -234,7 +234,7 @@ export async function updateVersion(
     return { updated: VersionItem.parse(out.Attributes) };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) {
-      return { current: err.Item ? VersionItem.parse(unmarshall(err.Item)) : undefined };
+      return { current: err.Item ? VersionItem.parse(fromItem(err.Item)) : undefined };
     }
     return translateDynamoError(err);
   }

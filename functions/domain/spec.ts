@@ -4,6 +4,7 @@
  */
 import semver from 'semver';
 import { versionKeyPrefix } from '../../contract/keys.ts';
+import { FilePath } from '../../contract/schemas.ts';
 import { validationError } from '../shared/errors.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
 import { storable } from './versions.ts';
@@ -34,7 +35,7 @@ export type ResolvePlan =
 const PARTIAL = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 
 export function parseSelector(raw: string): Selector {
-  if (raw === '' || raw === 'latest') return { kind: 'latest' };
+  if (raw === 'latest') return { kind: 'latest' };
   const partial = PARTIAL.exec(raw);
   if (partial) {
     const major = Number(partial[1]);
@@ -54,10 +55,14 @@ export function parseSpec(raw: string): AssetSpec {
   const name = parseAssetName(raw.slice(0, colon));
   const rest = raw.slice(colon + 1);
   const slash = rest.indexOf('/');
-  const selector = parseSelector(slash < 0 ? rest : rest.slice(0, slash));
+  const rawSelector = slash < 0 ? rest : rest.slice(0, slash);
+  // `name` alone means latest; a colon promises a selector, so `name:` is a mistake, not a synonym.
+  if (rawSelector === '') throw validationError(`spec "${raw}" has a colon but no selector`, { spec: raw });
+  const selector = parseSelector(rawSelector);
   if (slash < 0) return { name, selector };
   const path = rest.slice(slash + 1).replace(/\/+$/, '');
-  if (path === '' || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+  // The same rule as a declared file's path (so a backslash or control character is a 400, never a miss).
+  if (!FilePath.safeParse(path).success) {
     throw validationError(`spec path "${rest.slice(slash + 1)}" is not a relative file or directory path`, { spec: raw });
   }
   return { name, selector, path };

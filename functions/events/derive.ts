@@ -8,9 +8,9 @@
  * `eventId` is a digest of the table, the item's keys, the record's sequence number and the detail type,
  * so a redelivered record (Lambda retry, replay after a restart) yields the same ids.
  */
+import { fromItem } from '../adapters/dynamoBase.ts';
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
@@ -83,7 +83,7 @@ const AssetImage = z.looseObject({
 type AssetImage = z.infer<typeof AssetImage>;
 
 const image = <T>(schema: z.ZodType<T>, raw: Record<string, unknown> | undefined): T | undefined =>
-  raw ? schema.parse(unmarshall(raw as Record<string, AttributeValue>)) : undefined;
+  raw ? schema.parse(fromItem(raw as Record<string, AttributeValue>)) : undefined;
 
 const recordTime = (record: StreamRecordLike): string => {
   const t = record.dynamodb?.ApproximateCreationDateTime;
@@ -193,7 +193,7 @@ export function eventId(table: StreamTable, keys: Record<string, unknown>, seque
 export function deriveEvents(record: StreamRecordLike): ArcaEvent[] {
   const data = record.dynamodb;
   if (!data?.Keys || !data.SequenceNumber) return [];
-  const keys = unmarshall(data.Keys as Record<string, AttributeValue>);
+  const keys = fromItem(data.Keys as Record<string, AttributeValue>);
   const table = tableOf(keys);
   if (!table) return [];
   const at = recordTime(record);

@@ -9,7 +9,6 @@ describe('parseSpec', () => {
   it.each([
     ['fraud/xgb', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
     ['fraud/xgb:latest', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
-    ['fraud/xgb:', { name: 'fraud/xgb', selector: { kind: 'latest' } }],
     ['fraud/xgb:1.2.3', { name: 'fraud/xgb', selector: { kind: 'exact', version: '1.2.3' } }],
     ['fraud/xgb:2.0.0-rc.1', { name: 'fraud/xgb', selector: { kind: 'exact', version: '2.0.0-rc.1' } }],
     ['fraud/xgb:1', { name: 'fraud/xgb', selector: { kind: 'partial', major: 1 } }],
@@ -37,6 +36,10 @@ describe('parseSpec', () => {
     ['fraud/xgb:1/../etc'], // path escape
     ['fraud/xgb:1//x'], // empty path segment
     [':1'], // no name
+    ['fraud/xgb:'], // a colon with no selector (R-SPEC: `name` alone is latest, `name:` is a mistake)
+    ['fraud/xgb:/x'], // the same, before a path
+    ['fraud/xgb:1/a\\b'], // a backslash in the path
+    ['fraud/xgb:1/a\u0001b'], // a control character in the path
     [`a:1.0.0-${'1.'.repeat(119)}1`], // an exact version too long to be a key
   ])('%s is a ValidationError', (raw) => {
     expect(() => parseSpec(raw)).toThrow(ArcaError);
