@@ -4,8 +4,10 @@
  * writes its structured result back, as API Gateway does.
  */
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { ErrorCode } from '../contract/errors.ts';
 import { matchRoute, type RouteGroup } from '../contract/routes.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object | undefined>;
@@ -145,11 +147,32 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   res.end(body);
 }
 
-function sendApiError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+function apiError(code: ErrorCode, message: string): { requestId: string; body: string } {
   const requestId = randomUUID();
-  const body = JSON.stringify({ error: { code, message, requestId } });
+  return { requestId, body: JSON.stringify({ error: { code, message, requestId } }) };
+}
+
+function sendApiError(res: ServerResponse, status: number, code: ErrorCode, message: string, extra: Record<string, string> = {}): void {
+  const { requestId, body } = apiError(code, message);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, ...extra });
   res.end(body);
+}
+
+/**
+ * A request Node's parser refuses (raw non-ASCII in the target, a bad method, control characters in a header)
+ * never reaches a handler; Node's default answer is a bare 400. Answer it in the API's error shape instead,
+ * written on the socket since there is no response object, and close: the stream cannot be re-synchronised.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { requestId, body } = apiError('ValidationError', `malformed HTTP request (${error.code ?? 'parse error'})`);
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Reads the body up to `limit` bytes; `undefined` when it is longer (the rest is drained, never buffered). */
@@ -183,13 +206,15 @@ export interface ApiServerOptions {
 }
 
 export function createApiServer(opts: ApiServerOptions): http.Server {
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     void serve(req, res, opts).catch((error: unknown) => {
       opts.onError?.(error);
       if (!res.headersSent) sendApiError(res, 500, 'Internal', 'internal error');
       else res.destroy();
     });
   });
+  server.on('clientError', answerUnparsable);
+  return server;
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, opts: ApiServerOptions): Promise<void> {

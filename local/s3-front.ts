@@ -11,7 +11,8 @@
  *   anonymous ones are refused;
  * - PutObject and UploadPart: the body is hashed while it is spooled to disk and compared with
  *   `x-amz-checksum-sha256` (400 BadDigest, nothing stored) and with `Content-Length` (400 IncompleteBody);
- * - PutObject and CompleteMultipartUpload with `If-None-Match: *` on an existing key: 412, serialized per key;
+ * - PutObject and CompleteMultipartUpload without `If-None-Match: *`: 403, as the deployed bucket policy denies
+ *   them; with it on an existing key: 412, serialized per key;
  * - CompleteMultipartUpload checks the listed parts exist with their ETags, in order, ≥ 5 MiB but the last;
  * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store.
  */
@@ -47,6 +48,18 @@ const CORS_HEADERS = {
 };
 
 const fail = (status: number, code: string, message: string): S3Failure => ({ status, code, message });
+
+/**
+ * The deployed bucket policy (DenyObjectCreationWithoutIfNoneMatch) denies every request creating an object
+ * without `If-None-Match`, whatever the key and the signer, before S3 looks further; S3 accepts no other value
+ * than `*`.
+ */
+function creationDenied(headers: IncomingHttpHeaders): S3Failure | undefined {
+  const ifNoneMatch = headerValue(headers, 'if-none-match');
+  if (ifNoneMatch === undefined) return fail(403, 'AccessDenied', 'Access Denied: objects are created with If-None-Match: * only');
+  if (ifNoneMatch !== '*') return fail(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented');
+  return undefined;
+}
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
@@ -223,9 +236,14 @@ function sendError(res: ServerResponse, failure: S3Failure): void {
   );
 }
 
+/** The header by which s3rver knows a request came through the front (unsigned: s3rver ignores it). */
+export const UPSTREAM_TOKEN_HEADER = 'x-arca-front-token';
+
 export interface S3FrontOptions {
   /** s3rver's base URL. */
   upstream: URL;
+  /** Sent to s3rver with every forwarded request (UPSTREAM_TOKEN_HEADER): s3rver answers nothing else. */
+  upstreamToken: string;
   /** s3rver's data directory, where multipart parts wait until completed. */
   storeDir: string;
   /** Where request bodies are spooled while they are hashed, so nothing reaches the store unverified. */
@@ -313,6 +331,8 @@ class S3Front {
     if (checksum !== undefined && !/^[A-Za-z0-9+/]{43}=$/.test(checksum)) {
       return this.refuse(req, res, fail(400, 'InvalidRequest', 'Value for x-amz-checksum-sha256 header is invalid.'));
     }
+    const denied = uploadId === null ? creationDenied(req.headers) : undefined;
+    if (denied) return this.refuse(req, res, denied);
     if (uploadId !== null) {
       if (!partNumber || !/^\d+$/.test(partNumber) || Number(partNumber) < 1 || Number(partNumber) > 10_000) {
         return this.refuse(req, res, fail(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive'));
@@ -335,7 +355,7 @@ class S3Front {
         if (status === 200) await writeFile(path.join(this.uploadDir(bucket, uploadId), `${partNumber}.arca-sha256`), sha256);
         return;
       }
-      await this.createOnly(req, res, bucket, key, async () => {
+      await this.createOnly(res, bucket, key, async () => {
         if ((await this.forward(req, res, body)) === 200) this.created('ObjectCreated:Put', bucket, key, res);
       });
     } finally {
@@ -343,11 +363,10 @@ class S3Front {
     }
   }
 
-  /** Runs a write under the key's lock, first refusing it with 412 when `If-None-Match: *` and the key exists. */
-  private async createOnly(req: IncomingMessage, res: ServerResponse, bucket: string, key: string, write: () => Promise<unknown>): Promise<void> {
-    const ifNoneMatch = headerValue(req.headers, 'if-none-match');
+  /** Runs a write that creates `key` under the key's lock, refusing it with 412 when the key exists. */
+  private async createOnly(res: ServerResponse, bucket: string, key: string, write: () => Promise<unknown>): Promise<void> {
     await this.locks.run(`${bucket}/${key}`, async () => {
-      if (ifNoneMatch === '*' && (await this.exists(bucket, key))) {
+      if (await this.exists(bucket, key)) {
         return sendError(res, fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
       }
       await write();
@@ -399,6 +418,8 @@ class S3Front {
   }
 
   private async complete(req: IncomingMessage, res: ServerResponse, bucket: string, key: string, uploadId: string): Promise<void> {
+    const denied = creationDenied(req.headers);
+    if (denied) return this.refuse(req, res, denied);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -431,7 +452,7 @@ class S3Front {
         return sendError(res, fail(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.'));
       }
     }
-    await this.createOnly(req, res, bucket, key, async () => {
+    await this.createOnly(res, bucket, key, async () => {
       if ((await this.forward(req, res, Buffer.from(xml))) === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
     });
   }
@@ -486,7 +507,7 @@ class S3Front {
   /** Relays the request to s3rver (the body from the spool or buffer when given) and its answer back; resolves to the status. */
   private forward(req: IncomingMessage, res: ServerResponse, body?: Body | Buffer): Promise<number> {
     const { upstream } = this.opts;
-    const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
+    const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host, [UPSTREAM_TOKEN_HEADER]: this.opts.upstreamToken };
     if (body) {
       headers['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.length);
       delete headers['transfer-encoding'];

@@ -1,28 +1,50 @@
 /**
  * Local mode's S3 stand-in: s3rver on a loopback port, behind the verifying front (local/s3-front.ts) on
- * another. Everything that should behave like S3 talks to the front; the s3rver port is exposed only so tests
- * can reproduce what the front prevents (bytes reaching the store unverified).
+ * another. Everything that should behave like S3 talks to the front. s3rver checks no SigV4 signature (it only
+ * looks the access key id up) and serves anonymous requests, so it answers only requests carrying the front's
+ * per-process token; tests get the token (`storeToken`) to reproduce what the front prevents.
  */
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
-import { createS3Front, type LocalCredentials, type ObjectCreated } from './s3-front.ts';
+import { createS3Front, UPSTREAM_TOKEN_HEADER, type LocalCredentials, type ObjectCreated } from './s3-front.ts';
 
-/** The key pair of local mode: s3rver knows only this access key; DynamoDB Local accepts any. */
-export const LOCAL_CREDENTIALS: LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/**
+ * The stand-in's key pair. The access key id is s3rver's built-in one (ids are not secret, presigned URLs carry
+ * them); the secret, which the front verifies every signature with, is random per data folder.
+ */
+export function standInCredentials(secretAccessKey: string): LocalCredentials {
+  return { accessKeyId: 'S3RVER', secretAccessKey };
+}
+
+export const newStandInSecret = (): string => randomBytes(32).toString('hex');
+
+function sameToken(given: string | undefined, token: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 export interface LocalS3 {
   /** The verifying front: what the service and presigned URLs use. */
   url: string;
   /** s3rver itself, unverified. */
   storeUrl: string;
+  /** The token s3rver requires (header `x-arca-front-token`), for tests that bypass the front on purpose. */
+  storeToken: string;
   stop(): Promise<void>;
 }
 
-export async function startS3(opts: { dir: string; bucket: string; port?: number; onObjectCreated?: (created: ObjectCreated) => void }): Promise<LocalS3> {
+export async function startS3(opts: {
+  dir: string;
+  bucket: string;
+  credentials: LocalCredentials;
+  port?: number;
+  onObjectCreated?: (created: ObjectCreated) => void;
+}): Promise<LocalS3> {
   const storeDir = path.join(opts.dir, 'store');
   await mkdir(storeDir, { recursive: true });
   const store = new S3rver({
@@ -33,14 +55,23 @@ export async function startS3(opts: { dir: string; bucket: string; port?: number
     vhostBuckets: false,
     configureBuckets: [{ name: opts.bucket }],
   });
+  const storeToken = randomBytes(24).toString('hex');
+  // First in the chain (the routes are already registered): refuse before s3rver looks at the request.
+  store.middleware.unshift(async (ctx, next) => {
+    if (sameToken(ctx.get(UPSTREAM_TOKEN_HEADER), storeToken)) return next();
+    ctx.status = 403;
+    ctx.type = 'application/xml';
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>only the local S3 front reaches this store</Message></Error>';
+  });
   const { port: storePort } = await store.run();
   const storeUrl = `http://127.0.0.1:${storePort}`;
 
   const front = createS3Front({
     upstream: new URL(storeUrl),
+    upstreamToken: storeToken,
     storeDir,
     spoolDir: path.join(opts.dir, 'spool'),
-    credentials: LOCAL_CREDENTIALS,
+    credentials: opts.credentials,
     onObjectCreated: opts.onObjectCreated,
   });
   await new Promise<void>((resolve, reject) => {
@@ -52,6 +83,7 @@ export async function startS3(opts: { dir: string; bucket: string; port?: number
   return {
     url,
     storeUrl,
+    storeToken,
     async stop() {
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));

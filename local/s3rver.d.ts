@@ -12,8 +12,18 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** The part of Koa's context the front-token check reads and writes. */
+  interface KoaContext {
+    get(header: string): string;
+    status: number;
+    type: string;
+    body: unknown;
+  }
+
   export default class S3rver {
     constructor(options: S3rverOptions);
+    /** Koa's middleware chain (S3rver extends Koa), composed when the server starts listening. */
+    middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[];
     httpServer?: Server;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;

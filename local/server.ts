@@ -15,7 +15,7 @@ import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
 import { startDynamo } from './dynamo.ts';
 import { createApiServer, type ApiHandler } from './http.ts';
-import { LOCAL_CREDENTIALS, startS3, toS3Event } from './s3.ts';
+import { newStandInSecret, standInCredentials, startS3, toS3Event } from './s3.ts';
 import type { ObjectCreated } from './s3-front.ts';
 
 export const DEFAULT_PORT = 4100;
@@ -45,11 +45,13 @@ export interface LocalRegistry {
   s3Url: string;
   /** s3rver itself, bypassing the front: only for tests that must put unverified bytes in the store. */
   s3StoreUrl: string;
+  /** The header value s3rver requires (x-arca-front-token), for the same tests. */
+  s3StoreToken: string;
   dynamoEndpoint: string;
   bucket: string;
   tables: TableNames;
   dataDir: string;
-  /** Credentials that DynamoDB Local and the S3 stand-in accept. */
+  /** The stand-in's key pair (DynamoDB Local accepts any). */
   credentials: { accessKeyId: string; secretAccessKey: string };
   stop(): Promise<void>;
 }
@@ -136,9 +138,11 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
 
     const onError = opts.onError ?? ((error: unknown) => console.error('arca local: handler failed', error));
     const objectCreated = objectCreatedDelivery(onError);
+    // The stand-in's secret, kept with the data it guards: never a constant anyone can presign with.
+    const credentials = standInCredentials(await loadSecret(path.join(dataDir, 's3-key'), newStandInSecret));
     const [dynamo, s3] = await Promise.all([
       startDynamo({ dbPath: opts.inMemory ? undefined : path.join(dataDir, 'dynamodb') }),
-      startS3({ dir: path.join(dataDir, 's3'), bucket: LOCAL_BUCKET, onObjectCreated: (created) => objectCreated.notify(created) }),
+      startS3({ dir: path.join(dataDir, 's3'), bucket: LOCAL_BUCKET, credentials, onObjectCreated: (created) => objectCreated.notify(created) }),
     ]);
     stops.push(dynamo.stop, s3.stop, objectCreated.drain);
     const tables = await createTables(dynamo.client, TABLE_PREFIX);
@@ -165,8 +169,8 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     };
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'arca',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -204,11 +208,12 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       token,
       s3Url: s3.url,
       s3StoreUrl: s3.storeUrl,
+      s3StoreToken: s3.storeToken,
       dynamoEndpoint: dynamo.endpoint,
       bucket: LOCAL_BUCKET,
       tables,
       dataDir,
-      credentials: { ...LOCAL_CREDENTIALS },
+      credentials: { ...credentials },
       stop,
     };
   } catch (error) {

@@ -212,12 +212,13 @@ export function indexAttributes(asset: string, version: string, status: VersionI
 export async function updateVersion(
   item: Pick<VersionItem, 'asset' | 'vkey'>,
   fields: Item,
-  expect: { rev?: number; statusIn: VersionItem['status'][] },
+  expect: { rev?: number; statusIn: VersionItem['status'][]; noPendingFiles?: boolean },
 ): Promise<{ updated?: VersionItem; current?: VersionItem }> {
   const { set, remove, names, values } = setClause(fields);
   const statusValues = Object.fromEntries(expect.statusIn.map((s, i) => [`:st${i}`, s]));
   const conditions = ['attribute_exists(vkey)', `#status IN (${Object.keys(statusValues).join(', ')})`];
   if (expect.rev !== undefined) conditions.push('rev = :rev');
+  if (expect.noPendingFiles) conditions.push('pendingFiles = :zero');
   try {
     const out = await ddb.send(
       new UpdateCommand({
@@ -226,7 +227,7 @@ export async function updateVersion(
         UpdateExpression: updateExpression([...set, 'rev = rev + :one'], remove),
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: { ...names, '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}) },
+        ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}), ...(expect.noPendingFiles ? { ':zero': 0 } : {}) },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),

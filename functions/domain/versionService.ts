@@ -8,6 +8,7 @@ import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter 
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
 import { count } from '../shared/metrics.ts';
+import { contentionBackoff } from './contention.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { finalizeVersion } from './finalize.ts';
 import { effectiveStatus, isExpired, nowIso, type Actor, type VersionItem } from './model.ts';
@@ -144,14 +145,19 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
       });
     }
     const now = nowIso();
-    const { updated } = await updateVersion(item, { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal }, { rev: item.rev, statusIn: ['ready'] });
+    // Not conditioned on rev: a metadata edit landing meanwhile does not make the version less publishable, only
+    // a change of status or new files still to upload does, and those are the conditions.
+    const fields = { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal };
+    const { updated } = await updateVersion(item, fields, { statusIn: ['ready'], noPendingFiles: true });
     if (updated) {
       count('VersionsPublished');
       await holdBlobs(updated);
       return versionRecord(updated);
     }
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+  // Contention is a state conflict, not a rate limit (429 would tell clients to slow down, which does not help).
+  throw conflict('VersionNotReady', `${asset}:${version} kept changing while it was being published; publish again`, { asset, version, reason: 'contention' });
 }
 
 export interface DeleteOptions {

@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { validationError } from '../shared/errors.ts';
 
 export interface UrlPolicy {
@@ -22,78 +23,50 @@ export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
 
-function blockList(ranges: [string, number, 'ipv4' | 'ipv6'][]): net.BlockList {
-  const list = new net.BlockList();
-  for (const [prefix, bits, family] of ranges) list.addSubnet(prefix, bits, family);
-  return list;
-}
+/**
+ * IPv6 ranges ipaddr.js files under "unicast" that must not be reached: IPv4-compatible addresses (::/96,
+ * deprecated, they embed any IPv4 such as ::a9fe:a9fe), local-use NAT64 (RFC 8215, translates to operator-chosen
+ * private space) and site-local (fec0::/10, deprecated but still routed inside some networks). Checked on the
+ * text with Node's own parser because ipaddr.js rewrites `::a.b.c.d` to the mapped form.
+ */
+const UNLISTED_NON_PUBLIC = new net.BlockList();
+UNLISTED_NON_PUBLIC.addSubnet('::', 96, 'ipv6');
+UNLISTED_NON_PUBLIC.addSubnet('64:ff9b:1::', 48, 'ipv6');
+UNLISTED_NON_PUBLIC.addSubnet('fec0::', 10, 'ipv6');
 
-const LOOPBACK = blockList([
-  ['127.0.0.0', 8, 'ipv4'],
-  ['::1', 128, 'ipv6'],
-]);
-
-/** Not routable on the public internet (RFC 6890 special-purpose registries, the ones that matter here). */
-const NON_PUBLIC = blockList([
-  ['0.0.0.0', 8, 'ipv4'], // "this network", incl. 0.0.0.0
-  ['10.0.0.0', 8, 'ipv4'],
-  ['100.64.0.0', 10, 'ipv4'], // carrier-grade NAT
-  ['169.254.0.0', 16, 'ipv4'], // link-local, incl. the instance metadata service 169.254.169.254
-  ['172.16.0.0', 12, 'ipv4'],
-  ['192.0.0.0', 24, 'ipv4'],
-  ['192.168.0.0', 16, 'ipv4'],
-  ['198.18.0.0', 15, 'ipv4'], // benchmarking
-  ['224.0.0.0', 4, 'ipv4'], // multicast
-  ['240.0.0.0', 4, 'ipv4'], // reserved, incl. broadcast
-  ['::', 128, 'ipv6'],
-  ['fc00::', 7, 'ipv6'], // unique local
-  ['fe80::', 10, 'ipv6'], // link-local
-  ['ff00::', 8, 'ipv6'], // multicast
-  ['fd00:ec2::', 32, 'ipv6'], // EC2's IPv6 metadata endpoint (inside fc00::/7, named for the record)
-]);
-
-/** IPv6 forms that embed an IPv4 address: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96), 6to4 (2002::/16). */
-function embeddedIPv4(address: string): string | undefined {
-  const bytes = ipv6Bytes(address);
-  if (!bytes) return undefined;
-  const v4 = (offset: number) => bytes.slice(offset, offset + 4).join('.');
-  const zero = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
-  if (zero(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return v4(12);
-  if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zero(4, 12)) return v4(12);
-  if (bytes[0] === 0x20 && bytes[1] === 0x02) return v4(2);
-  return undefined;
-}
-
-function ipv6Bytes(address: string): number[] | undefined {
-  if (!net.isIPv6(address)) return undefined;
-  let text = address.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (dotted) {
-    const [a = 0, b = 0, c = 0, d = 0] = dotted.split('.').map(Number);
-    text = `${text.slice(0, -dotted.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return all.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-}
+/** IPv6 ranges whose address carries an IPv4 one the packet ends up at (mapped / translated, NAT64, 6to4). */
+const CARRIES_IPV4 = new Set(['ipv4Mapped', 'rfc6145', 'rfc6052', '6to4']);
 
 export type AddressVerdict = 'public' | 'loopback' | 'private';
 
+function classifyIPv4(address: ipaddr.IPv4): AddressVerdict {
+  const range = address.range();
+  if (range === 'unicast') return 'public';
+  return range === 'loopback' ? 'loopback' : 'private';
+}
+
+/**
+ * Public means ipaddr.js's "unicast", i.e. outside every special-purpose range it knows (RFC 6890 and
+ * successors: private, link-local incl. the metadata service 169.254.169.254, CGNAT, unique local incl.
+ * fd00:ec2::254, multicast, Teredo, documentation, discard, ORCHID…). An address that carries an IPv4 is
+ * judged by that IPv4; only the mapped form can be loopback, a 6to4 or NAT64 one goes through a relay.
+ */
 export function classifyAddress(raw: string): AddressVerdict {
-  const address = raw.split('%')[0] ?? '';
-  const family = net.isIP(address);
-  if (family === 0) return 'private';
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  const v4 = family === 6 ? embeddedIPv4(address) : undefined;
-  if (v4 !== undefined) return classifyAddress(v4);
-  if (LOOPBACK.check(address, type)) return 'loopback';
-  return NON_PUBLIC.check(address, type) ? 'private' : 'public';
+  const text = raw.split('%')[0] ?? '';
+  if (!ipaddr.isValid(text) || net.isIP(text) === 0) return 'private';
+  const address = ipaddr.parse(text);
+  if (address.kind() === 'ipv4') return classifyIPv4(address as ipaddr.IPv4);
+  const v6 = address as ipaddr.IPv6;
+  const range = v6.range();
+  if (range === 'loopback') return 'loopback';
+  if (UNLISTED_NON_PUBLIC.check(text, 'ipv6')) return 'private';
+  if (range === 'ipv4Mapped') return classifyIPv4(v6.toIPv4Address());
+  if (CARRIES_IPV4.has(range)) {
+    const bytes = v6.toByteArray();
+    const embedded = new ipaddr.IPv4(range === '6to4' ? bytes.slice(2, 6) : bytes.slice(12, 16));
+    return classifyIPv4(embedded) === 'public' ? 'public' : 'private';
+  }
+  return range === 'unicast' ? 'public' : 'private';
 }
 
 const allowed = (verdict: AddressVerdict, policy: UrlPolicy) =>

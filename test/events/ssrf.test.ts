@@ -57,6 +57,23 @@ describe('classifyAddress', () => {
     ['::ffff:127.0.0.1', 'loopback'],
     ['64:ff9b::a00:1', 'private'],
     ['2002:a00:1::', 'private'],
+    // Issue 13: IPv6 forms that embed or map a private IPv4, and the deprecated or tunnelling ranges.
+    ['::a9fe:a9fe', 'private'], // IPv4-compatible (deprecated) metadata address
+    ['::169.254.169.254', 'private'],
+    ['::127.0.0.1', 'private'],
+    ['::ffff:0:a9fe:a9fe', 'private'], // SIIT IPv4-translated
+    ['::ffff:0:127.0.0.1', 'private'],
+    ['64:ff9b:1::a9fe:a9fe', 'private'], // local-use NAT64 (RFC 8215)
+    ['64:ff9b::a9fe:a9fe', 'private'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'private'], // Teredo
+    ['2001::1', 'private'],
+    ['fec0::1', 'private'], // site-local (deprecated)
+    ['2002:a9fe:a9fe::1', 'private'], // 6to4 embedding the metadata address
+    ['2002:c0a8:101::1', 'private'], // 6to4 embedding 192.168.1.1
+    ['2002:7f00:1::', 'private'], // 6to4 embedding loopback
+    ['100::1', 'private'], // discard-only
+    ['2001:db8::1', 'private'], // documentation
+    ['198.51.100.7', 'private'], // documentation (TEST-NET-2)
     ['93.184.215.14', 'public'],
     ['8.8.8.8', 'public'],
     ['2606:4700:4700::1111', 'public'],
@@ -74,6 +91,14 @@ describe('assertWebhookUrl', () => {
     'https://[::1]/hook',
     'https://[fe80::1]/hook',
     'https://[::ffff:10.0.0.1]/hook',
+    'https://[::a9fe:a9fe]/latest/meta-data/',
+    'https://[::169.254.169.254]/latest/meta-data/',
+    'https://[::127.0.0.1]/hook',
+    'https://[::ffff:0:a9fe:a9fe]/hook',
+    'https://[64:ff9b:1::a9fe:a9fe]/hook',
+    'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook',
+    'https://[fec0::1]/hook',
+    'https://[2002:a9fe:a9fe::1]/hook',
     'https://internal.example.com/hook',
     'https://mixed.example.com/hook',
     'https://metadata.example.com/hook',

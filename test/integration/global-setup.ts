@@ -13,6 +13,8 @@ export interface LocalCoordinates {
   token: string;
   s3Url: string;
   s3StoreUrl: string;
+  /** What s3rver requires (header x-arca-front-token) from a test that bypasses the front on purpose. */
+  s3StoreToken: string;
   bucket: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Seconds the local registry took from nothing to answering. */
@@ -36,6 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     token: registry.token,
     s3Url: registry.s3Url,
     s3StoreUrl: registry.s3StoreUrl,
+    s3StoreToken: registry.s3StoreToken,
     bucket: registry.bucket,
     credentials: registry.credentials,
     startupSeconds: (Date.now() - started) / 1000,

@@ -47,8 +47,16 @@ describe('integrity', () => {
     expect(await status('1.0.0')).toBe('pending');
 
     // The stand-in gap: write the wrong bytes under the declared digest's key straight into s3rver.
-    const { bucket, s3StoreUrl } = arca();
-    await s3Client(s3StoreUrl).send(new PutObjectCommand({ Bucket: bucket, Key: blobKey(sha256hex(declared)), Body: other }));
+    const { bucket, s3StoreUrl, s3StoreToken } = arca();
+    const store = s3Client(s3StoreUrl);
+    store.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-arca-front-token'] = s3StoreToken;
+        return next(args);
+      },
+      { step: 'build' },
+    );
+    await store.send(new PutObjectCommand({ Bucket: bucket, Key: blobKey(sha256hex(declared)), Body: other }));
     expectError(await call('POST', `${versionPath('1.0.0')}/commit`), 422, 'ChecksumMismatch');
     expect(await status('1.0.0')).toBe('pending');
     const resolved = await call('GET', `/v1/resolve/${name}:1.0.0`);

@@ -3,7 +3,7 @@
  * folder, data surviving a restart, a clean stop on Ctrl+C, and a clear message when Java is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,11 +55,57 @@ async function start(): Promise<Started & { exited: Promise<number | null> }> {
   }
 }
 
+/** `pid` and every process below it (DynamoDB Local's JVM is a child of the Node process). */
+async function processTree(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+  const children = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')));
+  const below = children.join(' ').split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...(await Promise.all(below.map(processTree))).flat()];
+}
+
+/** A /proc/net/tcp{,6} address (32-bit words in host order, little-endian here) as text. */
+function procAddress(hex: string): string {
+  const words = hex.match(/.{8}/g)!.map((w) => Buffer.from(w, 'hex').reverse());
+  const bytes = Buffer.concat(words);
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return `::ffff:${[...bytes.subarray(12)].join('.')}`;
+  return (bytes.toString('hex').match(/.{4}/g) ?? []).join(':');
+}
+
+/** The local addresses every socket of the process tree listens on, from /proc/net/tcp and tcp6. */
+async function listeningAddresses(pid: number): Promise<string[]> {
+  const inodes = new Set<string>();
+  for (const p of await processTree(pid)) {
+    for (const fd of await readdir(`/proc/${p}/fd`).catch(() => [])) {
+      const target = await readlink(`/proc/${p}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode) inodes.add(inode);
+    }
+  }
+  const listening: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port, f[3] state (0A = LISTEN), f[9] inode.
+      if (f[3] !== '0A' || !inodes.has(f[9] ?? '')) continue;
+      const [address = '', port = ''] = (f[1] ?? '').split(':');
+      listening.push(`${procAddress(address)} port ${parseInt(port, 16)}`);
+    }
+  }
+  return listening;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::ffff:127\.\d+\.\d+\.\d+|0000:0000:0000:0000:0000:0000:0000:0001) port \d+$/;
+
 describe('npm start', () => {
   it('serves health, keeps the token and the data across a restart, and stops cleanly on SIGINT', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'arca-start-'));
     const first = await start();
     expect((await fetch(`${first.url}/v1/health`)).status).toBe(200);
+    // Issue 13: the API, the S3 front, s3rver and DynamoDB Local listen on loopback only.
+    const listening = await listeningAddresses(first.child.pid!);
+    expect(listening.length).toBeGreaterThanOrEqual(4);
+    for (const socket of listening) expect(socket).toMatch(LOOPBACK);
     expect((await readFile(path.join(dataDir, 'token'), 'utf8')).trim()).toBe(first.token);
     const auth = { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' };
     const created = await fetch(`${first.url}/v1/assets`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'kept/model', type: 'model' }) });
@@ -81,6 +127,6 @@ describe('npm start', () => {
     const { output, exited } = run({ ARCA_DATA_DIR: path.join(tmpdir(), 'arca-nojava'), PATH: NODE_DIR });
     expect(await exited).toBe(2);
     expect(output()).toContain('DynamoDB Local needs Java 17 or newer');
-    expect(output()).toContain('apt-get install openjdk-17-jre-headless');
+    expect(output()).toContain('apt-get install openjdk-17-jdk-headless');
   });
 });

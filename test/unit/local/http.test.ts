@@ -2,7 +2,7 @@
  * Local mode's API Gateway: the HTTP API v2 event built from a request, the group picked from the route
  * table, and the structured result written back.
  */
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer, MAX_BUFFERED_BODY, toApiGatewayEvent, type ApiHandler } from '../../../local/http.ts';
@@ -130,6 +130,33 @@ describe('the local API server', () => {
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ message: 'Internal Server Error' });
     expect(errors).toHaveLength(1);
+  });
+
+  /** Writes `head` on a fresh connection and returns everything the server sends before it closes. */
+  async function rawExchange(head: Buffer): Promise<string> {
+    const { port } = server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise<void>((r) => socket.once('connect', r));
+    socket.write(head);
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    return Buffer.concat(chunks).toString('latin1');
+  }
+
+  it.each([
+    ['raw non-ASCII in the URL', Buffer.concat([Buffer.from('GET /v1/assets/'), Buffer.from([0xc3, 0xa9]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])],
+    ['a bad method', Buffer.from('FETCH(/ /v1/assets HTTP/1.1\r\nHost: x\r\n\r\n')],
+    ['a control character in a header', Buffer.from('GET /v1/assets HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n')],
+  ])('answers a request the HTTP parser refuses (%s) with a 400 in the API error shape and x-request-id', async (_what, head) => {
+    const before = calls.length;
+    const response = await rawExchange(head);
+    const [headText = '', body = ''] = response.split('\r\n\r\n');
+    expect(headText).toMatch(/^HTTP\/1\.1 400 /);
+    const requestId = /\r\nx-request-id: ([\w-]+)/i.exec(headText)?.[1];
+    expect(requestId).toBeDefined();
+    expect(JSON.parse(body)).toEqual({ error: { code: 'ValidationError', message: expect.stringMatching(/malformed/), requestId } });
+    expect(calls.length).toBe(before);
   });
 
   it('serves the console page at /', async () => {

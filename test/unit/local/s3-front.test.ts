@@ -21,9 +21,10 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPresigned, KeyLocks } from '../../../local/s3-front.ts';
-import { LOCAL_CREDENTIALS, startS3, type LocalS3 } from '../../../local/s3.ts';
+import { newStandInSecret, standInCredentials, startS3, type LocalS3 } from '../../../local/s3.ts';
 
 const BUCKET = 'front-test';
+const LOCAL_CREDENTIALS = standInCredentials(newStandInSecret());
 const MiB = 1024 * 1024;
 const b64 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
 
@@ -33,7 +34,7 @@ let client: S3Client;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'arca-front-'));
-  s3 = await startS3({ dir, bucket: BUCKET });
+  s3 = await startS3({ dir, bucket: BUCKET, credentials: LOCAL_CREDENTIALS });
   client = new S3Client({
     endpoint: s3.url,
     forcePathStyle: true,
@@ -204,21 +205,92 @@ describe('header-signed requests through the front (the service\'s own calls)', 
 
   it('accepts the local key pair and refuses a wrong secret or a skewed clock with 403', async () => {
     const key = 'blobs/header-signed';
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('signed in a header') }));
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('signed in a header'), IfNoneMatch: '*' }));
     expect(await stored(key)).toBe(true);
 
     const wrongSecret = sdk({ credentials: { ...LOCAL_CREDENTIALS, secretAccessKey: 'not-it' } });
     await expect(wrongSecret.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
-    await expect(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/forged', Body: 'x' }))).rejects.toMatchObject({
+    await expect(wrongSecret.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/forged', Body: 'x', IfNoneMatch: '*' }))).rejects.toMatchObject({
       name: 'SignatureDoesNotMatch',
     });
     expect(await stored('blobs/forged')).toBe(false);
     wrongSecret.destroy();
 
     const skewed = sdk({ systemClockOffset: -20 * 60_000 });
-    await expect(skewed.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/skewed', Body: 'x' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await expect(skewed.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/skewed', Body: 'x', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
     skewed.destroy();
     expect(await stored('blobs/skewed')).toBe(false);
+  });
+});
+
+describe('create-only writes, as the deployed bucket policy (issue 13)', () => {
+  it('refuses PutObject without If-None-Match: * with 403 AccessDenied, so a verified object cannot be replaced', async () => {
+    const key = 'blobs/sha256/create-only';
+    const original = Buffer.from('the verified bytes');
+    const { url, headers } = await presignPut(key, original);
+    expect((await put(url, headers, original)).status).toBe(200);
+
+    const other = Buffer.alloc(original.length, 'z');
+    const overwrite = await getSignedUrl(
+      client,
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, ContentLength: other.length, ChecksumSHA256: b64(other) }),
+      { expiresIn: 3600, unhoistableHeaders: new Set(['x-amz-checksum-sha256']) },
+    );
+    await expectS3Error(await put(overwrite, { 'content-length': String(other.length), 'x-amz-checksum-sha256': b64(other) }, other), 403, 'AccessDenied');
+    await expect(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: other }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(original)).toBe(true);
+  });
+
+  it('refuses CompleteMultipartUpload without If-None-Match: * with 403 AccessDenied', async () => {
+    const key = 'blobs/sha256/create-only-multi';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
+    const part = await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: 1, Body: Buffer.from('x') }));
+    const parts = [{ PartNumber: 1, ETag: part.ETag }];
+    await expect(client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts } }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(await stored(key)).toBe(false);
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: parts } }));
+    expect(await stored(key)).toBe(true);
+  });
+
+  it('refuses a URL presigned with s3rver\'s built-in key pair: the secret is per data folder', async () => {
+    const bytes = Buffer.from('forged with the well-known key');
+    const wellKnown = new S3Client({ endpoint: s3.url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const url = await getSignedUrl(wellKnown, new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/well-known', ContentLength: bytes.length, IfNoneMatch: '*' }), {
+      expiresIn: 3600,
+      signableHeaders: new Set(['if-none-match']),
+      unhoistableHeaders: new Set(['if-none-match']),
+    });
+    wellKnown.destroy();
+    await expectS3Error(await put(url, { 'content-length': String(bytes.length), 'if-none-match': '*' }, bytes), 403, 'SignatureDoesNotMatch');
+    expect(await stored('blobs/well-known')).toBe(false);
+  });
+});
+
+describe('s3rver behind the front', () => {
+  it('answers only requests that come through the front: anonymous reads, lists and writes get 403', async () => {
+    const key = 'blobs/behind-front';
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from('kept'), IfNoneMatch: '*' }));
+    for (const [method, target] of [
+      ['GET', `/${BUCKET}/${key}`],
+      ['GET', `/${BUCKET}`],
+      ['GET', '/'],
+      ['DELETE', `/${BUCKET}/${key}`],
+    ] as const) {
+      const res = await fetch(`${s3.storeUrl}${target}`, { method });
+      expect(res.status, `${method} ${target}`).toBe(403);
+      expect(await res.text()).toContain('<Code>AccessDenied</Code>');
+    }
+    const write = await fetch(`${s3.storeUrl}/${BUCKET}/blobs/anonymous`, { method: 'PUT', body: 'x' });
+    expect(write.status).toBe(403);
+    expect(await stored('blobs/anonymous')).toBe(false);
+    expect(await stored(key)).toBe(true);
+    const withToken = await fetch(`${s3.storeUrl}/${BUCKET}/${key}`, { headers: { 'x-arca-front-token': s3.storeToken } });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.text()).toBe('kept');
   });
 });
 
@@ -251,7 +323,7 @@ describe('multipart through the front', () => {
     );
 
     await expect(
-      client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] } })),
+      client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] } })),
     ).rejects.toMatchObject({ name: 'InvalidPart' });
 
     const parts = etags.map((ETag, i) => ({ PartNumber: i + 1, ETag }));
