@@ -16,6 +16,9 @@
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
  * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
  * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.
+ * - outputs:  one item per run output (pk `runKey` = `<flow>/<run>`, sk `name`), deleted by TTL after
+ *             `ttlDays`. The KEYS_ONLY index `byFlow` (pk `flow`, sk `<createdAt>#<run>#<name>`) answers
+ *             "the flow's most recent run" with one Query (Limit 1, newest first).
  */
 export type AttributeType = 'S' | 'N';
 
@@ -89,6 +92,15 @@ export const TABLES = {
     partitionKey: { name: 'hookId', type: 'S' },
     // `<ISO time>#<eventId>#<attempt>`: attempts in time order.
     sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+  outputs: {
+    id: 'Outputs',
+    partitionKey: { name: 'runKey', type: 'S' },
+    sortKey: { name: 'name', type: 'S' },
+    globalIndexes: [
+      { indexName: 'byFlow', partitionKey: { name: 'flow', type: 'S' }, sortKey: { name: 'createdKey', type: 'S' }, projection: 'KEYS_ONLY' },
+    ],
     ttlAttribute: 'expiresAt',
   },
 } as const satisfies Record<string, TableSchema>;

@@ -4,7 +4,7 @@
  * (ALL_OLD), so a concurrent bump or the cap are told apart without reading again.
  */
 import { versionKey } from '../../contract/keys.ts';
-import type { CreateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
+import type { CreateVersionRequest, OutputSource, VersionRecord } from '../../contract/schemas.ts';
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { createVersionTx, indexAttributes, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
@@ -65,9 +65,26 @@ async function makeRoom(asset: string, state: AssetState): Promise<Victim[]> {
 
 const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 8)));
 
-export async function createVersion(assetName: string, req: CreateVersionRequest, actor: Actor): Promise<VersionRecord> {
-  const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
+export function createVersion(assetName: string, req: CreateVersionRequest, actor: Actor): Promise<VersionRecord> {
   const planned = planFiles(req.files, [], { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
+  return storeVersion(assetName, req, planned, actor);
+}
+
+/** A version create's fields other than its files. */
+export type VersionFields = Omit<CreateVersionRequest, 'files'>;
+
+/**
+ * Creates a version of already planned files: a create's declarations, or a promoted run output's stored
+ * entries (copied as the store recorded them, `source` naming the output).
+ */
+export async function storeVersion(
+  assetName: string,
+  req: VersionFields,
+  planned: readonly StoredFile[],
+  actor: Actor,
+  source?: OutputSource,
+): Promise<VersionRecord> {
+  const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
   const dependencies = await resolveRecords(req.records ?? []);
   const hash = paramsHash(req.params, dependencies);
 
@@ -114,6 +131,7 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
         records: dependencies.map((d) => d.spec),
         params: req.params,
         paramsHash: hash,
+        source,
         ...indexAttributes(assetName, version, status),
         pendingExpiresAt: status === 'pending' ? nowEpoch() + env.pendingTtlSeconds : undefined,
         pendingFiles,
