@@ -56,6 +56,8 @@ export const ROUTES = [
   { id: 'publishVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/publish', group: 'write', role: 'publisher', scope: 'name' },
   { id: 'downloadFile', method: 'GET', path: '/v1/assets/{name}/-/versions/{version}/files/{path}', group: 'read', role: 'reader', scope: 'name' },
 
+  { id: 'lineage', method: 'GET', path: '/v1/assets/{name}/-/lineage', group: 'read', role: 'reader', scope: 'name' },
+
   { id: 'listAliases', method: 'GET', path: '/v1/assets/{name}/-/aliases', group: 'read', role: 'reader', scope: 'name' },
   { id: 'setAlias', method: 'PUT', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
   { id: 'deleteAlias', method: 'DELETE', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },

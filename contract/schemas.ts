@@ -146,6 +146,8 @@ export const ListVersionsQuery = ListQuery.extend({
   includeDeleted: booleanString.default(false),
 });
 
+export const LineageQuery = ListQuery.extend({ version: z.string() });
+
 export const DeleteQuery = z.object({
   force: booleanString.default(false),
   reason: z.string().max(1024).optional(),
@@ -242,6 +244,18 @@ export interface OutputRecord {
   createdAt: string;
   createdBy: string;
   expiresAt: string;
+}
+
+export interface VersionRef {
+  asset: string;
+  version: string;
+}
+
+/** A version's lineage: what it records (and the run output it came from), and the versions recording it. */
+export interface LineageRecord extends VersionRef {
+  status: VersionStatus;
+  upstream: { records: VersionRef[]; source?: OutputSource };
+  downstream: Page<VersionRef>;
 }
 
 export interface AssetRecord {

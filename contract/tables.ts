@@ -19,6 +19,8 @@
  * - outputs:  one item per run output (pk `runKey` = `<flow>/<run>`, sk `name`), deleted by TTL after
  *             `ttlDays`. The KEYS_ONLY index `byFlow` (pk `flow`, sk `<createdAt>#<run>#<name>`) answers
  *             "the flow's most recent run" with one Query (Limit 1, newest first).
+ * - lineage:  one edge item per (record, version recording it): pk `upstream` = `<asset>:<version>` recorded,
+ *             sk `downstream` = `<asset>:<version>` that records it, so "who uses X" is one Query.
  */
 export type AttributeType = 'S' | 'N';
 
@@ -102,6 +104,11 @@ export const TABLES = {
       { indexName: 'byFlow', partitionKey: { name: 'flow', type: 'S' }, sortKey: { name: 'createdKey', type: 'S' }, projection: 'KEYS_ONLY' },
     ],
     ttlAttribute: 'expiresAt',
+  },
+  lineage: {
+    id: 'Lineage',
+    partitionKey: { name: 'upstream', type: 'S' },
+    sortKey: { name: 'downstream', type: 'S' },
   },
 } as const satisfies Record<string, TableSchema>;
 

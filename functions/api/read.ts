@@ -2,7 +2,7 @@
 import { createApi } from '../shared/http.ts';
 import { listAliases, resolveRoute } from './routes/aliases.ts';
 import { getAsset, health, listAssets } from './routes/assets.ts';
-import { downloadFile, getVersion, listVersions } from './routes/versions.ts';
+import { downloadFile, getVersion, lineageRoute, listVersions } from './routes/versions.ts';
 import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
 import { getOutput, listOutputs } from './routes/outputs.ts';
 
@@ -19,4 +19,5 @@ export const handler = createApi('read', {
   listDeliveries: listDeliveriesRoute,
   getOutput,
   listOutputs,
+  lineage: lineageRoute,
 });

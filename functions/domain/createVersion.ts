@@ -15,6 +15,8 @@ import { count } from '../shared/metrics.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { AssetItem, nowEpoch, nowIso, type Actor, type StoredFile, type VersionItem } from './model.ts';
 import { paramsHash } from './paramsHash.ts';
+import { formatSpec } from './spec.ts';
+import { putEdges } from '../adapters/lineageRepo.ts';
 import { resolveRecords } from './resolve.ts';
 import { instructions, startUploads, waitingTag } from './uploads.ts';
 import { nextVersion, parseVersion } from './versions.ts';
@@ -145,6 +147,9 @@ export async function storeVersion(
       const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest });
       if (!reasons) {
         count('VersionsCreated');
+        // After the transaction: up to 100 edges do not fit it beside the version and the asset. Puts are
+        // idempotent; a create that stops between the two leaves the version without its downstream edges.
+        if (item.records.length > 0) await putEdges(formatSpec(assetName, version), item.records);
         const record = versionRecord(item, await instructions(item.files, waitingTag(assetName, version)));
         uploads = undefined;
         return record;

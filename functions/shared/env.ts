@@ -18,7 +18,7 @@ export interface Grant {
 }
 
 export interface Env {
-  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string };
+  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string; lineage: string };
   bucket: string;
   s3Endpoint?: string;
   s3PublicEndpoint?: string;
@@ -82,6 +82,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
       aliases: required(ENV.aliasesTable, src),
       blobs: required(ENV.blobsTable, src),
       outputs: required(ENV.outputsTable, src),
+      lineage: required(ENV.lineageTable, src),
     },
     bucket: required(ENV.bucket, src),
     s3Endpoint: optional(src, ENV.s3Endpoint),
