@@ -17,13 +17,19 @@ import type {
   VersionRecord,
   VersionStatus,
   MultipartInstructions,
+  LineageRecord,
+  OutputRecord,
+  PromoteOutputRequest,
+  PutOutputRequest,
 } from '../contract/schemas.ts';
+import type { z } from 'zod';
 import type { CreateHookRequest, DeliveryRecord, HookRecord } from '../contract/events.ts';
 import { BlobCache } from './cache.ts';
 import { defaultCacheDir, loadConfig, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
 import { ApiTransport, encodePath, type Query } from './http.ts';
 import { loadOrGenerate, type LoadOrGenerateOptions, type LoadOrGenerateResult } from './loadOrGenerate.ts';
 import { pull, type PullOptions, type PullResult } from './pull.ts';
+import { putOutput, type PutOutputOptions, type PutOutputResult } from './outputs.ts';
 import { push, type PushOptions, type PushResult } from './push.ts';
 import { Transfers, type TransferStats } from './transfer.ts';
 
@@ -68,6 +74,11 @@ export interface DeleteOptions {
 }
 
 const asset = (name: string) => `/v1/assets/${encodePath(name)}`;
+const runOutputs = (flow: string, run: string) => `/v1/flows/${encodeURIComponent(flow)}/runs/${encodeURIComponent(run)}/outputs`;
+const output = (flow: string, run: string, name: string) => `${runOutputs(flow, run)}/${encodeURIComponent(name)}`;
+
+/** A run-output listing: the run `latest` resolved to. */
+export type OutputPage = Page<OutputRecord> & { flow: string; run: string };
 const version = (name: string, v: string) => `${asset(name)}/-/versions/${encodeURIComponent(v)}`;
 
 export class ArcaClient {
@@ -179,6 +190,40 @@ export class ArcaClient {
   // ---- resolve ----
   resolve(spec: string, opts: { stage?: 'published' } = {}): Promise<ResolveResult> {
     return this.call('GET', `/v1/resolve/${encodePath(spec)}`, { query: { stage: opts.stage } });
+  }
+
+  // ---- lineage ----
+  lineage(name: string, v: string, query: { limit?: number; cursor?: string } = {}): Promise<LineageRecord> {
+    return this.call('GET', `${asset(name)}/-/lineage`, { query: { version: v, ...query } });
+  }
+
+  // ---- run outputs (R-OUT) ----
+  /** Declares an output; the answer's files carry upload instructions, as a version create's. */
+  declareOutput(flow: string, run: string, name: string, req: z.input<typeof PutOutputRequest>): Promise<OutputRecord> {
+    return this.call('PUT', output(flow, run, name), { body: req });
+  }
+  commitOutput(flow: string, run: string, name: string): Promise<OutputRecord> {
+    return this.call('POST', `${output(flow, run, name)}/commit`);
+  }
+  outputParts(flow: string, run: string, name: string, uploadId: string, from?: number): Promise<MultipartInstructions> {
+    return this.call('POST', `${output(flow, run, name)}/uploads/${encodeURIComponent(uploadId)}/parts`, { body: from === undefined ? {} : { from } });
+  }
+  /** A ready output with download URLs; `run` may be `latest`. */
+  getOutput(flow: string, run: string, name: string): Promise<OutputRecord> {
+    return this.call('GET', output(flow, run, name));
+  }
+  listOutputs(flow: string, run: string, query: { limit?: number; cursor?: string } = {}): Promise<OutputPage> {
+    return this.call('GET', runOutputs(flow, run), { query: { ...query } });
+  }
+  promoteOutput(flow: string, run: string, name: string, req: PromoteOutputRequest, opts: { idempotencyKey?: string } = {}): Promise<VersionRecord> {
+    return this.call('POST', `${output(flow, run, name)}/promote`, {
+      body: req,
+      headers: opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {},
+    });
+  }
+  /** Hashes, declares, uploads and commits files as a run output; see `PutOutputOptions`. */
+  putOutput(flow: string, run: string, name: string, paths: string[], opts: PutOutputOptions = {}): Promise<PutOutputResult> {
+    return putOutput(this, { flow, run, name }, paths, opts);
   }
 
   // ---- webhooks (admin) ----

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { stat, readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import type { AssetType, CreateVersionRequest, FileDeclaration, FileRecord, PartUrl, VersionRecord } from '../contract/schemas.ts';
+import type { AssetType, CreateVersionRequest, FileDeclaration, FileRecord, MultipartInstructions, PartUrl, VersionRecord } from '../contract/schemas.ts';
 import type { ArcaClient } from './client.ts';
 import { DigestCache } from './digests.ts';
 import { ArcaApiError, clientError } from './errors.ts';
@@ -86,21 +86,14 @@ export async function collectFiles(inputs: string[]): Promise<LocalFile[]> {
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-interface Task {
-  file: LocalFile;
-  sha256: string;
-  start: number;
-  end: number;
-  partNumber?: number;
-  url: string;
-  headers: Record<string, string>;
-}
-
-export async function push(client: ArcaClient, name: string, inputs: string[], opts: PushOptions = {}): Promise<PushResult> {
+/** Hashes each file (and its parts above the multipart threshold) in one pass, reusing cached digests. */
+export async function declareFiles(
+  client: ArcaClient,
+  files: LocalFile[],
+  opts: { format?: string; signal?: AbortSignal; onProgress?: (p: PushProgress) => void } = {},
+): Promise<FileDeclaration[]> {
   const signal = opts.signal;
-  const files = await collectFiles(inputs);
   const total = files.reduce((n, f) => n + f.size, 0);
-
   let hashed = 0;
   const declared: FileDeclaration[] = [];
   const digests = new DigestCache(client.cacheDir);
@@ -118,6 +111,25 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
     }
     declared.push({ path: f.path, size: f.size, sha256: digest.sha256, ...(opts.format ? { format: opts.format } : {}), ...(withParts ? { parts: digest.parts } : {}) });
   }
+
+  return declared;
+}
+
+export interface Task {
+  file: LocalFile;
+  sha256: string;
+  start: number;
+  end: number;
+  partNumber?: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export async function push(client: ArcaClient, name: string, inputs: string[], opts: PushOptions = {}): Promise<PushResult> {
+  const signal = opts.signal;
+  const files = await collectFiles(inputs);
+
+  const declared = await declareFiles(client, files, opts);
 
   const request: CreateVersionRequest = {
     ...(opts.version ? { version: opts.version } : {}),
@@ -160,7 +172,7 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
       await store.save(rec.sha256, state);
       const done = new Set(state.done);
       // A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
-      const urls = await allPartUrls(client, name, created.version, rec, resumed, signal);
+      const urls = await allPartUrls(rec, resumed, (from) => client.uploadParts(name, created.version, rec.multipart!.uploadId, from, signal));
       for (const p of urls) {
         const start = (p.partNumber - 1) * rec.multipart.partSize;
         const end = Math.min(rec.size, start + rec.multipart.partSize);
@@ -172,9 +184,44 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
     }
   }
 
+  const before = client.transfers.stats.bytesUploaded;
+  await uploadTasks(client, tasks, (task, from) => client.uploadParts(name, created.version, states.get(task.sha256)!.uploadId, from, signal), {
+    ...opts,
+    onDone: async (task) => {
+      if (task.partNumber === undefined) return;
+      const state = states.get(task.sha256)!;
+      state.done.push(task.partNumber);
+      await store.save(task.sha256, state);
+    },
+  });
+
+  opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });
+  let version = await commitUntilReady(
+    `${name}:${created.version}`,
+    () => client.commit(name, created.version, signal),
+    () => client.getVersion(name, created.version),
+    signal,
+  );
+  for (const sha of states.keys()) await store.remove(sha);
+  if (opts.publish) version = await client.publish(name, version.version);
+  if (opts.alias) await client.setAlias(name, opts.alias, version.version);
+  if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);
+  return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
+}
+
+/**
+ * Sends the bytes of `tasks` (whole files and parts) in parallel, streamed from disk, with retries; an
+ * expired part URL is replaced once through `reissue` (`POST …/uploads/{uploadId}/parts`).
+ */
+export async function uploadTasks(
+  client: ArcaClient,
+  tasks: Task[],
+  reissue: (task: Task, from: number) => Promise<MultipartInstructions>,
+  opts: { attempts?: number; signal?: AbortSignal; onProgress?: (p: PushProgress) => void; onDone?: (task: Task) => Promise<void> } = {},
+): Promise<void> {
+  const signal = opts.signal;
   const toSend = tasks.reduce((n, t) => n + t.end - t.start, 0);
   let sent = 0;
-  const before = client.transfers.stats.bytesUploaded;
   opts.onProgress?.({ phase: 'upload', done: 0, total: toSend });
   await runPool(tasks, client.concurrency, signal, async (task) => {
     let url = task.url;
@@ -200,7 +247,7 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
           if (err instanceof TransferError && err.status === 412 && task.partNumber === undefined) return;
           if (err instanceof TransferError && err.status === 403 && task.partNumber !== undefined && !refreshed) {
             // An expired part URL: ask once for a fresh one, then try again.
-            const fresh = await client.uploadParts(name, created.version, states.get(task.sha256)!.uploadId, task.partNumber, signal);
+            const fresh = await reissue(task, task.partNumber);
             const p = fresh.parts.find((x) => x.partNumber === task.partNumber);
             if (p) ({ url, headers } = p);
             refreshed = true;
@@ -211,20 +258,9 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
       },
       (err) => err instanceof TransferError && err.retryable,
     );
-    if (task.partNumber !== undefined) {
-      const state = states.get(task.sha256)!;
-      state.done.push(task.partNumber);
-      await store.save(task.sha256, state);
-    }
+    await opts.onDone?.(task);
   });
 
-  opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });
-  let version = await commitUntilReady(client, name, created.version, signal);
-  for (const sha of states.keys()) await store.remove(sha);
-  if (opts.publish) version = await client.publish(name, version.version);
-  if (opts.alias) await client.setAlias(name, opts.alias, version.version);
-  if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);
-  return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
 }
 
 /** How long push keeps asking for a commit that the service could not finish in one request. */
@@ -236,25 +272,30 @@ const COMMIT_DEADLINE_MS = 15 * 60 * 1000;
  * in between, until it is ready or a deadline passes. A commit answered 202 (the service is still hashing a
  * large file) is repeated the same way: a later one answers ready, or 422 when the bytes turned out wrong.
  */
-async function commitUntilReady(client: ArcaClient, name: string, version: string, signal?: AbortSignal): Promise<VersionRecord> {
+export async function commitUntilReady<T extends { status: string }>(
+  what: string,
+  commit: () => Promise<T>,
+  current: () => Promise<T | undefined>,
+  signal?: AbortSignal,
+): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
-    let committed: VersionRecord | undefined;
+    let committed: T | undefined;
     try {
-      committed = await client.commit(name, version, signal);
+      committed = await commit();
     } catch (err) {
       const transient = err instanceof ArcaApiError && (err.code === 'NetworkError' || err.code === 'Throttled' || (err.status ?? 0) >= 500);
       if (!transient || Date.now() - started > COMMIT_DEADLINE_MS) throw err;
     }
     if (committed && committed.status !== 'pending') return committed;
     if (committed && Date.now() - started > COMMIT_DEADLINE_MS) {
-      throw clientError(`${name}:${version} is still being verified after ${COMMIT_DEADLINE_MS / 60_000} min; commit it again later`);
+      throw clientError(`${what} is still being verified after ${COMMIT_DEADLINE_MS / 60_000} min; commit it again later`);
     }
     await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * attempt)));
     signal?.throwIfAborted();
     if (committed) continue;
-    const current = await client.getVersion(name, version).catch(() => undefined);
-    if (current && current.status !== 'pending') return current;
+    const now = await current().catch(() => undefined);
+    if (now && now.status !== 'pending') return now;
   }
 }
 
@@ -297,12 +338,11 @@ async function createVersionEnsuringAsset(
 }
 
 /** Every part URL of a multipart upload, following `nextPart` (at most 1,000 URLs per answer). */
-async function allPartUrls(client: ArcaClient, name: string, version: string, rec: FileRecord, fresh: boolean, signal?: AbortSignal): Promise<PartUrl[]> {
-  const mp = rec.multipart!;
-  let page = fresh ? await client.uploadParts(name, version, mp.uploadId, 1, signal) : mp;
+export async function allPartUrls(rec: FileRecord, fresh: boolean, more: (from: number) => Promise<MultipartInstructions>): Promise<PartUrl[]> {
+  let page = fresh ? await more(1) : rec.multipart!;
   const urls = [...page.parts];
   while (page.nextPart !== undefined) {
-    page = await client.uploadParts(name, version, mp.uploadId, page.nextPart, signal);
+    page = await more(page.nextPart);
     urls.push(...page.parts);
   }
   return urls;

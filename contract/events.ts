@@ -17,6 +17,7 @@ export const DETAIL_TYPES = [
   'Asset Version Deleted',
   'Alias Updated',
   'Asset Deleted',
+  'Output Promoted',
 ] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 export const DetailTypeSchema = z.enum(DETAIL_TYPES);
@@ -63,6 +64,13 @@ export const DETAIL_SCHEMAS = {
     version: z.string().optional().describe('Where the alias now points; absent when the alias was deleted'),
   }),
   'Asset Deleted': z.strictObject({ ...base, reason: z.string().optional().describe('The reason the admin gave for deleting the asset') }),
+  'Output Promoted': z.strictObject({
+    ...base,
+    version: z.string().describe('The version the run output became'),
+    flow: z.string(),
+    run: z.string(),
+    output: z.string().describe('The promoted output of that run'),
+  }),
 } as const satisfies Record<DetailType, z.ZodType>;
 
 /** File name of a detail type's JSON Schema under docs/events/: `Asset Version Created` → `asset-version-created`. */
@@ -89,6 +97,10 @@ export interface EventDetail {
   at: string;
   /** `Asset Deleted`: the reason the admin gave. */
   reason?: string;
+  /** `Output Promoted`: the run output the version came from. */
+  flow?: string;
+  run?: string;
+  output?: string;
 }
 
 /** One event: what goes to the bus as `detail-type` + `detail`. */

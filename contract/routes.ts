@@ -29,8 +29,11 @@ export interface Route {
   group: RouteGroup;
   /** The least role the caller needs; `null` means unauthenticated. */
   role: Role | null;
-  /** The asset-name parameter the role is checked against (grants are on name prefixes). */
-  scope?: 'name' | 'spec';
+  /**
+   * The asset-name parameter the role is checked against (grants are on name prefixes); `flow` checks
+   * the name `flows/<flow>`, so run outputs are granted like the assets under `flows/`.
+   */
+  scope?: 'name' | 'spec' | 'flow';
 }
 
 export const ROUTES = [
@@ -53,11 +56,20 @@ export const ROUTES = [
   { id: 'publishVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/publish', group: 'write', role: 'publisher', scope: 'name' },
   { id: 'downloadFile', method: 'GET', path: '/v1/assets/{name}/-/versions/{version}/files/{path}', group: 'read', role: 'reader', scope: 'name' },
 
+  { id: 'lineage', method: 'GET', path: '/v1/assets/{name}/-/lineage', group: 'read', role: 'reader', scope: 'name' },
+
   { id: 'listAliases', method: 'GET', path: '/v1/assets/{name}/-/aliases', group: 'read', role: 'reader', scope: 'name' },
   { id: 'setAlias', method: 'PUT', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
   { id: 'deleteAlias', method: 'DELETE', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
 
   { id: 'resolve', method: 'GET', path: '/v1/resolve/{spec}', group: 'read', role: 'reader', scope: 'spec' },
+
+  { id: 'putOutput', method: 'PUT', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}', group: 'write', role: 'writer', scope: 'flow' },
+  { id: 'getOutput', method: 'GET', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}', group: 'read', role: 'reader', scope: 'flow' },
+  { id: 'listOutputs', method: 'GET', path: '/v1/flows/{flow}/runs/{run}/outputs', group: 'read', role: 'reader', scope: 'flow' },
+  { id: 'commitOutput', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/commit', group: 'write', role: 'writer', scope: 'flow' },
+  { id: 'outputParts', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/uploads/{uploadId}/parts', group: 'write', role: 'writer', scope: 'flow' },
+  { id: 'promoteOutput', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/promote', group: 'write', role: 'writer', scope: 'flow' },
 
   { id: 'listHooks', method: 'GET', path: '/v1/hooks', group: 'read', role: 'admin' },
   { id: 'createHook', method: 'POST', path: '/v1/hooks', group: 'write', role: 'admin' },

@@ -140,6 +140,26 @@ export const CreateVersionRequest = VersionMetadata.extend({
 }).refine((r) => !(r.version && r.bump), { message: 'give version or bump, not both' });
 export type CreateVersionRequest = z.infer<typeof CreateVersionRequest>;
 
+export const PutOutputRequest = z.strictObject({
+  files: z.array(FileDeclaration).min(1).max(1000),
+  ttlDays: z.number().int().min(1).max(90).default(7),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((o) => jsonBytes(o) <= 16 * KIB, tooLarge('metadata', '16 KiB serialized'))
+    .optional(),
+});
+export type PutOutputRequest = z.infer<typeof PutOutputRequest>;
+
+/** A version create without its files: they are the promoted output's. */
+export const PromoteOutputRequest = VersionMetadata.extend({
+  asset: z.string(),
+  version: z.string().optional(),
+  bump: Bump.optional(),
+  records: z.array(z.string()).max(100).optional(),
+  params: jsonObject('params').optional(),
+}).refine((r) => !(r.version && r.bump), { message: 'give version or bump, not both' });
+export type PromoteOutputRequest = z.infer<typeof PromoteOutputRequest>;
+
 export const UpdateVersionRequest = VersionMetadata;
 export type UpdateVersionRequest = z.infer<typeof UpdateVersionRequest>;
 
@@ -175,6 +195,8 @@ export const ListVersionsQuery = ListQuery.extend({
   paramsHash: Sha256.optional(),
   includeDeleted: booleanString.default(false),
 });
+
+export const LineageQuery = ListQuery.extend({ version: z.string() });
 
 export const DeleteQuery = z.object({
   force: booleanString.default(false),
@@ -247,7 +269,43 @@ export interface VersionRecord {
   deleteReason?: string;
   /** When a pending version expires. */
   expiresAt?: string;
+  /** The run output it was promoted from. */
+  source?: OutputSource;
   etag: string;
+}
+
+/** The run output a version was promoted from. */
+export interface OutputSource {
+  flow: string;
+  run: string;
+  name: string;
+}
+
+export interface OutputRecord {
+  flow: string;
+  run: string;
+  name: string;
+  status: 'pending' | 'ready';
+  /** With upload instructions (PUT), download URLs (GET), or neither (listings). */
+  files: (FileRecord & { url?: string })[];
+  size: number;
+  ttlDays: number;
+  metadata?: Record<string, unknown>;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string;
+}
+
+export interface VersionRef {
+  asset: string;
+  version: string;
+}
+
+/** A version's lineage: what it records (and the run output it came from), and the versions recording it. */
+export interface LineageRecord extends VersionRef {
+  status: VersionStatus;
+  upstream: { records: VersionRef[]; source?: OutputSource };
+  downstream: Page<VersionRef>;
 }
 
 export interface AssetRecord {

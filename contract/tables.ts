@@ -16,6 +16,11 @@
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
  * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
  * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.
+ * - outputs:  one item per run output (pk `runKey` = `<flow>/<run>`, sk `name`), deleted by TTL after
+ *             `ttlDays`. The KEYS_ONLY index `byFlow` (pk `flow`, sk `<createdAt>#<run>#<name>`) answers
+ *             "the flow's most recent run" with one Query (Limit 1, newest first).
+ * - lineage:  one edge item per (record, version recording it): pk `upstream` = `<asset>:<version>` recorded,
+ *             sk `downstream` = `<asset>:<version>` that records it, so "who uses X" is one Query.
  */
 export type AttributeType = 'S' | 'N';
 
@@ -90,6 +95,20 @@ export const TABLES = {
     // `<ISO time>#<eventId>#<attempt>`: attempts in time order.
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
+  },
+  outputs: {
+    id: 'Outputs',
+    partitionKey: { name: 'runKey', type: 'S' },
+    sortKey: { name: 'name', type: 'S' },
+    globalIndexes: [
+      { indexName: 'byFlow', partitionKey: { name: 'flow', type: 'S' }, sortKey: { name: 'createdKey', type: 'S' }, projection: 'KEYS_ONLY' },
+    ],
+    ttlAttribute: 'expiresAt',
+  },
+  lineage: {
+    id: 'Lineage',
+    partitionKey: { name: 'upstream', type: 'S' },
+    sortKey: { name: 'downstream', type: 'S' },
   },
 } as const satisfies Record<string, TableSchema>;
 

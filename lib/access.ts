@@ -35,11 +35,11 @@ export interface FunctionAccess {
 /** The access of each API route group (contract/routes.ts). The read group can write nothing. */
 export const GROUP_ACCESS: Record<RouteGroup, FunctionAccess> = {
   read: {
-    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read' },
+    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read', outputs: 'read', lineage: 'read' },
     blobs: ['get'],
   },
   write: {
-    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read' },
+    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read', outputs: 'readwrite', lineage: 'readwrite' },
     blobs: ['get', 'put', 'legalHold'],
   },
 };
@@ -51,7 +51,7 @@ export const JOB_ACCESS = {
    * the commit route, which also completes (or aborts) the version's other multipart uploads: hence `put`.
    */
   finalize: {
-    tables: { assets: 'readwrite', versions: 'readwrite', blobs: 'readwrite' },
+    tables: { assets: 'readwrite', versions: 'readwrite', blobs: 'readwrite', outputs: 'readwrite' },
     blobs: ['get', 'put'],
   },
   /** Expire pending versions past their TTL and abort their uploads. */
@@ -61,7 +61,7 @@ export const JOB_ACCESS = {
   },
   /** Delete blobs that nothing live references, after a grace period. */
   gc: {
-    tables: { versions: 'read', blobs: 'readwrite' },
+    tables: { versions: 'read', outputs: 'read', blobs: 'readwrite' },
     blobs: ['list', 'delete'],
   },
 } as const satisfies Record<string, FunctionAccess>;

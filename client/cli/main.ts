@@ -312,6 +312,95 @@ export function buildProgram(): Command {
       }),
     );
 
+  const outputs = program.command('outputs').description('run outputs: a flow run\'s expiring artifacts, promotable to versions');
+  outputs
+    .command('ls <flow> [run]')
+    .description('the outputs of a run (default: the flow\'s latest run)')
+    .action(
+      run(async (client, cmd, flow: string, runName?: string) => {
+        const page = await client.listOutputs(flow, runName ?? 'latest');
+        if (isJson(cmd)) return page;
+        console.log(`${page.flow}/${page.run}`);
+        printTable(['NAME', 'STATUS', 'FILES', 'SIZE', 'EXPIRES'], page.items.map((o) => [o.name, o.status, String(o.files.length), formatBytes(o.size), o.expiresAt]));
+        return undefined;
+      }),
+    );
+  outputs
+    .command('put <flow> <run> <name> <paths...>')
+    .description('upload files and directories as an output of a run (only what the store lacks)')
+    .option('--ttl-days <days>', 'days until the output expires, 1–90 (default 7)')
+    .option('--meta <file.json>', 'a small JSON object kept with the output')
+    .option('--format <format>', 'format label for every file (default: from the extension)')
+    .action(
+      run(async (client, cmd, flow: string, runName: string, name: string, paths: string[]) => {
+        const o = cmd.opts<{ ttlDays?: string; meta?: string; format?: string }>();
+        const result = await client.putOutput(flow, runName, name, paths, {
+          ...(o.ttlDays !== undefined ? { ttlDays: positiveInt(o.ttlDays, '--ttl-days') } : {}),
+          ...(o.meta ? { metadata: await readJsonFile(o.meta, '--meta') } : {}),
+          format: o.format,
+        });
+        if (isJson(cmd)) return result;
+        const out = result.output;
+        console.log(`${out.flow}/${out.run}/${out.name} ${out.status} — ${formatBytes(out.size)}, uploaded ${formatBytes(result.uploaded)}, already stored ${formatBytes(result.skipped)}; expires ${out.expiresAt}`);
+        return undefined;
+      }),
+    );
+  outputs
+    .command('get <flow> <run> <name>')
+    .description('an output with download URLs (RUN may be "latest")')
+    .action(
+      run(async (client, cmd, flow: string, runName: string, name: string) => {
+        const out = await client.getOutput(flow, runName, name);
+        if (isJson(cmd)) return out;
+        console.log(`${out.flow}/${out.run}/${out.name} ${out.status}; expires ${out.expiresAt}`);
+        printTable(['PATH', 'SIZE', 'SHA256', 'URL'], out.files.map((f) => [f.path, formatBytes(f.size), f.sha256, f.url ?? '']));
+        return undefined;
+      }),
+    );
+  outputs
+    .command('promote <flow> <run> <name> <asset>')
+    .description('make an asset version of an output, without uploading its bytes again')
+    .option('--version <version>', 'explicit version (default: bump from the highest)')
+    .addOption(new Option('--bump <part>', 'which part to bump').choices(['major', 'minor', 'patch']))
+    .option('-m, --description <text>', 'description (Markdown)')
+    .option('--record <spec...>', 'inputs this version was made from (resolved to exact versions)')
+    .action(
+      run(async (client, cmd, flow: string, runName: string, name: string, assetName: string) => {
+        const o = cmd.opts<{ version?: string; bump?: 'minor'; description?: string; record?: string[] }>();
+        const v = await client.promoteOutput(flow, runName, name, {
+          asset: assetName,
+          ...(o.version ? { version: o.version } : {}),
+          ...(o.bump ? { bump: o.bump } : {}),
+          ...(o.description ? { description: o.description } : {}),
+          ...(o.record ? { records: o.record } : {}),
+        });
+        if (isJson(cmd)) return v;
+        console.log(`${v.asset}:${v.version} ${v.status} — from ${flow}/${runName}/${name}`);
+        return undefined;
+      }),
+    );
+
+  program
+    .command('lineage <spec>')
+    .description('what a version (NAME:VERSION) was made from, and which versions record it')
+    .action(
+      run(async (client, cmd, spec: string) => {
+        const l = await client.lineage(...nameAndVersion(spec));
+        if (isJson(cmd)) return l;
+        console.log(`${l.asset}:${l.version} (${l.status})`);
+        const src = l.upstream.source;
+        printTable(
+          ['DIRECTION', 'FROM / TO'],
+          [
+            ...(src ? [['upstream', `run output ${src.flow}/${src.run}/${src.name}`]] : []),
+            ...l.upstream.records.map((r) => ['upstream', `${r.asset}:${r.version}`]),
+            ...l.downstream.items.map((r) => ['downstream', `${r.asset}:${r.version}`]),
+          ],
+        );
+        return undefined;
+      }),
+    );
+
   const hooks = program.command('hooks').description('webhooks (admin): events POSTed to a URL, signed');
   hooks
     .command('ls')

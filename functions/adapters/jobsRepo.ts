@@ -6,7 +6,7 @@ import { DeleteCommand, PutCommand, ScanCommand, type ScanCommandInput } from '@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { BLOB_PREFIX, blobKey, parseBlobKey } from '../../contract/keys.ts';
-import { VersionItem } from '../domain/model.ts';
+import { OutputItem, VersionItem, nowEpoch } from '../domain/model.ts';
 import { env } from '../shared/env.ts';
 import { allItems, call, ddb, tables, type Item } from './dynamo.ts';
 import { s3 } from './s3.ts';
@@ -25,7 +25,7 @@ export async function* expiredPendingVersions(nowEpoch: number): AsyncGenerator<
   for await (const item of items) yield VersionItem.parse(item);
 }
 
-/** Every digest a live or pending version's files name: the blobs the collector must keep. */
+/** Every digest a live or pending version's files, or an unexpired run output's, name: the blobs the collector must keep. */
 export async function referencedDigests(): Promise<Set<string>> {
   const referenced = new Set<string>();
   const items = scan({
@@ -38,6 +38,18 @@ export async function referencedDigests(): Promise<Set<string>> {
   });
   for await (const item of items) {
     for (const file of VersionItem.shape.files.parse(item.files)) referenced.add(file.sha256);
+  }
+  // DynamoDB's TTL deletes lazily: an output past `expiresAt` keeps nothing even while its item remains.
+  const outputs = scan({
+    TableName: tables.outputs,
+    FilterExpression: 'expiresAt > :now',
+    ProjectionExpression: '#files',
+    ExpressionAttributeNames: { '#files': 'files' },
+    ExpressionAttributeValues: { ':now': nowEpoch() },
+    ConsistentRead: true,
+  });
+  for await (const item of outputs) {
+    for (const file of OutputItem.shape.files.parse(item.files)) referenced.add(file.sha256);
   }
   return referenced;
 }

@@ -2,8 +2,9 @@
 import { createApi } from '../shared/http.ts';
 import { listAliases, resolveRoute } from './routes/aliases.ts';
 import { getAsset, health, listAssets } from './routes/assets.ts';
-import { downloadFile, getVersion, listVersions } from './routes/versions.ts';
+import { downloadFile, getVersion, lineageRoute, listVersions } from './routes/versions.ts';
 import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
+import { getOutput, listOutputs } from './routes/outputs.ts';
 
 export const handler = createApi('read', {
   health,
@@ -16,4 +17,7 @@ export const handler = createApi('read', {
   resolve: resolveRoute,
   listHooks: listHooksRoute,
   listDeliveries: listDeliveriesRoute,
+  getOutput,
+  listOutputs,
+  lineage: lineageRoute,
 });

@@ -12,6 +12,7 @@ import {
   uploadParts,
 } from './routes/versions.ts';
 import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
+import { commitOutputRoute, outputParts, promoteOutputRoute, putOutput } from './routes/outputs.ts';
 
 export const handler = createApi('write', {
   createAsset: createAssetRoute,
@@ -28,4 +29,8 @@ export const handler = createApi('write', {
   deleteAlias: deleteAliasRoute,
   createHook: createHookRoute,
   deleteHook: deleteHookRoute,
+  putOutput,
+  commitOutput: commitOutputRoute,
+  outputParts,
+  promoteOutput: promoteOutputRoute,
 });

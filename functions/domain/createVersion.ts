@@ -4,7 +4,7 @@
  * (ALL_OLD), so a concurrent bump or the cap are told apart without reading again.
  */
 import { versionKey } from '../../contract/keys.ts';
-import type { CreateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
+import type { CreateVersionRequest, OutputSource, VersionRecord } from '../../contract/schemas.ts';
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { createVersionTx, indexAttributes, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
@@ -15,6 +15,8 @@ import { count } from '../shared/metrics.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { AssetItem, nowEpoch, nowIso, type Actor, type StoredFile, type VersionItem } from './model.ts';
 import { paramsHash } from './paramsHash.ts';
+import { formatSpec } from './spec.ts';
+import { putEdges } from '../adapters/lineageRepo.ts';
 import { resolveRecords } from './resolve.ts';
 import { instructions, startUploads, waitingTag } from './uploads.ts';
 import { nextVersion, parseVersion } from './versions.ts';
@@ -65,9 +67,26 @@ async function makeRoom(asset: string, state: AssetState): Promise<Victim[]> {
 
 const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 8)));
 
-export async function createVersion(assetName: string, req: CreateVersionRequest, actor: Actor): Promise<VersionRecord> {
-  const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
+export function createVersion(assetName: string, req: CreateVersionRequest, actor: Actor): Promise<VersionRecord> {
   const planned = planFiles(req.files, [], { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
+  return storeVersion(assetName, req, planned, actor);
+}
+
+/** A version create's fields other than its files. */
+export type VersionFields = Omit<CreateVersionRequest, 'files'>;
+
+/**
+ * Creates a version of already planned files: a create's declarations, or a promoted run output's stored
+ * entries (copied as the store recorded them, `source` naming the output).
+ */
+export async function storeVersion(
+  assetName: string,
+  req: VersionFields,
+  planned: readonly StoredFile[],
+  actor: Actor,
+  source?: OutputSource,
+): Promise<VersionRecord> {
+  const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
   const dependencies = await resolveRecords(req.records ?? []);
   const hash = paramsHash(req.params, dependencies);
 
@@ -114,6 +133,7 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
         records: dependencies.map((d) => d.spec),
         params: req.params,
         paramsHash: hash,
+        source,
         ...indexAttributes(assetName, version, status),
         pendingExpiresAt: status === 'pending' ? nowEpoch() + env.pendingTtlSeconds : undefined,
         pendingFiles,
@@ -127,6 +147,9 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
       const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest });
       if (!reasons) {
         count('VersionsCreated');
+        // After the transaction: up to 100 edges do not fit it beside the version and the asset. Puts are
+        // idempotent; a create that stops between the two leaves the version without its downstream edges.
+        if (item.records.length > 0) await putEdges(formatSpec(assetName, version), item.records);
         const record = versionRecord(item, await instructions(item.files, waitingTag(assetName, version)));
         uploads = undefined;
         return record;

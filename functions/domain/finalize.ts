@@ -122,6 +122,55 @@ export interface Finalized {
 }
 
 /**
+ * Checks the unverified files' bytes (versions and run outputs alike): records verified blobs, throws
+ * ChecksumMismatch or UploadIncomplete, and returns the files still being hashed by the ObjectCreated job
+ * (empty: every file is verified).
+ */
+export async function verifyFiles(files: readonly StoredFile[], hashUpTo: (f: StoredFile) => number): Promise<StoredFile[]> {
+  const unverified = files.filter((f) => !f.verified);
+  const already = await verifiedBlobs(unverified.map((f) => f.sha256));
+  // Bytes that arrived through another upload meanwhile: this file's own upload is not needed any more.
+  await Promise.all(unverified.filter((f) => f.uploadId && already.has(f.sha256)).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
+  const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
+  const arrivals = new Map(
+    (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f, hashUpTo(f))] as const)).map(([sha, a]) => [sha, a]),
+  );
+  // Recorded whatever else the files still wait for, so no later commit or job hashes them again.
+  await markVerified(
+    toCheck.filter((f) => arrivals.get(f.sha256)?.kind === 'verified').map((f) => ({ sha256: f.sha256, size: f.size })),
+    nowIso(),
+  );
+  const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
+  if (mismatched.length > 0) {
+    count('ChecksumMismatches');
+    throw new ArcaError('ChecksumMismatch', `stored bytes do not match the declared size or SHA-256 of ${mismatched.map((f) => f.path).join(', ')}; upload them again`, {
+      files: mismatched.map((f) => {
+        const a = arrivals.get(f.sha256);
+        return { path: f.path, sha256: f.sha256, reason: a?.kind === 'mismatch' ? a.reason : undefined };
+      }),
+    });
+  }
+  const missing = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'missing');
+  if (missing.length > 0) {
+    throw conflict('UploadIncomplete', `bytes have not arrived for ${missing.map((f) => f.path).join(', ')}`, {
+      missing: missing.map((f) => {
+        const a = arrivals.get(f.sha256);
+        return { path: f.path, sha256: f.sha256, ...(a?.kind === 'missing' && a.parts ? { parts: a.parts } : {}) };
+      }),
+    });
+  }
+  const verifying = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'verifying');
+  if (verifying.length === 0) return [];
+  // Read again after recording this run's verdicts: of two jobs hashing sibling files at once, at least
+  // the later one then sees both verified and finishes.
+  const since = await verifiedBlobs(verifying.map((f) => f.sha256), true);
+  return verifying.filter((f) => !since.has(f.sha256));
+}
+
+/** A file's stored entry once its bytes are verified: the upload bookkeeping is dropped. */
+export const verifiedEntry = ({ uploadId: _u, parts: _p, ...f }: StoredFile): StoredFile => ({ ...f, verified: true });
+
+/**
  * `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). `arrived`: the blob the
  * ObjectCreated job was raised for, hashed whatever its size; any other file is hashed only up to the
  * inline limit.
@@ -131,53 +180,15 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
     if (done(item)) return { item, verifying: [] };
-    const unverified = item.files.filter((f) => !f.verified);
-    const already = await verifiedBlobs(unverified.map((f) => f.sha256));
-    // Bytes that arrived through another version meanwhile: this file's own upload is not needed any more.
-    await Promise.all(unverified.filter((f) => f.uploadId && already.has(f.sha256)).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
-    const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
-    const arrivals = new Map(
-      (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f, hashUpTo(f))] as const)).map(([sha, a]) => [sha, a]),
-    );
+    const still = await verifyFiles(item.files, hashUpTo);
+    if (still.length > 0) return { item, verifying: still };
     const now = nowIso();
-    // Recorded whatever else the version still waits for, so no later commit or job hashes them again.
-    await markVerified(
-      toCheck.filter((f) => arrivals.get(f.sha256)?.kind === 'verified').map((f) => ({ sha256: f.sha256, size: f.size })),
-      now,
-    );
-    const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
-    if (mismatched.length > 0) {
-      count('ChecksumMismatches');
-      throw new ArcaError('ChecksumMismatch', `stored bytes do not match the declared size or SHA-256 of ${mismatched.map((f) => f.path).join(', ')}; upload them again`, {
-        files: mismatched.map((f) => {
-          const a = arrivals.get(f.sha256);
-          return { path: f.path, sha256: f.sha256, reason: a?.kind === 'mismatch' ? a.reason : undefined };
-        }),
-      });
-    }
-    const missing = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'missing');
-    if (missing.length > 0) {
-      throw conflict('UploadIncomplete', `bytes have not arrived for ${missing.map((f) => f.path).join(', ')}`, {
-        missing: missing.map((f) => {
-          const a = arrivals.get(f.sha256);
-          return { path: f.path, sha256: f.sha256, ...(a?.kind === 'missing' && a.parts ? { parts: a.parts } : {}) };
-        }),
-      });
-    }
-    const verifying = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'verifying');
-    if (verifying.length > 0) {
-      // Read again after recording this run's verdicts: of two jobs hashing sibling files at once, at least
-      // the later one then sees both verified and makes the version ready.
-      const since = await verifiedBlobs(verifying.map((f) => f.sha256), true);
-      const still = verifying.filter((f) => !since.has(f.sha256));
-      if (still.length > 0) return { item, verifying: still };
-    }
     const status = item.status === 'pending' ? 'ready' : item.status;
     const { updated, current } = await updateVersion(
       item,
       {
         status,
-        files: item.files.map(({ uploadId: _u, parts: _p, ...f }) => ({ ...f, verified: true })),
+        files: item.files.map(verifiedEntry),
         pendingFiles: 0,
         ...indexAttributes(item.asset, item.version, status),
         pendingExpiresAt: undefined,

@@ -52,9 +52,33 @@ export const VersionItem = z.object({
   deletedAt: z.string().optional(),
   deletedBy: z.string().optional(),
   deleteReason: z.string().optional(),
+  /** The run output the version was promoted from (lineage upstream). */
+  source: z.object({ flow: z.string(), run: z.string(), name: z.string() }).optional(),
   rev: z.number(),
 });
 export type VersionItem = z.infer<typeof VersionItem>;
+
+/** A run output (R-OUT): written once, verified by commit, deleted by DynamoDB TTL at `expiresAt`. */
+export const OutputItem = z.object({
+  runKey: z.string(),
+  name: z.string(),
+  flow: z.string(),
+  run: z.string(),
+  createdKey: z.string(),
+  status: z.enum(['pending', 'ready']),
+  files: z.array(StoredFile),
+  ttlDays: z.number(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  /** SHA-256 of the canonical PUT body: a repeated PUT of the same request is not a conflict. */
+  requestHash: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  /** Epoch seconds; DynamoDB's TTL attribute, and honoured on read because TTL deletes lazily. */
+  expiresAt: z.number(),
+});
+export type OutputItem = z.infer<typeof OutputItem>;
+
+export const outputExpired = (o: OutputItem, now = nowEpoch()): boolean => o.expiresAt <= now;
 
 export const AssetItem = z.object({
   name: z.string(),

@@ -1,4 +1,4 @@
-/** Asset and alias names (SPEC R-NAME, R-ALIAS). */
+/** Asset, alias, flow, run and output names (SPEC R-NAME, R-ALIAS, R-OUT). */
 import semver from 'semver';
 import { ALIAS_RE, SEGMENT_RE } from '../../contract/schemas.ts';
 import { validationError } from '../shared/errors.ts';
@@ -33,3 +33,19 @@ export function parseAliasName(raw: string): string {
   if (semver.validRange(raw) !== null) throw validationError(`"${raw}" reads as a version range and cannot be an alias`, { alias: raw });
   return raw;
 }
+
+/** A flow, run or output name: one R-NAME segment. */
+export function parseSegment(what: 'flow' | 'run' | 'output', raw: string): string {
+  if (!SEGMENT_RE.test(raw) || raw.includes('..')) {
+    throw validationError(`${what} name "${raw}" is invalid: one segment of lower-case letters, digits and ._- (not at either end, no ".."), 1–64 characters`, {
+      [what]: raw,
+    });
+  }
+  return raw;
+}
+
+/** The run name that reads as "the flow's most recent run"; never a stored run's name. */
+export const LATEST_RUN = 'latest';
+
+/** The asset name a flow's routes are authorized on: grants on `flows/…` prefixes cover run outputs. */
+export const flowScope = (flow: string): string => `flows/${parseSegment('flow', flow)}`;

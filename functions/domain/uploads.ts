@@ -14,9 +14,19 @@ export const PART_URLS_PER_RESPONSE = 1000;
 /** What the object's metadata names as the version waiting for it (read by the ObjectCreated job). */
 export const waitingTag = (asset: string, version: string): string => `${asset}@${version}`;
 
-export function parseWaitingTag(tag: string): { asset: string; version: string } | undefined {
+/** What the object's metadata names when a run output waits for it (no `@`: never read as a version). */
+const OUTPUT_TAG = 'output:';
+export const outputWaitingTag = (flow: string, run: string, name: string): string => `${OUTPUT_TAG}${flow}/${run}/${name}`;
+
+export type Waiting = { kind: 'version'; asset: string; version: string } | { kind: 'output'; flow: string; run: string; name: string };
+
+export function parseWaitingTag(tag: string): Waiting | undefined {
+  if (tag.startsWith(OUTPUT_TAG)) {
+    const [flow, run, name, ...rest] = tag.slice(OUTPUT_TAG.length).split('/');
+    return flow && run && name && rest.length === 0 ? { kind: 'output', flow, run, name } : undefined;
+  }
   const at = tag.lastIndexOf('@');
-  return at > 0 ? { asset: tag.slice(0, at), version: tag.slice(at + 1) } : undefined;
+  return at > 0 ? { kind: 'version', asset: tag.slice(0, at), version: tag.slice(at + 1) } : undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import { finalizeVersion } from './finalize.ts';
 import { effectiveStatus, isExpired, nowIso, type Actor, type VersionItem } from './model.ts';
 import { instructions, partUrls, startUploads, waitingTag } from './uploads.ts';
 import { parseVersion } from './versions.ts';
-import { etagOf, fileRecord, ifMatchHolds, versionRecord } from './views.ts';
+import { committedFiles, etagOf, ifMatchHolds, versionRecord } from './views.ts';
 
 const ATTEMPTS = 5;
 
@@ -100,9 +100,7 @@ export async function reissueParts(asset: string, version: string, uploadId: str
 /** `complete: false`: the version stays pending while large files are verified (the ObjectCreated job). */
 export async function commit(asset: string, version: string, actor: Actor): Promise<{ record: VersionRecord; complete: boolean }> {
   const { item, verifying } = await finalizeVersion(asset, parseVersion(version), actor.principal);
-  const inProgress = new Set(verifying.map((f) => f.path));
-  const files = item.files.map((f) => ({ ...fileRecord(f), ...(inProgress.has(f.path) ? { verification: 'in-progress' as const } : {}) }));
-  return { record: versionRecord(item, files), complete: verifying.length === 0 };
+  return { record: versionRecord(item, committedFiles(item.files, verifying)), complete: verifying.length === 0 };
 }
 
 const distinctBlobs = (v: VersionItem): string[] => [...new Set(v.files.map((f) => f.sha256))];

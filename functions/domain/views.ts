@@ -1,6 +1,6 @@
 /** Stored items → the API's records (contract/schemas.ts response types). */
-import type { AliasRecord, AssetRecord, FileRecord, VersionRecord } from '../../contract/schemas.ts';
-import { effectiveStatus, type AliasItem, type AssetItem, type StoredFile, type VersionItem } from './model.ts';
+import type { AliasRecord, AssetRecord, FileRecord, OutputRecord, VersionRecord } from '../../contract/schemas.ts';
+import { effectiveStatus, type AliasItem, type AssetItem, type OutputItem, type StoredFile, type VersionItem } from './model.ts';
 
 export const etagOf = (rev: number): string => `"${rev}"`;
 
@@ -11,6 +11,12 @@ export const fileRecord = (f: StoredFile): FileRecord => ({
   format: f.format,
   ...(f.contentType ? { contentType: f.contentType } : {}),
 });
+
+/** A commit's file records: those the ObjectCreated job is still hashing are marked `verification: in-progress`. */
+export function committedFiles(files: readonly StoredFile[], verifying: readonly StoredFile[]): FileRecord[] {
+  const inProgress = new Set(verifying.map((f) => f.path));
+  return files.map((f) => ({ ...fileRecord(f), ...(inProgress.has(f.path) ? { verification: 'in-progress' as const } : {}) }));
+}
 
 export function versionRecord(v: VersionItem, files: FileRecord[] = v.files.map(fileRecord)): VersionRecord {
   const status = effectiveStatus(v);
@@ -38,9 +44,24 @@ export function versionRecord(v: VersionItem, files: FileRecord[] = v.files.map(
     deletedBy: v.deletedBy,
     deleteReason: v.deleteReason,
     expiresAt: v.pendingExpiresAt !== undefined ? new Date(v.pendingExpiresAt * 1000).toISOString() : undefined,
+    source: v.source,
     etag: etagOf(v.rev),
   };
 }
+
+export const outputRecord = (o: OutputItem, files: OutputRecord['files'] = o.files.map(fileRecord)): OutputRecord => ({
+  flow: o.flow,
+  run: o.run,
+  name: o.name,
+  status: o.status,
+  files,
+  size: o.files.reduce((n, f) => n + f.size, 0),
+  ttlDays: o.ttlDays,
+  metadata: o.metadata,
+  createdAt: o.createdAt,
+  createdBy: o.createdBy,
+  expiresAt: new Date(o.expiresAt * 1000).toISOString(),
+});
 
 export type AssetSummary = Omit<AssetRecord, 'latest' | 'aliases'>;
 

@@ -60,6 +60,7 @@ const VersionImage = z.looseObject({
   updatedAt: Time.optional(),
   publishedAt: Time.optional(),
   deletedAt: Time.optional(),
+  source: z.looseObject({ flow: z.string(), run: z.string(), name: z.string() }).optional(),
 });
 type VersionImage = z.infer<typeof VersionImage>;
 
@@ -127,6 +128,11 @@ function versionEvents(old: VersionImage | undefined, next: VersionImage | undef
   const after = next?.status;
   if (next && (after === 'ready' || after === 'published') && (before === undefined || before === 'pending')) {
     drafts.push(versionDraft(next, 'Asset Version Created', 'ready', next.createdBy, iso(next.updatedAt, fallbackAt)));
+  }
+  // A promoted output's version is written once, with its source: its creation is the promotion.
+  if (next?.source && !old) {
+    const { flow, run, name } = next.source;
+    drafts.push({ detailType: 'Output Promoted', asset: next.asset, version: next.version, flow, run, output: name, actor: next.createdBy ?? SYSTEM_ACTOR, at: iso(next.updatedAt, fallbackAt) });
   }
   if (next && after === 'published' && before !== 'published') {
     drafts.push(versionDraft(next, 'Asset Version Published', 'published', next.publishedBy, iso(next.publishedAt ?? next.updatedAt, fallbackAt)));

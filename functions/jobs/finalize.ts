@@ -1,6 +1,6 @@
 /**
- * S3 ObjectCreated → finalize the version waiting for the blob (R-UPLOAD: "whichever comes first").
- * The upload's metadata names that version; finalizing is idempotent, so a commit that got there first,
+ * S3 ObjectCreated → finalize the version (or commit the run output) waiting for the blob (R-UPLOAD:
+ * "whichever comes first"). The upload's metadata names what waits; finalizing is idempotent, so a commit that got there first,
  * or files still missing, leave nothing to do. It hashes its blob whatever the size: commit leaves files
  * over the inline limit to it.
  */
@@ -9,6 +9,7 @@ import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { parseBlobKey } from '../../contract/keys.ts';
 import { headBlob, VERSION_META } from '../adapters/s3.ts';
 import { finalizeVersion } from '../domain/finalize.ts';
+import { commitOutput } from '../domain/outputs.ts';
 import { parseWaitingTag } from '../domain/uploads.ts';
 import { ArcaError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
@@ -22,6 +23,7 @@ export async function finalizeBlob(sha256: string): Promise<'ready' | 'waiting' 
   const waiting = object ? parseWaitingTag(object.metadata[VERSION_META] ?? '') : undefined;
   if (!waiting) return 'skipped';
   try {
+    if (waiting.kind === 'output') return (await commitOutput(waiting.flow, waiting.run, waiting.name, sha256)).complete ? 'ready' : 'waiting';
     const { verifying } = await finalizeVersion(waiting.asset, waiting.version, SYSTEM_ACTOR, sha256);
     return verifying.length === 0 ? 'ready' : 'waiting';
   } catch (err) {

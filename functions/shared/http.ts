@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ZodError, type z } from 'zod';
 import { ERROR_STATUS, type ErrorBody } from '../../contract/errors.ts';
 import { ROUTES, matchRoute, type Route, type RouteGroup, type RouteId } from '../../contract/routes.ts';
-import { parseAssetName } from '../domain/names.ts';
+import { flowScope, parseAssetName } from '../domain/names.ts';
 import { parseSpec } from '../domain/spec.ts';
 import { authenticate, authorize, type Principal } from './auth.ts';
 import { ArcaError } from './errors.ts';
@@ -96,6 +96,7 @@ function parseBody(event: ApiEvent): unknown {
 function scopeName(route: Route, params: Record<string, string>): string | undefined {
   if (route.scope === 'name' && params.name !== undefined) return parseAssetName(params.name);
   if (route.scope === 'spec' && params.spec !== undefined) return parseSpec(params.spec).name;
+  if (route.scope === 'flow' && params.flow !== undefined) return flowScope(params.flow);
   return undefined;
 }
 

@@ -408,7 +408,11 @@ async function deleteAlias(name, alias, version) {
 
 async function versionPage(name, version) {
   const base = `/v1/assets/${name}/-/versions/${version}`;
-  const [v, aliases] = await Promise.all([api('GET', base), api('GET', `/v1/assets/${name}/-/aliases?limit=100`)]);
+  const [v, aliases, lineage] = await Promise.all([
+    api('GET', base),
+    api('GET', `/v1/assets/${name}/-/aliases?limit=100`),
+    api('GET', `/v1/assets/${name}/-/lineage?version=${encodeURIComponent(version)}&limit=100`),
+  ]);
   const live = v.status === 'ready' || v.status === 'published';
   // Presigned GET URLs (15 min); the files route's 302 cannot carry the bearer token through a plain link.
   const resolved = live ? await api('GET', `/v1/resolve/${name}:${version}`).catch(() => null) : null;
@@ -439,12 +443,17 @@ async function versionPage(name, version) {
     metrics.length ? [h('h2', {}, 'Metrics'), table(['metric', 'value'], h('tbody', {}, metrics.map(([k, n]) => h('tr', {}, h('td', {}, k), h('td', {}, n)))))] : '',
     ...['hyperparameters', 'config', 'params'].filter((k) => v[k] && Object.keys(v[k]).length).map((k) => [h('h2', {}, k), json(v[k])]),
     h('h2', {}, 'Lineage: made from'),
-    v.records.length
-      ? h('ul', {}, v.records.map((r) => {
-        const at = r.lastIndexOf(':');
-        return h('li', {}, h('a', { href: versionHref(r.slice(0, at), r.slice(at + 1)) }, r));
-      }))
+    lineage.upstream.records.length || lineage.upstream.source
+      ? h('ul', { id: 'upstream' },
+        lineage.upstream.source ? h('li', {}, `run output ${lineage.upstream.source.flow}/${lineage.upstream.source.run}/${lineage.upstream.source.name}`) : '',
+        lineage.upstream.records.map((r) => h('li', {}, h('a', { href: versionHref(r.asset, r.version) }, `${r.asset}:${r.version}`))))
       : h('p', { class: 'muted' }, 'No records.'),
+    h('h2', {}, 'Lineage: used by'),
+    lineage.downstream.items.length
+      ? h('ul', { id: 'downstream' },
+        lineage.downstream.items.map((r) => h('li', {}, h('a', { href: versionHref(r.asset, r.version) }, `${r.asset}:${r.version}`))),
+        lineage.downstream.nextCursor ? h('li', { class: 'muted' }, 'and more (arca lineage lists them all)') : '')
+      : h('p', { class: 'muted' }, 'No version records this one.'),
     live ? [h('h2', {}, 'Aliases'), aliasForm(name, aliases.items, v.version)] : '',
   ];
 }

@@ -224,6 +224,27 @@ describe('console in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it.skipIf(!existsSync(CHROMIUM))('shows a version\'s lineage both ways, linked (needs /usr/bin/chromium)', async () => {
+    const { ArcaClient } = await import('../../client/client.ts');
+    const client = new ArcaClient({ url: registry.url, token: registry.token, cacheDir: join(dataDir, 'lineage-cache') });
+    const file = join(dataDir, 'lineage.bin');
+    await writeFile(file, 'lineage bytes');
+    await client.push('lin/data', [file], { version: '1.0.0', type: 'dataset' });
+    await client.push('lin/model', [file], { version: '1.0.0', records: ['lin/data:1.0.0'] });
+    client.close();
+    const page = await context!.newPage();
+    await page.goto(`${registry.url}/#/assets/lin/model/-/versions/1.0.0`);
+    await page.waitForSelector('#upstream a');
+    expect(await page.textContent('#upstream')).toBe('lin/data:1.0.0');
+    expect(await page.textContent('main')).toContain('No version records this one.');
+    await page.click('#upstream a');
+    await page.waitForURL(/#\/assets\/lin\/data\/-\/versions\/1\.0\.0$/);
+    await page.waitForSelector('#downstream a');
+    expect(await page.textContent('#downstream')).toBe('lin/model:1.0.0');
+    await page.click('#downstream a');
+    await page.waitForSelector('#upstream a');
+  });
+
   it.skipIf(!existsSync(CHROMIUM))('pages through assets with nextCursor (needs /usr/bin/chromium)', async () => {
     const auth = { authorization: `Bearer ${registry.token}`, 'content-type': 'application/json' };
     for (let i = 0; i < 53; i++) {

@@ -76,6 +76,29 @@ describe('deriveEvents: versions', () => {
     expect(DETAIL_SCHEMAS['Asset Version Created'].parse(event?.detail)).toEqual(event?.detail);
   });
 
+  it('announces a promoted output once, when its version is written, with the run it came from', () => {
+    const source = { flow: 'train', run: 'r1', name: 'features' };
+    const events = deriveEvents(record('INSERT', vKeys, undefined, version('ready', { source })));
+    expect(events.map((e) => e.detailType)).toEqual(['Asset Version Created', 'Output Promoted']);
+    const promoted = events[1]?.detail;
+    expect(promoted).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      asset: 'fraud/xgb',
+      version: '1.2.0',
+      flow: 'train',
+      run: 'r1',
+      output: 'features',
+      actor: 'alice',
+      at: '2026-11-22T08:00:00.000Z',
+    });
+    expect(DETAIL_SCHEMAS['Output Promoted'].parse(promoted)).toEqual(promoted);
+    expect(promoted?.eventId).not.toBe(events[0]?.detail.eventId);
+    // Later changes of that version are not promotions again.
+    expect(deriveEvents(record('MODIFY', vKeys, version('ready', { source }), version('published', { source }))).map((e) => e.detailType)).toEqual([
+      'Asset Version Published',
+    ]);
+  });
+
   it('attributes publish and delete to who did them', () => {
     const [pub] = deriveEvents(record('MODIFY', vKeys, version('ready'), version('published', { publishedBy: 'bob', publishedAt: '2026-11-22T09:00:00Z' })));
     expect(pub?.detail).toMatchObject({ actor: 'bob', at: '2026-11-22T09:00:00.000Z', status: 'published' });

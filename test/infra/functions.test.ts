@@ -104,6 +104,19 @@ describe('functions (SPEC R-DEPLOY)', () => {
     });
   });
 
+  it('the garbage collector reads the Outputs table (blobs of unexpired outputs stay) and cannot write it', () => {
+    const outputsArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(registry.tables.outputs), 'Arn'] });
+    const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === logicalId(registry.gcFunction.role!)))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((st) => JSON.stringify(st.Resource).includes(outputsArn));
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Scan']));
+    expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+    const gcVars = (functions[logicalId(registry.gcFunction)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(gcVars[tableEnvName('outputs')]).toEqual({ Ref: logicalId(registry.tables.outputs) });
+  });
+
   it('runs the sweeper every 15 minutes and the garbage collector every 6 hours', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).map((r) => r.Properties);
     expect(rules).toContainEqual(

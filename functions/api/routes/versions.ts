@@ -3,11 +3,13 @@ import {
   AddFilesRequest,
   DeleteQuery,
   FilePath,
+  LineageQuery,
   ListVersionsQuery,
   UpdateVersionRequest,
   UploadPartsRequest,
 } from '../../../contract/schemas.ts';
 import { downloadUrl } from '../../domain/download.ts';
+import { lineage } from '../../domain/lineage.ts';
 import {
   addFiles,
   commit,
@@ -69,4 +71,9 @@ export const publishVersion: RouteHandler = async (req) => {
 export const downloadFile: RouteHandler = async (req) => {
   const url = await downloadUrl(assetParam(req), versionParam(req), parse(FilePath, req.params.path));
   return { status: 302, headers: { location: url } };
+};
+
+export const lineageRoute: RouteHandler = async (req) => {
+  const { version, ...page } = parse(LineageQuery, req.query);
+  return { status: 200, body: await lineage(assetParam(req), version, page) };
 };

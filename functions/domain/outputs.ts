@@ -1,0 +1,151 @@
+/**
+ * Run outputs (R-OUT): declared like a version's files (same planning, upload instructions and blob store),
+ * verified by the same code as a version's commit, read with presigned GETs, promoted into an asset version
+ * through the version create path. Expired outputs read as gone whatever DynamoDB's TTL has done yet.
+ */
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { MultipartInstructions, OutputRecord, PromoteOutputRequest, PutOutputRequest, VersionRecord } from '../../contract/schemas.ts';
+import { verifiedBlobs } from '../adapters/blobsRepo.ts';
+import { getOutput, latestRun, listOutputs, markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
+import { presignGet } from '../adapters/s3.ts';
+import { env } from '../shared/env.ts';
+import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
+import { storeVersion } from './createVersion.ts';
+import { planFiles } from './files.ts';
+import { verifiedEntry, verifyFiles } from './finalize.ts';
+import { nowEpoch, nowIso, outputExpired, type Actor, type OutputItem, type StoredFile } from './model.ts';
+import { LATEST_RUN, parseAssetName, parseSegment } from './names.ts';
+import { instructions, outputWaitingTag, partUrls, startUploads } from './uploads.ts';
+import { committedFiles, fileRecord, outputRecord } from './views.ts';
+
+const DAY = 24 * 3600;
+
+export interface OutputRef {
+  flow: string;
+  run: string;
+  name: string;
+}
+
+const label = (o: OutputRef) => `output ${o.name} of run ${o.run} of flow ${o.flow}`;
+const tagOf = (o: OutputRef) => outputWaitingTag(o.flow, o.run, o.name);
+
+/** A stored run's name: one segment, and never `latest` (which reads as the newest run). */
+function storedRef(flow: string, run: string, name: string): OutputRef {
+  if (parseSegment('run', run) === LATEST_RUN) {
+    throw validationError(`"${LATEST_RUN}" names the flow's most recent run and cannot be a run's name`, { run });
+  }
+  return { flow: parseSegment('flow', flow), run, name: parseSegment('output', name) };
+}
+
+/** The run a read names, `latest` resolved with one Query. */
+async function readRun(flow: string, run: string): Promise<string> {
+  parseSegment('flow', flow);
+  if (parseSegment('run', run) !== LATEST_RUN) return run;
+  const latest = await latestRun(flow);
+  if (latest === undefined) throw notFound(`flow ${flow} has no run with outputs`, { flow });
+  return latest;
+}
+
+async function liveOutput(ref: OutputRef, consistent = false): Promise<OutputItem> {
+  const item = await getOutput(ref.flow, ref.run, ref.name, consistent);
+  if (!item || outputExpired(item)) throw notFound(`${label(ref)} does not exist or has expired`, { ...ref });
+  return item;
+}
+
+const notReady = (ref: OutputRef) => conflict('VersionNotReady', `${label(ref)} is not ready: commit it once its bytes are uploaded`, { ...ref });
+
+/** `created: false`: the same request was made before; its record is answered again. */
+export async function declareOutput(
+  flow: string,
+  run: string,
+  name: string,
+  req: PutOutputRequest,
+  actor: Actor,
+): Promise<{ record: OutputRecord; created: boolean }> {
+  const ref = storedRef(flow, run, name);
+  const planned = planFiles(req.files, [], { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
+  const requestHash = createHash('sha256').update(canonicalize(req) ?? '').digest('hex');
+  const verified = await verifiedBlobs(planned.map((f) => f.sha256));
+  const uploads = await startUploads(
+    planned.map((f) => ({ ...f, verified: verified.has(f.sha256) })),
+    tagOf(ref),
+  );
+  const now = nowEpoch();
+  const createdAt = nowIso();
+  const item: OutputItem = {
+    runKey: runKeyOf(ref.flow, ref.run),
+    ...ref,
+    createdKey: `${createdAt}#${ref.run}#${ref.name}`,
+    status: uploads.files.every((f) => f.verified) ? 'ready' : 'pending',
+    files: uploads.files,
+    ttlDays: req.ttlDays,
+    metadata: req.metadata,
+    requestHash,
+    createdAt,
+    createdBy: actor.principal,
+    expiresAt: now + req.ttlDays * DAY,
+  };
+  const stored = await putOutput(item, now);
+  if (stored.created) return { record: outputRecord(item, await instructions(item.files, tagOf(ref))), created: true };
+  await uploads.abort();
+  if (stored.existing.requestHash !== requestHash) {
+    throw conflict('AlreadyExists', `${label(ref)} is already written; an output is written once per run`, { ...ref });
+  }
+  return { record: outputRecord(stored.existing, await instructions(stored.existing.files, tagOf(ref))), created: false };
+}
+
+/** Fresh part URLs of one of the output's multipart uploads, from part `from` (resume). */
+export async function reissueOutputParts(flow: string, run: string, name: string, uploadId: string, from = 1): Promise<MultipartInstructions> {
+  const ref = storedRef(flow, run, name);
+  const file = (await liveOutput(ref, true)).files.find((f) => f.uploadId === uploadId && !f.verified);
+  if (!file) throw notFound(`${label(ref)} has no upload ${uploadId} in progress`, { uploadId });
+  return partUrls(file, from);
+}
+
+/**
+ * Verifies the output's bytes with the version commit's code. `arrived`: the blob the ObjectCreated job was
+ * raised for, hashed whatever its size. `complete: false` while the job still hashes large files.
+ */
+export async function commitOutput(flow: string, run: string, name: string, arrived?: string): Promise<{ record: OutputRecord; complete: boolean }> {
+  const ref = storedRef(flow, run, name);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const item = await liveOutput(ref, true);
+    if (item.status === 'ready') return { record: outputRecord(item), complete: true };
+    const verifying = await verifyFiles(item.files, (f: StoredFile) => (f.sha256 === arrived ? Infinity : env.inlineVerifyMaxBytes));
+    if (verifying.length > 0) return { record: outputRecord(item, committedFiles(item.files, verifying)), complete: false };
+    const ready = await markOutputReady(item, item.files.map(verifiedEntry));
+    if (ready) return { record: outputRecord(ready), complete: true };
+  }
+  throw new ArcaError('Throttled', `${label(ref)} kept changing during commit; retry`);
+}
+
+/** A ready output with a presigned download URL on each file. */
+export async function readOutput(flow: string, run: string, name: string): Promise<OutputRecord> {
+  const ref = { flow, run: await readRun(flow, run), name: parseSegment('output', name) };
+  const item = await liveOutput(ref);
+  if (item.status !== 'ready') throw notReady(ref);
+  const files = await Promise.all(
+    item.files.map(async (f) => ({ ...fileRecord(f), url: await presignGet(f.sha256, f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType) })),
+  );
+  return outputRecord(item, files);
+}
+
+export async function listRunOutputs(
+  flow: string,
+  run: string,
+  page: { limit: number; cursor?: string },
+): Promise<{ flow: string; run: string; items: OutputRecord[]; nextCursor?: string }> {
+  const resolved = await readRun(flow, run);
+  const { items, nextCursor } = await listOutputs(flow, resolved, page, nowEpoch());
+  return { flow, run: resolved, items: items.map((i) => outputRecord(i)), ...(nextCursor ? { nextCursor } : {}) };
+}
+
+/** An asset version of the output's verified file entries, created by the version create path. */
+export async function promoteOutput(flow: string, run: string, name: string, req: PromoteOutputRequest, actor: Actor): Promise<VersionRecord> {
+  const ref = storedRef(flow, run, name);
+  const item = await liveOutput(ref, true);
+  if (item.status !== 'ready') throw notReady(ref);
+  const { asset, ...fields } = req;
+  return storeVersion(parseAssetName(asset), fields, item.files, actor, ref);
+}
