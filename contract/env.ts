@@ -10,6 +10,7 @@ export const ENV = {
   idempotencyTable: 'ARCA_IDEMPOTENCY_TABLE',
   hooksTable: 'ARCA_HOOKS_TABLE',
   deliveriesTable: 'ARCA_DELIVERIES_TABLE',
+  grantsTable: 'ARCA_GRANTS_TABLE',
   /** The EventBridge bus the stream consumer publishes to. */
   eventBus: 'ARCA_EVENT_BUS',
   /** The SQS queue of webhook deliveries (AWS). */
@@ -47,8 +48,10 @@ export const ENV = {
   inlineVerifyMaxBytes: 'ARCA_INLINE_VERIFY_MAX_BYTES',
   /** `iam`, `jwt` or `token` (local mode). */
   authMode: 'ARCA_AUTH_MODE',
-  /** JSON array of grants: [{ principal, prefix, role }]. */
+  /** JSON array of deploy-time grants: [{ principal, prefix, role }], merged with the grants table's. */
   grants: 'ARCA_GRANTS',
+  /** Seconds a function keeps the grants table's content before reading it again (0: every request). */
+  grantsCacheSeconds: 'ARCA_GRANTS_CACHE_SECONDS',
   /** Local mode only: the admin bearer token. */
   localToken: 'ARCA_LOCAL_TOKEN',
 } as const;
@@ -63,4 +66,5 @@ export const DEFAULTS = {
   presignGetTtlSeconds: 900,
   presignPutTtlSeconds: 3600,
   pendingTtlHours: 24,
+  grantsCacheSeconds: 30,
 } as const;

@@ -16,6 +16,9 @@
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
  * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
  * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.
+ * - grants:   one item per (principal, prefix) granted a role at run time by an admin (docs/grants.md).
+ *             DynamoDB refuses an empty string in a key, and `''` (every name) is the commonest prefix, so
+ *             the sort key is the prefix behind a `p#` marker (`grantPrefixKey`).
  */
 export type AttributeType = 'S' | 'N';
 
@@ -91,9 +94,17 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  grants: {
+    id: 'Grants',
+    partitionKey: { name: 'principal', type: 'S' },
+    sortKey: { name: 'prefixKey', type: 'S' },
+  },
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
 
 /** The constant partition of the asset listing indexes. */
 export const ASSET_LIST_PK = 'all';
+
+/** The sort key of a grant on `prefix` (an empty prefix cannot be a DynamoDB key on its own). */
+export const grantPrefixKey = (prefix: string): string => `p#${prefix}`;

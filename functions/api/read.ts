@@ -4,6 +4,7 @@ import { listAliases, resolveRoute } from './routes/aliases.ts';
 import { getAsset, health, listAssets } from './routes/assets.ts';
 import { downloadFile, getVersion, listVersions } from './routes/versions.ts';
 import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
+import { listGrantsRoute } from './routes/grants.ts';
 
 export const handler = createApi('read', {
   health,
@@ -16,4 +17,5 @@ export const handler = createApi('read', {
   resolve: resolveRoute,
   listHooks: listHooksRoute,
   listDeliveries: listDeliveriesRoute,
+  listGrants: listGrantsRoute,
 });

@@ -12,6 +12,7 @@ import {
   uploadParts,
 } from './routes/versions.ts';
 import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
+import { deleteGrantRoute, putGrantRoute } from './routes/grants.ts';
 
 export const handler = createApi('write', {
   createAsset: createAssetRoute,
@@ -28,4 +29,6 @@ export const handler = createApi('write', {
   deleteAlias: deleteAliasRoute,
   createHook: createHookRoute,
   deleteHook: deleteHookRoute,
+  putGrant: putGrantRoute,
+  deleteGrant: deleteGrantRoute,
 });
