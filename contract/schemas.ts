@@ -272,6 +272,12 @@ export interface AliasRecord {
   updatedBy: string;
 }
 
+/** A grant from the grants table, as `GET /v1/grants` lists it. */
+export interface GrantRecord extends GrantRequest {
+  grantedBy: string;
+  grantedAt: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;

@@ -5,13 +5,13 @@
 import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { grantPrefixKey } from '../../contract/tables.ts';
-import { GrantRequest, type Page } from '../../contract/schemas.ts';
+import { GrantRequest, type GrantRecord, type Page } from '../../contract/schemas.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 import { allItems, call, ddb, tables } from './dynamo.ts';
 
 /** A stored grant; parsing drops the key attribute `prefixKey`. */
 export const GrantItem = z.object({ ...GrantRequest.shape, grantedBy: z.string(), grantedAt: z.string() });
-export type GrantItem = z.infer<typeof GrantItem>;
+export type GrantItem = z.infer<typeof GrantItem> & GrantRecord;
 
 /** Upserts: the same (principal, prefix) again replaces the role. */
 export async function putGrant(grant: GrantItem): Promise<void> {
