@@ -145,9 +145,9 @@ export const DeleteQuery = z.object({
  * role's session ARN or a role ARN), `group:NAME` (a JWT group claim), or a JWT subject (what an identity
  * provider issues: no spaces, no control characters, neither of the other two forms).
  */
-const IAM_ARN_RE = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_\/-]{1,512}$/;
-const GROUP_RE = /^group:[A-Za-z0-9+=,.@_:\/-]{1,128}$/;
-const SUBJECT_RE = /^[A-Za-z0-9+=,.@_:|\/-]{1,256}$/;
+const IAM_ARN_RE = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,512}$/;
+const GROUP_RE = /^group:[A-Za-z0-9+=,.@_:/-]{1,128}$/;
+const SUBJECT_RE = /^[A-Za-z0-9+=,.@_:|/-]{1,256}$/;
 export const GrantPrincipal = z
   .string()
   .refine(
