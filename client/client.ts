@@ -10,6 +10,8 @@ import type {
   AssetType,
   CreateAssetRequest,
   CreateVersionRequest,
+  GrantRecord,
+  GrantRequest,
   Page,
   ResolveResult,
   UpdateAssetRequest,
@@ -239,6 +241,19 @@ export class ArcaClient {
   }
   listDeliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<Page<DeliveryRecord>> {
     return this.call('GET', `/v1/hooks/${encodeURIComponent(id)}/deliveries`, { query: { ...query } });
+  }
+
+  // ---- grants (admin of every name) ----
+  /** Grants of the grants table (deploy-time ones are not listed); `prefix` keeps those whose prefix starts with it. */
+  listGrants(query: { principal?: string; prefix?: string; limit?: number; cursor?: string } = {}): Promise<Page<GrantRecord>> {
+    return this.call('GET', '/v1/grants', { query: { ...query } });
+  }
+  /** Gives `principal` `role` on names starting with `prefix` (`''`: every name); the same pair again replaces the role. */
+  putGrant(grant: GrantRequest): Promise<GrantRecord> {
+    return this.call('PUT', '/v1/grants', { body: grant });
+  }
+  deleteGrant(principal: string, prefix: string): Promise<unknown> {
+    return this.call('DELETE', '/v1/grants', { query: { principal, prefix } });
   }
 
   // ---- workflows ----

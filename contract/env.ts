@@ -12,6 +12,7 @@ export const ENV = {
   deliveriesTable: 'ARCA_DELIVERIES_TABLE',
   outputsTable: 'ARCA_OUTPUTS_TABLE',
   lineageTable: 'ARCA_LINEAGE_TABLE',
+  grantsTable: 'ARCA_GRANTS_TABLE',
   /** The EventBridge bus the stream consumer publishes to. */
   eventBus: 'ARCA_EVENT_BUS',
   /** The SQS queue of webhook deliveries (AWS). */
@@ -49,8 +50,10 @@ export const ENV = {
   inlineVerifyMaxBytes: 'ARCA_INLINE_VERIFY_MAX_BYTES',
   /** `iam`, `jwt` or `token` (local mode). */
   authMode: 'ARCA_AUTH_MODE',
-  /** JSON array of grants: [{ principal, prefix, role }]. */
+  /** JSON array of deploy-time grants: [{ principal, prefix, role }], merged with the grants table's. */
   grants: 'ARCA_GRANTS',
+  /** Seconds a function keeps the grants table's content before reading it again (0: every request). */
+  grantsCacheSeconds: 'ARCA_GRANTS_CACHE_SECONDS',
   /** Local mode only: the admin bearer token. */
   localToken: 'ARCA_LOCAL_TOKEN',
 } as const;
@@ -65,4 +68,5 @@ export const DEFAULTS = {
   presignGetTtlSeconds: 900,
   presignPutTtlSeconds: 3600,
   pendingTtlHours: 24,
+  grantsCacheSeconds: 30,
 } as const;

@@ -75,6 +75,11 @@ export const ROUTES = [
   { id: 'createHook', method: 'POST', path: '/v1/hooks', group: 'write', role: 'admin' },
   { id: 'deleteHook', method: 'DELETE', path: '/v1/hooks/{id}', group: 'write', role: 'admin' },
   { id: 'listDeliveries', method: 'GET', path: '/v1/hooks/{id}/deliveries', group: 'read', role: 'admin' },
+
+  // Admin on every name (the empty prefix), checked by the handler: a prefix admin could otherwise grant itself more.
+  { id: 'listGrants', method: 'GET', path: '/v1/grants', group: 'read', role: 'admin' },
+  { id: 'putGrant', method: 'PUT', path: '/v1/grants', group: 'write', role: 'admin' },
+  { id: 'deleteGrant', method: 'DELETE', path: '/v1/grants', group: 'write', role: 'admin' },
 ] as const satisfies readonly Route[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

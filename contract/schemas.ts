@@ -6,6 +6,7 @@
  * mapper can answer 413 PayloadTooLarge instead of 400 ValidationError.
  */
 import { z } from 'zod';
+import { ROLES, type Role as RoleName } from './routes.ts';
 
 const KIB = 1024;
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -115,12 +116,19 @@ export const VersionMetadata = z.strictObject({
   metrics: Metrics.optional(),
 });
 
+/** Aliases only a publisher (or admin) moves or deletes; setting or changing the list needs publisher too. */
+export const ProtectedAliases = z
+  .array(z.string().regex(ALIAS_RE, 'an alias starts with a lower-case letter, then up to 62 lower-case letters, digits or -'))
+  .max(20)
+  .refine((list) => new Set(list).size === list.length, 'lists an alias twice');
+
 export const CreateAssetRequest = z.strictObject({
   name: z.string(),
   type: AssetType,
   description: Description.optional(),
   tags: Tags.optional(),
   capPolicy: CapPolicy.optional(),
+  protectedAliases: ProtectedAliases.optional(),
 });
 export type CreateAssetRequest = z.infer<typeof CreateAssetRequest>;
 
@@ -128,6 +136,7 @@ export const UpdateAssetRequest = z.strictObject({
   description: Description.optional(),
   tags: Tags.optional(),
   capPolicy: CapPolicy.optional(),
+  protectedAliases: ProtectedAliases.optional(),
 });
 export type UpdateAssetRequest = z.infer<typeof UpdateAssetRequest>;
 
@@ -202,6 +211,46 @@ export const DeleteQuery = z.object({
   force: booleanString.default(false),
   reason: z.string().max(1024).optional(),
 });
+
+/**
+ * A grant's principal, in one of three forms: an IAM principal ARN (IAM mode's `userArn`, e.g. an assumed
+ * role's session ARN or a role ARN), `group:NAME` (a JWT group claim), or a JWT subject (what an identity
+ * provider issues: no spaces, no control characters, neither of the other two forms).
+ */
+const IAM_ARN_RE = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,512}$/;
+const GROUP_RE = /^group:[A-Za-z0-9+=,.@_:/-]{1,128}$/;
+const SUBJECT_RE = /^[A-Za-z0-9+=,.@_:|/-]{1,256}$/;
+export const GrantPrincipal = z
+  .string()
+  .refine(
+    (p) => (p.startsWith('arn:') ? IAM_ARN_RE.test(p) : p.startsWith('group:') ? GROUP_RE.test(p) : SUBJECT_RE.test(p)),
+    'must be an IAM principal ARN (arn:aws:iam::123456789012:role/NAME or an sts assumed-role ARN), group:NAME, or a JWT subject (1–256 of A-Z a-z 0-9 +=,.@_:|/-)',
+  );
+
+/**
+ * A grant's asset-name prefix: `''` (every name), or whole R-NAME segments followed by `/` and/or the start
+ * of one more segment (`fraud/`, `fraud/sc`). Any other string could never match a name, so it is refused.
+ */
+export const GRANT_PREFIX_RE = /^(?:[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?\/){0,9}(?:[a-z0-9][a-z0-9._-]{0,63})?$/;
+export const GrantPrefix = z
+  .string()
+  .max(256)
+  .regex(GRANT_PREFIX_RE, 'must be empty (every asset) or the start of an asset name: lower-case segments of a-z 0-9 ._- separated by /')
+  .refine((p) => !p.includes('..'), 'must not contain ".."');
+
+export const Role = z.enum(ROLES as readonly [RoleName, ...RoleName[]]);
+
+export const GrantRequest = z.strictObject({ principal: GrantPrincipal, prefix: GrantPrefix, role: Role });
+export type GrantRequest = z.infer<typeof GrantRequest>;
+
+export const ListGrantsQuery = ListQuery.extend({
+  principal: GrantPrincipal.optional(),
+  /** Only the grants whose prefix starts with this. */
+  prefix: z.string().max(256).optional(),
+});
+
+/** `DELETE /v1/grants?principal=&prefix=`: `prefix` is required, and `prefix=` (empty) names the every-name grant. */
+export const DeleteGrantQuery = z.object({ principal: GrantPrincipal, prefix: GrantPrefix });
 
 export const ResolveQuery = z.object({ stage: z.enum(['published']).optional() });
 
@@ -314,6 +363,7 @@ export interface AssetRecord {
   description?: string;
   tags: string[];
   capPolicy: CapPolicy;
+  protectedAliases: string[];
   liveVersions: number;
   latest?: string;
   aliases: { alias: string; version: string }[];
@@ -328,6 +378,12 @@ export interface AliasRecord {
   version: string;
   updatedAt: string;
   updatedBy: string;
+}
+
+/** A grant from the grants table, as `GET /v1/grants` lists it. */
+export interface GrantRecord extends GrantRequest {
+  grantedBy: string;
+  grantedAt: string;
 }
 
 export interface Page<T> {

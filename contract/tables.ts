@@ -21,6 +21,9 @@
  *             "the flow's most recent run" with one Query (Limit 1, newest first).
  * - lineage:  one edge item per (record, version recording it): pk `upstream` = `<asset>:<version>` recorded,
  *             sk `downstream` = `<asset>:<version>` that records it, so "who uses X" is one Query.
+ * - grants:   one item per (principal, prefix) granted a role at run time by an admin (docs/grants.md).
+ *             DynamoDB refuses an empty string in a key, and `''` (every name) is the commonest prefix, so
+ *             the sort key is the prefix behind a `p#` marker (`grantPrefixKey`).
  */
 export type AttributeType = 'S' | 'N';
 
@@ -110,9 +113,17 @@ export const TABLES = {
     partitionKey: { name: 'upstream', type: 'S' },
     sortKey: { name: 'downstream', type: 'S' },
   },
+  grants: {
+    id: 'Grants',
+    partitionKey: { name: 'principal', type: 'S' },
+    sortKey: { name: 'prefixKey', type: 'S' },
+  },
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
 
 /** The constant partition of the asset listing indexes. */
 export const ASSET_LIST_PK = 'all';
+
+/** The sort key of a grant on `prefix` (an empty prefix cannot be a DynamoDB key on its own). */
+export const grantPrefixKey = (prefix: string): string => `p#${prefix}`;

@@ -35,11 +35,11 @@ export interface FunctionAccess {
 /** The access of each API route group (contract/routes.ts). The read group can write nothing. */
 export const GROUP_ACCESS: Record<RouteGroup, FunctionAccess> = {
   read: {
-    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read', outputs: 'read', lineage: 'read' },
+    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read', outputs: 'read', lineage: 'read', grants: 'read' },
     blobs: ['get'],
   },
   write: {
-    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read', outputs: 'readwrite', lineage: 'readwrite' },
+    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read', outputs: 'readwrite', lineage: 'readwrite', grants: 'readwrite' },
     blobs: ['get', 'put', 'legalHold'],
   },
 };

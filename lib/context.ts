@@ -22,6 +22,19 @@ function list(node: Node, key: string): string[] | undefined {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** `-c grants='[{"principal":"…","prefix":"team/","role":"writer"}]'` (a JSON string) or an array in cdk.json. */
+function grants(node: Node): unknown[] | undefined {
+  const raw: unknown = node.tryGetContext('grants');
+  if (raw === undefined || Array.isArray(raw)) return raw;
+  try {
+    const parsed: unknown = JSON.parse(String(raw));
+    if (Array.isArray(parsed)) return parsed;
+  } catch {
+    // Reported below with the expected shape.
+  }
+  throw new Error(`context grants must be a JSON array of { principal, prefix, role }, got ${JSON.stringify(raw)}`);
+}
+
 function boolean(node: Node, key: string): boolean | undefined {
   const raw: unknown = node.tryGetContext(key);
   if (raw === undefined) return undefined;
@@ -59,6 +72,7 @@ export function registryPropsFromContext(node: Node): AssetRegistryProps {
     gcGracePeriodHours: number(node, 'gcGracePeriodHours'),
     auth: auth(node),
     initialAdmins: list(node, 'initialAdmins'),
+    grants: grants(node),
     objectLock: boolean(node, 'objectLock'),
     removalPolicy: removalPolicy(node),
   };

@@ -23,7 +23,8 @@ import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } fro
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type RouteGroup } from '../contract/routes.ts';
+import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type Role, type RouteGroup } from '../contract/routes.ts';
+import { GrantRequest } from '../contract/schemas.ts';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import { DEFAULTS, ENV } from '../contract/env.ts';
 import { BLOB_PREFIX, GROUP_ACCESS, JOB_ACCESS, grantAccess, resourceEnvironment, type FunctionAccess } from './access.ts';
@@ -59,6 +60,12 @@ export interface AssetRegistryProps {
   readonly auth?: RegistryAuth;
   /** Principals (IAM principal ARNs, or JWT subjects/groups) granted `admin` on every asset name. @default none */
   readonly initialAdmins?: readonly string[];
+  /**
+   * Deploy-time grants: a role on an asset-name prefix (`''`: every name) for an IAM principal ARN, a JWT
+   * subject or `group:NAME`. They sit beside the grants admins manage at run time (`/v1/grants`) and are
+   * changed only by redeploying. @default none
+   */
+  readonly grants?: readonly DeployGrant[];
   /**
    * S3 Object Lock on the bucket: publishing places a legal hold on the version's blobs (SPEC R-LOCK).
    * Can only be chosen when the bucket is created. @default false
@@ -104,6 +111,8 @@ export interface RegistrySettings {
   readonly gcGracePeriodHours: number;
   readonly auth: RegistryAuth;
   readonly initialAdmins: readonly string[];
+  /** `initialAdmins` as admin grants on every name, then the `grants` prop, validated. */
+  readonly grants: readonly DeployGrant[];
   readonly objectLock: boolean;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -120,6 +129,24 @@ function checkInteger(name: string, value: number, min: number, max: number, fal
     );
   }
   return value;
+}
+
+export interface DeployGrant {
+  readonly principal: string;
+  readonly prefix: string;
+  readonly role: Role;
+}
+
+function deployGrants(props: AssetRegistryProps): DeployGrant[] {
+  const all = [...(props.initialAdmins ?? []).map((principal) => ({ principal, prefix: '', role: 'admin' as const })), ...(props.grants ?? [])];
+  return all.map((grant, i) => {
+    const parsed = GrantRequest.safeParse(grant);
+    if (!parsed.success) {
+      const problem = parsed.error.issues.map((x) => `${x.path.join('.') || 'grant'}: ${x.message}`).join('; ');
+      throw new Error(`AssetRegistry: deploy-time grant ${i} (${JSON.stringify(grant)}) is not valid: ${problem}. Fix the initialAdmins or grants prop (or -c).`);
+    }
+    return parsed.data;
+  });
 }
 
 /** Applies defaults and fails early, with the fix in the message, on out-of-range props. */
@@ -144,6 +171,7 @@ export function resolveSettings(props: AssetRegistryProps = {}): RegistrySetting
     gcGracePeriodHours,
     auth,
     initialAdmins: props.initialAdmins ?? [],
+    grants: deployGrants(props),
     objectLock: props.objectLock ?? false,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
   };
@@ -200,7 +228,7 @@ export class AssetRegistry extends Construct {
       // Real S3 checks the signed x-amz-checksum-sha256 of every PUT and part, so the service trusts it.
       [ENV.verifyMode]: 's3-checksum',
       [ENV.authMode]: settings.auth.mode,
-      [ENV.grants]: JSON.stringify(settings.initialAdmins.map((principal) => ({ principal, prefix: '', role: 'admin' }))),
+      [ENV.grants]: JSON.stringify(settings.grants),
     };
 
     this.apiFunctions = Object.fromEntries(

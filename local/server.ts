@@ -157,6 +157,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       [ENV.deliveriesTable]: tables.deliveries,
       [ENV.outputsTable]: tables.outputs,
       [ENV.lineageTable]: tables.lineage,
+      [ENV.grantsTable]: tables.grants,
       // Local mode seals webhook secrets with this key where AWS uses KMS (kept beside the data it protects).
       [ENV.hookSecretKey]: await loadSecret(path.join(dataDir, 'hook-key'), () => randomBytes(32).toString('hex')),
       [ENV.hooksAllowInsecure]: 'true',

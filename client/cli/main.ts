@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { HookRecord } from '../../contract/events.ts';
+import type { GrantRecord } from '../../contract/schemas.ts';
 import type { ArcaClient } from '../client.ts';
 import type { ConfigSettings } from '../config.ts';
 import type { ArcaApiError } from '../errors.ts';
@@ -446,6 +447,50 @@ export function buildProgram(): Command {
         const page = await client.listDeliveries(id);
         if (isJson(cmd)) return page;
         printTable(['AT', 'EVENT', 'ATTEMPT', 'STATUS', 'OK', 'MS'], page.items.map((d) => [d.at, d.detailType, String(d.attempt), d.statusCode === undefined ? (d.error ?? '-') : String(d.statusCode), d.ok ? 'yes' : 'no', String(d.durationMs)]));
+        return undefined;
+      }),
+    );
+
+  const grants = program.command('grants').description('who holds which role on which asset-name prefix (admin of every name)');
+  grants
+    .command('ls')
+    .description('grants of the grants table (deploy-time grants are not listed)')
+    .option('--principal <principal>', 'only this principal (IAM ARN, JWT subject or group:NAME)')
+    .option('--prefix <prefix>', 'only grants whose prefix starts with this')
+    .action(
+      run(async (client, cmd) => {
+        const o = cmd.opts<{ principal?: string; prefix?: string }>();
+        const items: GrantRecord[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listGrants({ ...o, ...(cursor ? { cursor } : {}) });
+          items.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor);
+        if (isJson(cmd)) return { items };
+        printTable(['PRINCIPAL', 'PREFIX', 'ROLE', 'GRANTED', 'BY'], items.map((g) => [g.principal, g.prefix === '' ? '(every name)' : g.prefix, g.role, g.grantedAt, g.grantedBy]));
+        return undefined;
+      }),
+    );
+  grants
+    .command('add <principal> <role> [prefix]')
+    .description('give a role (reader, writer, publisher, admin) on names starting with prefix (none: every name); again replaces the role')
+    .action(
+      run(async (client, cmd, principal: string, role: string, prefix?: string) => {
+        const grant = await client.putGrant({ principal, role: role as GrantRecord['role'], prefix: prefix ?? '' });
+        if (isJson(cmd)) return grant;
+        console.log(`${grant.principal} is ${grant.role} on ${grant.prefix === '' ? 'every name' : `${grant.prefix}*`}`);
+        return undefined;
+      }),
+    );
+  grants
+    .command('rm <principal> [prefix]')
+    .description('revoke the grant on prefix (none: the every-name grant)')
+    .action(
+      run(async (client, cmd, principal: string, prefix?: string) => {
+        await client.deleteGrant(principal, prefix ?? '');
+        if (isJson(cmd)) return { principal, prefix: prefix ?? '', deleted: true };
+        console.log(`grant to ${principal} on ${prefix ? `${prefix}*` : 'every name'} revoked`);
         return undefined;
       }),
     );

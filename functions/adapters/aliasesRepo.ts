@@ -62,7 +62,21 @@ const removeFrom = (asset: string, version: string, alias: string) => ({
  * Points `item.alias` at `item.version`; `previous` is the version it pointed at when read (undefined: it
  * did not exist). Reasons, when cancelled: [alias, new version, old version?].
  */
-export async function moveAlias(item: AliasItem, previous: string | undefined): Promise<CancelReason[] | undefined> {
+/**
+ * For a caller below publisher: the asset must not list the alias in `protectedAliases`, checked in the
+ * same transaction so a list changed meanwhile cannot be raced. Placed last, so earlier reasons keep their index.
+ */
+const unprotected = (asset: string, alias: string) => ({
+  ConditionCheck: {
+    TableName: tables.assets,
+    Key: { name: asset },
+    ConditionExpression: 'attribute_not_exists(protectedAliases) OR NOT contains(protectedAliases, :alias)',
+    ExpressionAttributeValues: { ':alias': alias },
+  },
+});
+
+/** `guard`: refuse (a failed last reason) when the alias is protected; for callers below publisher. */
+export async function moveAlias(item: AliasItem, previous: string | undefined, guard: boolean): Promise<CancelReason[] | undefined> {
   return transact(() =>
     ddb.send(
       new TransactWriteCommand({
@@ -88,6 +102,7 @@ export async function moveAlias(item: AliasItem, previous: string | undefined): 
             },
           },
           ...(previous === undefined ? [] : [removeFrom(item.asset, previous, item.alias)]),
+          ...(guard ? [unprotected(item.asset, item.alias)] : []),
         ],
       }),
     ),
@@ -95,7 +110,7 @@ export async function moveAlias(item: AliasItem, previous: string | undefined): 
 }
 
 /** Deletes the alias if it still points at `version`, and takes it out of that version's set. */
-export async function deleteAlias(asset: string, alias: string, version: string): Promise<CancelReason[] | undefined> {
+export async function deleteAlias(asset: string, alias: string, version: string, guard: boolean): Promise<CancelReason[] | undefined> {
   return transact(() =>
     ddb.send(
       new TransactWriteCommand({
@@ -110,6 +125,7 @@ export async function deleteAlias(asset: string, alias: string, version: string)
             },
           },
           removeFrom(asset, version, alias),
+          ...(guard ? [unprotected(asset, alias)] : []),
         ],
       }),
     ),

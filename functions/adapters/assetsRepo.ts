@@ -44,6 +44,7 @@ export async function updateAsset(next: AssetItem, rev: number): Promise<{ updat
     description: next.description,
     tags: next.tags,
     capPolicy: next.capPolicy,
+    protectedAliases: next.protectedAliases,
     updatedAt: next.updatedAt,
     updatedBy: next.updatedBy,
     ...listAttributes(next),

@@ -5,6 +5,7 @@ import { getAsset, health, listAssets } from './routes/assets.ts';
 import { downloadFile, getVersion, lineageRoute, listVersions } from './routes/versions.ts';
 import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
 import { getOutput, listOutputs } from './routes/outputs.ts';
+import { listGrantsRoute } from './routes/grants.ts';
 
 export const handler = createApi('read', {
   health,
@@ -20,4 +21,5 @@ export const handler = createApi('read', {
   getOutput,
   listOutputs,
   lineage: lineageRoute,
+  listGrants: listGrantsRoute,
 });

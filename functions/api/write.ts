@@ -13,6 +13,7 @@ import {
 } from './routes/versions.ts';
 import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
 import { commitOutputRoute, outputParts, promoteOutputRoute, putOutput } from './routes/outputs.ts';
+import { deleteGrantRoute, putGrantRoute } from './routes/grants.ts';
 
 export const handler = createApi('write', {
   createAsset: createAssetRoute,
@@ -33,4 +34,6 @@ export const handler = createApi('write', {
   commitOutput: commitOutputRoute,
   outputParts,
   promoteOutput: promoteOutputRoute,
+  putGrant: putGrantRoute,
+  deleteGrant: deleteGrantRoute,
 });

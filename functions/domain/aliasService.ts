@@ -24,6 +24,17 @@ export async function listAliasRecords(asset: string, limit: number, cursor?: st
   return { items: page.items.map(aliasRecord), nextCursor: page.nextCursor };
 }
 
+/** The last reason is the protection check when the caller is below publisher (aliasesRepo `guard`). */
+function refuseIfProtected(reasons: CancelReason[], guarded: boolean, asset: string, alias: string): void {
+  if (guarded && conditionFailed(reasons.at(-1))) {
+    throw new ArcaError('Forbidden', `alias ${alias} of ${asset} is protected (the asset's protectedAliases): only a publisher or admin moves or deletes it`, {
+      role: 'publisher',
+      name: asset,
+      alias,
+    });
+  }
+}
+
 export async function setAlias(asset: string, rawAlias: string, rawVersion: string, actor: Actor): Promise<AliasRecord> {
   const alias = parseAliasName(rawAlias);
   const version = parseVersion(rawVersion);
@@ -31,8 +42,10 @@ export async function setAlias(asset: string, rawAlias: string, rawVersion: stri
     const previous = await getAlias(asset, alias);
     if (previous?.version === version) return aliasRecord(previous);
     const item = { asset, alias, version, updatedAt: nowIso(), updatedBy: actor.principal };
-    const reasons = await moveAlias(item, previous?.version);
+    const guarded = !actor.isPublisher;
+    const reasons = await moveAlias(item, previous?.version, guarded);
     if (!reasons) return aliasRecord(item);
+    refuseIfProtected(reasons, guarded, asset, alias);
     const target = reasons[1];
     if (conditionFailed(target)) {
       const status = target?.Item ? VersionItem.shape.status.parse(target.Item.status) : undefined;
@@ -49,13 +62,14 @@ export async function setAlias(asset: string, rawAlias: string, rawVersion: stri
   throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
 }
 
-export async function deleteAlias(asset: string, rawAlias: string): Promise<void> {
+export async function deleteAlias(asset: string, rawAlias: string, actor: Actor): Promise<void> {
   const alias = parseAliasName(rawAlias);
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const current = await getAlias(asset, alias);
     if (!current) throw notFound(`${asset} has no alias ${alias}`, { asset, alias });
-    const reasons = await deleteAliasTx(asset, alias, current.version);
+    const reasons = await deleteAliasTx(asset, alias, current.version, !actor.isPublisher);
     if (!reasons) return;
+    refuseIfProtected(reasons, !actor.isPublisher, asset, alias);
     retryOrThrow(reasons);
     await pause(attempt);
   }

@@ -5,13 +5,24 @@ import { deleteAssetCascade, getAsset, listAssets, putNewAsset, updateAsset, typ
 import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound, validationError } from '../shared/errors.ts';
 import { nowIso, type Actor, type AssetItem } from './model.ts';
-import { parseAssetName } from './names.ts';
+import { parseAliasName, parseAssetName } from './names.ts';
 import { assetRecord, assetSummary, etagOf, ifMatchHolds, type AssetSummary } from './views.ts';
 
 const missing = (name: string) => notFound(`asset ${name} does not exist`, { name });
 
+/** Who may change an asset's protected aliases: a publisher or above (writers would otherwise lift the protection). */
+function mayProtect(name: string, from: readonly string[], to: readonly string[] | undefined, actor: Actor): void {
+  if (to === undefined || actor.isPublisher) return;
+  const same = from.length === to.length && to.every((a) => from.includes(a));
+  if (!same) throw new ArcaError('Forbidden', `${actor.principal} needs the publisher role on ${name} to change its protectedAliases`, { role: 'publisher', name });
+}
+
+const protectedList = (list: readonly string[] | undefined): string[] | undefined => list?.map(parseAliasName);
+
 export async function createAsset(req: CreateAssetRequest, actor: Actor): Promise<AssetRecord> {
   const name = parseAssetName(req.name);
+  const protectedAliases = protectedList(req.protectedAliases) ?? [];
+  mayProtect(name, [], protectedAliases, actor);
   const now = nowIso();
   const item: AssetItem = {
     name,
@@ -19,6 +30,7 @@ export async function createAsset(req: CreateAssetRequest, actor: Actor): Promis
     description: req.description,
     tags: req.tags ?? [],
     capPolicy: req.capPolicy ?? 'refuse',
+    protectedAliases,
     liveCount: 0,
     createdAt: now,
     createdBy: actor.principal,
@@ -48,7 +60,9 @@ export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch
         etag: etagOf(current.rev),
       });
     }
-    const next: AssetItem = { ...current, ...patch, updatedAt: nowIso(), updatedBy: actor.principal };
+    const protectedAliases = protectedList(patch.protectedAliases);
+    mayProtect(name, current.protectedAliases, protectedAliases, actor);
+    const next: AssetItem = { ...current, ...patch, protectedAliases: protectedAliases ?? current.protectedAliases, updatedAt: nowIso(), updatedBy: actor.principal };
     const { updated } = await updateAsset(next, current.rev);
     if (updated) return getAssetRecord(name);
   }

@@ -86,6 +86,7 @@ export const AssetItem = z.object({
   description: z.string().optional(),
   tags: z.array(z.string()).default([]),
   capPolicy: CapPolicy,
+  protectedAliases: z.array(z.string()).default([]),
   liveCount: z.number(),
   highestKey: z.string().optional(),
   highestVersion: z.string().optional(),
@@ -110,6 +111,8 @@ export type AliasItem = z.infer<typeof AliasItem>;
 export interface Actor {
   principal: string;
   isAdmin: boolean;
+  /** Publisher or above: may move protected aliases and change the list of them. */
+  isPublisher: boolean;
 }
 
 export const nowIso = (): string => new Date().toISOString();

@@ -71,6 +71,7 @@ export const assetSummary = (a: AssetItem): AssetSummary => ({
   description: a.description,
   tags: a.tags,
   capPolicy: a.capPolicy,
+  protectedAliases: a.protectedAliases,
   liveVersions: a.liveCount,
   createdAt: a.createdAt,
   createdBy: a.createdBy,

@@ -12,7 +12,7 @@ import { nowEpoch, nowIso, type Actor } from '../domain/model.ts';
 import { logger } from '../shared/logger.ts';
 import { metrics } from '../shared/observability.ts';
 
-const SWEEPER: Actor = { principal: 'arca:sweeper', isAdmin: false };
+const SWEEPER: Actor = { principal: 'arca:sweeper', isAdmin: false, isPublisher: false };
 
 export interface SweepResult {
   /** Versions tombstoned by this run. */

@@ -57,7 +57,13 @@ function tokenMatches(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function authenticate(headers: Record<string, string | undefined>, requestContext: unknown, config: Env = env): Principal {
+/** `grants`: the grants in force (the caller merges the table's in); token mode ignores them. */
+export function authenticate(
+  headers: Record<string, string | undefined>,
+  requestContext: unknown,
+  config: Env = env,
+  grants: Env['grants'] = config.grants,
+): Principal {
   switch (config.authMode) {
     case 'token': {
       const m = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '');
@@ -68,13 +74,13 @@ export function authenticate(headers: Record<string, string | undefined>, reques
     case 'iam': {
       const arn = RequestAuth.safeParse(requestContext).data?.authorizer?.iam?.userArn;
       if (!arn) throw unauthorized('the request is not signed with AWS credentials (SigV4)');
-      return fromGrants(arn, [arn], config.grants);
+      return fromGrants(arn, [arn], grants);
     }
     case 'jwt': {
       const claims = RequestAuth.safeParse(requestContext).data?.authorizer?.jwt?.claims;
       const sub = typeof claims?.sub === 'string' ? claims.sub : undefined;
       if (!claims || !sub) throw unauthorized('the request carries no valid JWT');
-      return fromGrants(sub, [sub, ...groupsOf(claims).map((g) => `group:${g}`)], config.grants);
+      return fromGrants(sub, [sub, ...groupsOf(claims).map((g) => `group:${g}`)], grants);
     }
   }
 }
@@ -88,4 +94,13 @@ export function authorize(principal: Principal, role: Role, name?: string): void
       ...(name !== undefined ? { name } : {}),
     });
   }
+}
+
+/**
+ * Throws 403 unless the principal is an admin of every asset name (a grant on the empty prefix): routes
+ * whose effect spans assets (hooks see any asset's events, grants give any name) need more than a prefix's admin.
+ */
+export function authorizeRegistryAdmin(principal: Principal): string {
+  authorize(principal, 'admin', '');
+  return principal.id;
 }

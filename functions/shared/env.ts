@@ -18,7 +18,7 @@ export interface Grant {
 }
 
 export interface Env {
-  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string; lineage: string };
+  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string; lineage: string; grants: string };
   bucket: string;
   s3Endpoint?: string;
   s3PublicEndpoint?: string;
@@ -35,7 +35,10 @@ export interface Env {
   /** Publishing places S3 legal holds on the version's blobs (R-LOCK `objectLock`). */
   objectLock: boolean;
   authMode: AuthMode;
+  /** Deploy-time grants (props), merged with the grants table's at every authorization. */
   grants: Grant[];
+  /** How long a function trusts its copy of the grants table (ms). */
+  grantsCacheMs: number;
   localToken?: string;
 }
 
@@ -83,6 +86,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
       blobs: required(ENV.blobsTable, src),
       outputs: required(ENV.outputsTable, src),
       lineage: required(ENV.lineageTable, src),
+      grants: required(ENV.grantsTable, src),
     },
     bucket: required(ENV.bucket, src),
     s3Endpoint: optional(src, ENV.s3Endpoint),
@@ -99,6 +103,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
     objectLock: oneOf(src, ENV.objectLock, ['true', 'false'], 'false') === 'true',
     authMode,
     grants: parseGrants(src),
+    grantsCacheMs: integer(src, ENV.grantsCacheSeconds, DEFAULTS.grantsCacheSeconds, 0, 3600) * 1000,
     localToken: authMode === 'token' ? required(ENV.localToken, src) : undefined,
   };
 }

@@ -11,9 +11,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ZodError, type z } from 'zod';
 import { ERROR_STATUS, type ErrorBody } from '../../contract/errors.ts';
 import { ROUTES, matchRoute, type Route, type RouteGroup, type RouteId } from '../../contract/routes.ts';
+import { effectiveGrants } from '../domain/grants.ts';
 import { flowScope, parseAssetName } from '../domain/names.ts';
 import { parseSpec } from '../domain/spec.ts';
 import { authenticate, authorize, type Principal } from './auth.ts';
+import { env } from './env.ts';
 import { ArcaError } from './errors.ts';
 import { logger } from './logger.ts';
 import { metrics, tracer } from './observability.ts';
@@ -100,7 +102,7 @@ function scopeName(route: Route, params: Record<string, string>): string | undef
   return undefined;
 }
 
-function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): ApiRequest {
+async function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): Promise<ApiRequest> {
   const match = matchRoute(event.requestContext.http.method, event.rawPath);
   if (!match || match.route.group !== group) {
     throw new ArcaError('NotFound', `no route ${event.requestContext.http.method} ${event.rawPath}`);
@@ -117,7 +119,8 @@ function toRequest(event: ApiEvent, group: RouteGroup, lambda: Context): ApiRequ
     lambda,
   };
   if (match.route.role !== null) {
-    req.principal = authenticate(headers, event.requestContext);
+    // Token mode's one principal is an admin: it needs no grants, and local mode no table read per request.
+    req.principal = authenticate(headers, event.requestContext, env, env.authMode === 'token' ? [] : await effectiveGrants());
     authorize(req.principal, match.route.role, scopeName(match.route, match.params));
   }
   req.body = parseBody(event);
@@ -148,7 +151,7 @@ export function createApi(group: RouteGroup, handlers: Partial<Record<RouteId, R
   if (missing.length > 0) throw new Error(`group ${group} has no handler for ${missing.join(', ')}`);
 
   const core = async (event: ApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const req = toRequest(event, group, context);
+    const req = await toRequest(event, group, context);
     tracer.putAnnotation('route', req.route.id);
     const handler = handlers[req.route.id as RouteId] as RouteHandler;
     const result = await handler(req);

@@ -65,6 +65,21 @@ describe('functions (SPEC R-DEPLOY)', () => {
     expect(actions).not.toContain('s3:PutObjectLegalHold'); // only with objectLock
   });
 
+  it('only the write function writes grants; the read function reads them; no job touches them', () => {
+    const grantsArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(registry.tables.grants), 'Arn'] });
+    const onGrants = (fn: (typeof registry.functions extends Map<string, infer F> ? F : never)) =>
+      Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === logicalId(fn.role!)))
+        .flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+        .filter((st) => JSON.stringify(st.Resource).includes(grantsArn))
+        .flatMap((st) => [st.Action].flat());
+    expect(onGrants(registry.apiFunctions.write)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']));
+    const read = onGrants(registry.apiFunctions.read);
+    expect(read).toEqual(expect.arrayContaining(['dynamodb:Scan', 'dynamodb:Query']));
+    expect(read.filter((a) => WRITE_ACTIONS.includes(a))).toEqual([]);
+    for (const id of ['Finalize', 'Gc', 'Sweeper']) expect(onGrants(registry.functions.get(id)!)).toEqual([]);
+  });
+
   it('no role uses a managed policy or a wildcard action', () => {
     for (const fn of registry.functions.values()) {
       const role = resourcesOf(template, 'AWS::IAM::Role')[logicalId(fn.role!)]!;

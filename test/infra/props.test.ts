@@ -22,6 +22,15 @@ describe('AssetRegistry props change the template as documented', () => {
     ['presignGetTtlSeconds', { presignGetTtlSeconds: 300 }, ENV.presignGetTtl, '300'],
     ['presignPutTtlSeconds', { presignPutTtlSeconds: 7200 }, ENV.presignPutTtl, '7200'],
     ['initialAdmins', { initialAdmins: ['arn:aws:iam::123456789012:role/Admin'] }, ENV.grants, JSON.stringify([{ principal: 'arn:aws:iam::123456789012:role/Admin', prefix: '', role: 'admin' }])],
+    [
+      'grants (after initialAdmins)',
+      { initialAdmins: ['arn:aws:iam::123456789012:role/Admin'], grants: [{ principal: 'group:ml', prefix: 'ml/', role: 'publisher' }] },
+      ENV.grants,
+      JSON.stringify([
+        { principal: 'arn:aws:iam::123456789012:role/Admin', prefix: '', role: 'admin' },
+        { principal: 'group:ml', prefix: 'ml/', role: 'publisher' },
+      ]),
+    ],
   ] as [string, AssetRegistryProps, string, string][])('%s reaches the functions', (_name, props, envName, value) => {
     expect(writeEnv(props)[envName]).toBe(value);
   });
@@ -133,6 +142,9 @@ describe('props are validated early, with the fix in the message', () => {
     [{ pendingTtlHours: 24, gcGracePeriodHours: 24 }, /gcGracePeriodHours must be an integer from 25/],
     [{ auth: { mode: 'jwt', issuer: 'http://insecure', audience: ['a'] } }, /jwt needs an https issuer URL and at least one audience/],
     [{ auth: { mode: 'jwt', issuer: 'https://issuer', audience: [] } }, /at least one audience/],
+    [{ grants: [{ principal: 'arn:aws:s3:::bucket', prefix: '', role: 'reader' }] }, /deploy-time grant 0 .*principal: must be an IAM principal ARN/],
+    [{ grants: [{ principal: 'group:ml', prefix: 'Team/', role: 'reader' }] }, /deploy-time grant 0 .*prefix: must be empty/],
+    [{ initialAdmins: ['not an arn'] }, /deploy-time grant 0 .*principal/],
   ] as [AssetRegistryProps, RegExp][])('%j is refused', (props, message) => {
     expect(() => resolveSettings(props)).toThrow(message);
     expect(() => synth(props)).toThrow(message);
@@ -149,6 +161,7 @@ describe('props are validated early, with the fix in the message', () => {
       gcGracePeriodHours: 48,
       auth: { mode: 'iam' },
       initialAdmins: [],
+      grants: [],
       objectLock: false,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -167,6 +180,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
         jwtIssuer: 'https://issuer.example.com',
         jwtAudience: 'a,b',
         initialAdmins: 'arn:aws:iam::1:role/A, arn:aws:iam::1:role/B',
+        grants: '[{"principal":"group:ml","prefix":"ml/","role":"writer"}]',
         objectLock: 'true',
         removalPolicy: 'destroy',
       }),
@@ -175,6 +189,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
       presignGetTtlSeconds: 60,
       auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['a', 'b'] },
       initialAdmins: ['arn:aws:iam::1:role/A', 'arn:aws:iam::1:role/B'],
+      grants: [{ principal: 'group:ml', prefix: 'ml/', role: 'writer' }],
       objectLock: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -3,18 +3,11 @@ import { CreateHookRequest } from '../../../contract/events.ts';
 import { ListQuery } from '../../../contract/schemas.ts';
 import { createHook, deleteHook, listDeliveries, listHooks } from '../../hooks/service.ts';
 import { hookStore, hooksEnv, secretBox } from '../../hooks/runtime.ts';
-import { authorize } from '../../shared/auth.ts';
+import { authorizeRegistryAdmin } from '../../shared/auth.ts';
 import { principalOf, parse, type ApiRequest, type RouteHandler } from '../../shared/http.ts';
 
-/**
- * A hook sees events of any asset its prefix matches, and the list shows every hook: so the route's
- * `admin` must hold on every asset name (a grant on the empty prefix), not just somewhere.
- */
-function registryAdmin(req: ApiRequest): string {
-  const principal = principalOf(req);
-  authorize(principal, 'admin', '');
-  return principal.id;
-}
+/** A hook sees events of any asset its prefix matches, and the list shows every hook. */
+const registryAdmin = (req: ApiRequest): string => authorizeRegistryAdmin(principalOf(req));
 
 export const listHooksRoute: RouteHandler = async (req) => {
   registryAdmin(req);

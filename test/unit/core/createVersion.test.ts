@@ -19,7 +19,7 @@ import { ArcaError } from '../../../functions/shared/errors.ts';
 const ddb = mockClient(DynamoDBDocumentClient);
 afterEach(() => ddb.reset());
 
-const actor = { principal: 'tester', isAdmin: false };
+const actor = { principal: 'tester', isAdmin: false, isPublisher: false };
 const SHA = 'c'.repeat(64);
 const request = (extra: Record<string, unknown> = {}) => ({ files: [{ path: 'm.onnx', size: 10, sha256: SHA }], ...extra });
 

@@ -128,6 +128,7 @@ describe('auth (R-SEC)', () => {
     [ENV.versionsTable]: 'V',
     [ENV.aliasesTable]: 'L',
     [ENV.blobsTable]: 'B',
+    [ENV.grantsTable]: 'G',
     [ENV.bucket]: 'b',
     [ENV.authMode]: 'iam',
     [ENV.grants]: JSON.stringify([
@@ -173,7 +174,7 @@ describe('auth (R-SEC)', () => {
 });
 
 describe('env (read once, fail fast naming the variable)', () => {
-  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
+  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.grantsTable]: 'G', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
   it.each([
     [{ ...minimal, [ENV.bucket]: undefined }, /ARCA_BUCKET is required/],
     [{ ...minimal, [ENV.authMode]: 'basic' }, /ARCA_AUTH_MODE must be one of/],
@@ -181,9 +182,11 @@ describe('env (read once, fail fast naming the variable)', () => {
     [{ ...minimal, [ENV.maxVersionsPerAsset]: '0' }, /ARCA_MAX_VERSIONS_PER_ASSET must be an integer in 1–1000/],
     [{ ...minimal, [ENV.grants]: '[{"principal":"x"}]' }, /ARCA_GRANTS entry 0/],
     [{ ...minimal, [ENV.verifyMode]: 'trust' }, /ARCA_VERIFY_MODE must be one of/],
+    [{ ...minimal, [ENV.grantsTable]: undefined }, /ARCA_GRANTS_TABLE is required/],
+    [{ ...minimal, [ENV.grantsCacheSeconds]: '-1' }, /ARCA_GRANTS_CACHE_SECONDS must be an integer in 0–3600/],
   ])('%#: refuses a bad environment', (src, message) => expect(() => loadEnv(src)).toThrow(message));
 
   it('applies the spec defaults', () => {
-    expect(loadEnv(minimal)).toMatchObject({ maxVersionsPerAsset: 30, maxFormatsPerVersion: 3, presignGetTtl: 900, presignPutTtl: 3600, pendingTtlSeconds: 86_400, verifyMode: 's3-checksum', grants: [] });
+    expect(loadEnv(minimal)).toMatchObject({ maxVersionsPerAsset: 30, maxFormatsPerVersion: 3, presignGetTtl: 900, presignPutTtl: 3600, pendingTtlSeconds: 86_400, verifyMode: 's3-checksum', grants: [], grantsCacheMs: 30_000 });
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * Grant items (docs/grants.md): one per (principal, prefix), written only by the write group. Listing by
+ * principal is a Query of its partition; without a principal it is a Scan (a registry holds few grants).
+ */
+import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { grantPrefixKey } from '../../contract/tables.ts';
+import { GrantRequest, type GrantRecord, type Page } from '../../contract/schemas.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
+import { allItems, call, ddb, tables } from './dynamo.ts';
+
+/** A stored grant; parsing drops the key attribute `prefixKey`. */
+export const GrantItem = z.object({ ...GrantRequest.shape, grantedBy: z.string(), grantedAt: z.string() });
+export type GrantItem = z.infer<typeof GrantItem> & GrantRecord;
+
+/** Upserts: the same (principal, prefix) again replaces the role. */
+export async function putGrant(grant: GrantItem): Promise<void> {
+  await call(() => ddb.send(new PutCommand({ TableName: tables.grants, Item: { ...grant, prefixKey: grantPrefixKey(grant.prefix) } })));
+}
+
+/** Deletes the grant; returns whether there was one. */
+export async function deleteGrant(principal: string, prefix: string): Promise<boolean> {
+  const out = await call(() =>
+    ddb.send(new DeleteCommand({ TableName: tables.grants, Key: { principal, prefixKey: grantPrefixKey(prefix) }, ReturnValues: 'ALL_OLD' })),
+  );
+  return out.Attributes !== undefined;
+}
+
+export interface GrantFilter {
+  principal?: string;
+  prefix?: string;
+}
+
+export async function listGrants(filter: GrantFilter, limit: number, cursor?: string): Promise<Page<GrantItem>> {
+  const start = decodeCursor(cursor, cursorKeyNames('grants'), filter.principal === undefined ? undefined : { name: 'principal', value: filter.principal });
+  const prefixValues = filter.prefix ? { ':p': grantPrefixKey(filter.prefix) } : {};
+  const out = await call(() =>
+    filter.principal === undefined
+      ? ddb.send(
+          new ScanCommand({
+            TableName: tables.grants,
+            Limit: limit,
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+            ...(filter.prefix ? { FilterExpression: 'begins_with(prefixKey, :p)', ExpressionAttributeValues: prefixValues } : {}),
+          }),
+        )
+      : ddb.send(
+          new QueryCommand({
+            TableName: tables.grants,
+            KeyConditionExpression: filter.prefix ? 'principal = :u AND begins_with(prefixKey, :p)' : 'principal = :u',
+            ExpressionAttributeValues: { ':u': filter.principal, ...prefixValues },
+            Limit: limit,
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        ),
+  );
+  return { items: (out.Items ?? []).map((i) => GrantItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
+
+/** Every grant in the table: the authorization cache's one read per refresh (a Scan, paged by DynamoDB only past 1 MB). */
+export async function allGrants(): Promise<GrantItem[]> {
+  const items: GrantItem[] = [];
+  for await (const item of allItems((start) => ddb.send(new ScanCommand({ TableName: tables.grants, ExclusiveStartKey: start, ConsistentRead: true })))) {
+    items.push(GrantItem.parse(item));
+  }
+  return items;
+}

@@ -1,0 +1,26 @@
+/** Grant routes (docs/grants.md): thin adapters from HTTP to functions/domain/grants.ts. Admins of every asset name only. */
+import { DeleteGrantQuery, GrantRequest, ListGrantsQuery } from '../../../contract/schemas.ts';
+import { grantsPage, revokeGrant, setGrant } from '../../domain/grants.ts';
+import { authorizeRegistryAdmin } from '../../shared/auth.ts';
+import { principalOf, parse, type ApiRequest, type RouteHandler } from '../../shared/http.ts';
+
+/** A prefix's admin could grant itself any other name: managing grants needs admin on every name. */
+const registryAdmin = (req: ApiRequest): string => authorizeRegistryAdmin(principalOf(req));
+
+export const listGrantsRoute: RouteHandler = async (req) => {
+  registryAdmin(req);
+  const { limit, cursor, principal, prefix } = parse(ListGrantsQuery, req.query);
+  return { status: 200, body: await grantsPage({ principal, prefix }, limit, cursor) };
+};
+
+export const putGrantRoute: RouteHandler = async (req) => {
+  const actor = registryAdmin(req);
+  return { status: 200, body: await setGrant(parse(GrantRequest, req.body), actor) };
+};
+
+export const deleteGrantRoute: RouteHandler = async (req) => {
+  registryAdmin(req);
+  const { principal, prefix } = parse(DeleteGrantQuery, req.query);
+  await revokeGrant(principal, prefix);
+  return { status: 204 };
+};
