@@ -82,8 +82,8 @@ const refineFreeJson = (value: unknown, ctx: z.RefinementCtx): void => {
 const freeJson = <T extends z.ZodType>(inner: T) => z.unknown().superRefine(refineFreeJson).pipe(inner);
 
 /** A free-form JSON object of at most 64 KiB serialized. */
-export const FreeJsonObject = (what: string) =>
-  freeJson(z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= 64 * KIB, tooLarge(what, '64 KiB serialized')));
+export const FreeJsonObject = (what: string, maxKiB = 64) =>
+  freeJson(z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= maxKiB * KIB, tooLarge(what, `${maxKiB} KiB serialized`)));
 export const Metrics = freeJson(z.record(z.string(), z.number()).refine((m) => Object.keys(m).length <= 200, 'at most 200 metrics'));
 
 /** A file's path inside a version: relative POSIX, ≤ 512 chars, no `.`/`..`/empty segment, no backslash or control character. */
@@ -152,10 +152,7 @@ export type CreateVersionRequest = z.infer<typeof CreateVersionRequest>;
 export const PutOutputRequest = z.strictObject({
   files: z.array(FileDeclaration).min(1).max(1000),
   ttlDays: z.number().int().min(1).max(90).default(7),
-  metadata: z
-    .record(z.string(), z.unknown())
-    .refine((o) => jsonBytes(o) <= 16 * KIB, tooLarge('metadata', '16 KiB serialized'))
-    .optional(),
+  metadata: FreeJsonObject('metadata', 16).optional(),
 });
 export type PutOutputRequest = z.infer<typeof PutOutputRequest>;
 
@@ -165,7 +162,7 @@ export const PromoteOutputRequest = VersionMetadata.extend({
   version: z.string().optional(),
   bump: Bump.optional(),
   records: z.array(z.string()).max(100).optional(),
-  params: jsonObject('params').optional(),
+  params: FreeJsonObject('params').optional(),
 }).refine((r) => !(r.version && r.bump), { message: 'give version or bump, not both' });
 export type PromoteOutputRequest = z.infer<typeof PromoteOutputRequest>;
 
