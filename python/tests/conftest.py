@@ -85,7 +85,7 @@ def client(registry: Registry, cache_dir: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def name(request: pytest.FixtureRequest) -> str:
     """An asset name of its own per test (and per run: the registry lives for the session only)."""
-    return f"py/{request.node.name.replace('_', '-').replace('[', '-').strip(']')[:60].lower()}-{os.getpid()}"
+    return f"py/{request.node.name.replace('_', '-').replace('[', '-').strip(']')[:40].lower().strip('-')}-{os.getpid()}"
 
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

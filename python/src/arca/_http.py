@@ -2,6 +2,7 @@
 service execute-api) against a deployed stage. Reads and idempotent writes are retried on 429/5xx."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -43,6 +44,9 @@ class SigV4Signer:
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
         from botocore.awsrequest import AWSRequest
 
+        # The payload's digest is sent and signed, as the TypeScript SDK's signer does: the request is then
+        # bound to its body even where the gateway does not hash bodies itself.
+        headers = {**headers, "x-amz-content-sha256": hashlib.sha256(body or b"").hexdigest()}
         req = AWSRequest(method=method, url=url, headers=headers, data=body or b"")
         self._auth.add_auth(req)
         return dict(req.headers.items())
