@@ -69,7 +69,8 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
   const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
   const planned = planFiles(req.files, [], { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
   const dependencies = await resolveRecords(req.records ?? []);
-  const hash = paramsHash(req.params, dependencies);
+  // Only a version declared with params (even `{}`) has a paramsHash: loadOrGenerate must never match one without.
+  const hash = req.params === undefined ? undefined : paramsHash(req.params, dependencies);
 
   const loaded = await loadForCreate(assetName, planned.map((f) => f.sha256));
   if (!loaded.asset) throw notFound(`asset ${assetName} does not exist`, { name: assetName });
