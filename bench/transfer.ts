@@ -3,7 +3,7 @@
  * side in one run, against
  *   - a do-nothing S3 sink (bench/transfer-sink.ts, its own process): the loopback ceiling, measured with curl;
  *   - the local S3 stand-in (local mode: s3rver, with Arca's verifying front on Arca's own path);
- * for `arca` (ArcaClient push/pull), `@aws-sdk/lib-storage` Upload with defaults (GetObject for downloads)
+ * for `arca` (ArcaClient push/pull), the Python SDK (bench/transfer_client.py), `@aws-sdk/lib-storage` Upload with defaults (GetObject for downloads)
  * and `aws s3 cp` when awscli is installed. Each client runs in its own process under /usr/bin/time:
  * MiB/s (wall clock, process start to exit), CPU seconds per GiB, peak RSS, and the ratio to the ceiling.
  * Then the CLI's cold start (`arca --version`) next to `node -e 0`.
@@ -25,6 +25,17 @@ const SIZE = Number(process.env.ARCA_BENCH_MIB ?? 1024) * MIB;
 const ROOT = join(import.meta.dirname, '..');
 const NODE = process.execPath;
 const CLIENT = join(ROOT, 'bench', 'transfer-client.ts');
+const PY_CLIENT = join(ROOT, 'bench', 'transfer_client.py');
+/** The Python SDK's rows need a Python with `arca` installed (`pip install ./python`): ARCA_BENCH_PYTHON, else python3. */
+const python = ((cmd: string) => {
+  try {
+    execFileSync(cmd, ['-c', 'import arca'], { stdio: 'ignore' });
+    return cmd;
+  } catch {
+    process.stderr.write(`bench: ${cmd} cannot import arca (pip install ./python): no Python rows\n`);
+    return undefined;
+  }
+})(process.env.ARCA_BENCH_PYTHON ?? 'python3');
 
 interface Row {
   direction: 'upload' | 'download';
@@ -150,11 +161,14 @@ async function main(): Promise<void> {
     for (const t of targets.filter((x) => !only || only.includes(x.target))) {
       if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
       await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()]);
+      // On the stand-in the bytes are stored by then (arca push): a Python push would send nothing, so only the sink.
+      if (python && t.target === 'sink') await record('upload', t.target, 'python arca push', python, [PY_CLIENT, 'python-push', t.api, t.token, file, await fresh()]);
       await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
       if (aws) await record('upload', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, file, `s3://${t.bucket}/bench/awscli`]);
 
       if (t.target === 'sink') await record('download', 'sink', 'ceiling (curl -o)', 'curl', ['-sf', '-o', join(await fresh(), 'f'), `${t.s3}/bench/ceiling`]);
       await record('download', t.target, 'arca pull', NODE, [CLIENT, 'arca-pull', t.api, t.token, 'bench/file:1.0.0', await fresh(), await fresh()]);
+      if (python) await record('download', t.target, 'python arca pull', python, [PY_CLIENT, 'python-pull', t.api, t.token, 'bench/file:1.0.0', await fresh(), await fresh()]);
       await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
       if (aws) await record('download', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, `s3://${t.bucket}/bench/awscli`, join(await fresh(), 'f')]);
       // Each run leaves a GiB behind: clear it before the next target.

@@ -52,8 +52,9 @@ export async function loadOrGenerate(
     if (err instanceof ArcaApiError && err.code === 'NotFound') return { items: [] as VersionRecord[] };
     throw err;
   });
-  // Newest first; a pending match is an upload still under way (or abandoned), not something to load.
-  const match = found.items.find((v) => v.status === 'ready' || v.status === 'published');
+  // Newest first; a pending match is an upload still under way (or abandoned), not something to load. A version
+  // without params is never a match, even if a registry from before null hashes filed it under the hash of `{}`.
+  const match = found.items.find((v) => (v.status === 'ready' || v.status === 'published') && v.params !== undefined);
   let version: VersionRecord;
   let generated = false;
   if (match) {

@@ -304,7 +304,8 @@ export interface VersionRecord {
   metrics?: Record<string, number>;
   records: string[];
   params?: Record<string, unknown>;
-  paramsHash: string;
+  /** Null when the version was declared without params. */
+  paramsHash: string | null;
   aliases: string[];
   createdAt: string;
   createdBy: string;

@@ -226,6 +226,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
     }
     for (const record of (out.Records ?? []) as _Record[]) {
       try {
+        for (const img of [record.dynamodb?.NewImage, record.dynamodb?.OldImage]) if (img) restoreEmptyMaps(img);
         await processRecord(record, ports);
         shard.failures = 0;
       } catch (error) {
@@ -277,4 +278,21 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
       streams.destroy();
     },
   };
+}
+
+/**
+ * The streams client reads DynamoDB Local's empty map (`{"M": {}}`, e.g. `params: {}`) back as `{}`, an attribute
+ * value of no type that unmarshall refuses, which would stop the shard at that record: give it its type back.
+ */
+function restoreEmptyMaps(image: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(image)) image[key] = withType(value);
+}
+
+function withType(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const av = value as { M?: Record<string, unknown>; L?: unknown[] };
+  if (Object.keys(av).length === 0) return { M: {} };
+  if (av.M) restoreEmptyMaps(av.M);
+  if (av.L) av.L = av.L.map(withType);
+  return av;
 }

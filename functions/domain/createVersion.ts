@@ -88,7 +88,8 @@ export async function storeVersion(
 ): Promise<VersionRecord> {
   const explicit = req.version !== undefined ? parseVersion(req.version) : undefined;
   const dependencies = await resolveRecords(req.records ?? []);
-  const hash = paramsHash(req.params, dependencies);
+  // Only a version declared with params (even `{}`) has a paramsHash: loadOrGenerate must never match one without.
+  const hash = req.params === undefined ? undefined : paramsHash(req.params, dependencies);
 
   const loaded = await loadForCreate(assetName, planned.map((f) => f.sha256));
   if (!loaded.asset) throw notFound(`asset ${assetName} does not exist`, { name: assetName });

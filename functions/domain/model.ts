@@ -35,7 +35,8 @@ export const VersionItem = z.object({
   metrics: z.record(z.string(), z.number()).optional(),
   records: z.array(z.string()).default([]),
   params: z.record(z.string(), z.unknown()).optional(),
-  paramsHash: z.string(),
+  /** Absent when the version was declared without params. */
+  paramsHash: z.string().optional(),
   aliases: stringSet.optional(),
   liveAsset: z.string().optional(),
   stableAsset: z.string().optional(),

@@ -12,12 +12,15 @@ export interface Dependency {
   paramsHash: string | null;
 }
 
-/** Absent params hash as `{}`; dependencies are sorted by spec so record order does not matter. */
-export function paramsHash(params: Record<string, unknown> | undefined, dependencies: readonly Dependency[] = []): string {
+/**
+ * Dependencies are sorted by spec so record order does not matter. There is no hash without params: a version
+ * pushed without them has none (null), so it can never be taken for the one made from `{}`.
+ */
+export function paramsHash(params: Record<string, unknown>, dependencies: readonly Dependency[] = []): string {
   const sorted = [...dependencies]
     .map((d) => ({ spec: d.spec, paramsHash: d.paramsHash }))
     .sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0));
-  const json = canonicalize({ params: params ?? {}, dependencies: sorted });
+  const json = canonicalize({ params, dependencies: sorted });
   if (json === undefined) throw new TypeError('params cannot be serialized as JSON');
   return createHash('sha256').update(json, 'utf8').digest('hex');
 }

@@ -77,7 +77,7 @@ export async function resolveRecords(records: readonly string[]): Promise<{ spec
     records.map(async (raw) => {
       try {
         const v = await resolveVersion(parseSpec(raw), raw);
-        return { spec: formatSpec(v.asset, v.version), paramsHash: v.paramsHash };
+        return { spec: formatSpec(v.asset, v.version), paramsHash: v.paramsHash ?? null };
       } catch (err) {
         if (err instanceof ArcaError && (err.code === 'NotFound' || err.code === 'ValidationError')) {
           throw new ArcaError('ValidationError', `record "${raw}" does not resolve: ${err.message}`, { record: raw });

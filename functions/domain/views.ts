@@ -34,7 +34,7 @@ export function versionRecord(v: VersionItem, files: FileRecord[] = v.files.map(
     metrics: v.metrics,
     records: v.records,
     params: v.params,
-    paramsHash: v.paramsHash,
+    paramsHash: v.paramsHash ?? null,
     aliases: [...(v.aliases ?? [])].sort(),
     createdAt: v.createdAt,
     createdBy: v.createdBy,

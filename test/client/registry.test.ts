@@ -186,6 +186,24 @@ describe('loadOrGenerate', () => {
     expect(other).toMatchObject({ generated: true, version: { version: '1.1.0' } });
     expect(runs).toBe(2);
   });
+
+  it('a version pushed without params is not the match for {}; one pushed with params {} is', async () => {
+    const file = join(work, 'plain.txt');
+    await writeFile(file, 'pushed without params');
+    const plain = await client.push('it/noparams', [file]);
+    expect(plain.version.paramsHash).toBeNull();
+    let runs = 0;
+    const generate = async () => {
+      runs++;
+      await writeFile(file, `generated ${runs}`);
+      return file;
+    };
+    const first = await client.loadOrGenerate('it/noparams', {}, generate);
+    expect(first).toMatchObject({ generated: true, version: { version: '1.1.0', params: {} } });
+    const again = await client.loadOrGenerate('it/noparams', {}, generate);
+    expect(again).toMatchObject({ generated: false, version: { version: '1.1.0' } });
+    expect(runs).toBe(1);
+  });
 });
 
 describe('webhooks through the CLI', () => {

@@ -59,6 +59,21 @@ describe('records and paramsHash', () => {
     });
   });
 
+  it('a version declared without params has no paramsHash (null), one declared with {} has the hash of {}', async () => {
+    await svc.call('POST', '/v1/assets', { body: { name: 'np/none', type: 'other' } });
+    const versions = '/v1/assets/np/none/-/versions';
+    const none = await svc.call('POST', versions, { body: { files: ready('n.bin') } });
+    expect(none).toMatchObject({ status: 201, body: { version: '1.0.0', paramsHash: null } });
+    expect(none.body.params).toBeUndefined();
+    const empty = await svc.call('POST', versions, { body: { files: ready('e.bin'), params: {} } });
+    expect(empty).toMatchObject({ status: 201, body: { version: '1.1.0', paramsHash: paramsHash({}), params: {} } });
+    const found = await svc.call('GET', `${versions}?paramsHash=${paramsHash({})}`);
+    expect(found.body.items.map((v: { version: string }) => v.version)).toEqual(['1.1.0']);
+    // A record without params contributes a null paramsHash to its dependant's hash.
+    const dependant = await svc.call('POST', versions, { body: { files: ready('m.bin'), records: ['np/none:1.0.0'], params: {} } });
+    expect(dependant.body.paramsHash).toBe(paramsHash({}, [{ spec: 'np/none:1.0.0', paramsHash: null }]));
+  });
+
   it('an unresolvable record is 400', async () => {
     const res = await svc.call('POST', '/v1/assets/meta/model/-/versions', { body: { files: ready(), records: ['meta/data:^9'] } });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'ValidationError', details: { record: 'meta/data:^9' } } } });
