@@ -28,8 +28,10 @@ beforeAll(async () => {
     [ENV.hooksAllowInsecure]: 'true',
   });
   for (const role of ROLES) {
-    const res = await svc.call('PUT', '/v1/grants', { body: { principal: arn(`matrix-${role}`), prefix: 'in/', role }, ...as(ROOT) });
-    expect(res.status).toBe(200);
+    for (const prefix of ['in/', 'flows/in']) {
+      const res = await svc.call('PUT', '/v1/grants', { body: { principal: arn(`matrix-${role}`), prefix, role }, ...as(ROOT) });
+      expect(res.status).toBe(200);
+    }
   }
 });
 afterAll(() => svc?.stop());
@@ -70,6 +72,14 @@ const FIXTURES: Record<RouteId, (t: Target) => Fixture> = {
   createHook: (t) => ({ method: 'POST', path: '/v1/hooks', body: { url: 'http://127.0.0.1:9/hook', events: ['Asset Deleted'], assetPrefix: `${t}/` } }),
   deleteHook: () => ({ method: 'DELETE', path: `/v1/hooks/${'a'.repeat(32)}` }),
   listDeliveries: () => ({ method: 'GET', path: `/v1/hooks/${'a'.repeat(32)}/deliveries` }),
+  lineage: (t) => ({ method: 'GET', path: `/v1/assets/${t}/model/-/lineage?version=1.0.0` }),
+  // A flow's routes are authorized on `flows/<flow>`: flow `in` lies inside the grants on `flows/in`.
+  putOutput: (t) => ({ method: 'PUT', path: `/v1/flows/${t}/runs/r1/outputs/o${++serial}`, body: { files: [{ path: 'o.bin', size: 3, sha256: sha }] } }),
+  getOutput: (t) => ({ method: 'GET', path: `/v1/flows/${t}/runs/r1/outputs/o1` }),
+  listOutputs: (t) => ({ method: 'GET', path: `/v1/flows/${t}/runs/r1/outputs` }),
+  commitOutput: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/commit` }),
+  outputParts: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/uploads/u1/parts`, body: {} }),
+  promoteOutput: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/promote`, body: { asset: `${t}/promoted` } }),
   listGrants: () => ({ method: 'GET', path: '/v1/grants' }),
   putGrant: (t) => ({ method: 'PUT', path: '/v1/grants', body: { principal: arn('matrix-bystander'), prefix: `${t}/`, role: 'reader' } }),
   deleteGrant: (t) => ({ method: 'DELETE', path: `/v1/grants?principal=${encodeURIComponent(arn('matrix-bystander'))}&prefix=${t}/` }),
