@@ -17,7 +17,7 @@ export type Item = Record<string, unknown>;
  * SDK's refusal, a 500) and read back as a double (instead of a BigInt JSON cannot serialize, or an error
  * for "9.99E+125"). The schemas keep every number within what DynamoDB stores.
  */
-const UNMARSHALL: unmarshallOptions = { wrapNumbers: Number };
+const UNMARSHALL: Readonly<unmarshallOptions> = { wrapNumbers: Number };
 
 /** A raw DynamoDB item (stream record, cancellation reason, condition failure) as the document client reads it. */
 export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshall(raw, UNMARSHALL);
@@ -27,7 +27,8 @@ export function dynamoClients(endpoint: string | undefined): { client: DynamoDBC
   const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false, allowImpreciseNumbers: true },
-    unmarshallOptions: UNMARSHALL,
+    // A copy: the document client writes `convertWithoutMapWrapper` into the options it is given.
+    unmarshallOptions: { ...UNMARSHALL },
   });
   return { client, doc };
 }
