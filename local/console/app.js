@@ -436,7 +436,8 @@ async function versionPage(name, version) {
       ...(v.publishedAt ? [['published', when(v.publishedAt)]] : []),
       ...(v.expiresAt && v.status === 'pending' ? [['expires if unfinished', when(v.expiresAt)]] : []),
       ...(v.deletedAt ? [['deleted', `${when(v.deletedAt)} by ${v.deletedBy ?? '?'}${v.deleteReason ? ` — ${v.deleteReason}` : ''}`]] : []),
-      ['paramsHash', h('code', {}, v.paramsHash)]]),
+      // A version pushed without params has no paramsHash (it never matches a params lookup).
+      ...(v.paramsHash ? [['paramsHash', h('code', {}, v.paramsHash)]] : [])]),
     v.description ? [h('h2', {}, 'Description'), markdown(v.description)] : '',
     h('h2', {}, 'Files'), table(['path', 'size', 'format', 'sha256'], h('tbody', {}, files)),
     live && !resolved ? h('p', { class: 'muted' }, 'Download links are unavailable: resolving this version failed.') : '',

@@ -158,7 +158,10 @@ describe('console in a browser', () => {
     expect(await page.locator('.md script').count()).toBe(0);
     const meta = await page.textContent('#version-meta');
     expect(meta).toContain('baseline');
-    expect(meta).toMatch(/[0-9a-f]{64}/);
+    // Uploaded without params: no paramsHash row (and never a literal "null"); the file's digest is in the files table.
+    expect(meta).not.toContain('paramsHash');
+    expect(meta).not.toContain('null');
+    expect(await page.getAttribute('main table tbody code', 'title')).toMatch(/^[0-9a-f]{64}$/);
     expect(await page.textContent('main')).toMatch(/auc\s*0\.91/);
     expect(await page.textContent('main')).toContain('"depth": 6');
     expect(await page.textContent('main table tbody')).toContain('model.pkl');

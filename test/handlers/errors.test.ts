@@ -54,11 +54,12 @@ beforeAll(async () => {
   await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.hooks, Item: hook }));
   const ready = [{ path: 'm.bin', size: 1, sha256: VERIFIED }];
   await call('POST', '/v1/assets', { body: { name: 'err/a', type: 'model' } });
-  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.0.0', files: ready } });
+  // The same params on every version: the paramsHash listing below needs two versions under one hash to page.
+  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.0.0', files: ready, params: { seed: 1 } } });
   await call('POST', '/v1/assets/err/a/-/versions/1.0.0/publish');
   await call('PUT', '/v1/assets/err/a/-/aliases/prod', { body: { version: '1.0.0' } });
-  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.1.0', files: [{ path: 'm.bin', size: 5, sha256: sha('right') }] } });
-  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.2.0', files: [{ path: 'n.bin', size: 5, sha256: sha('other') }] } });
+  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.1.0', files: [{ path: 'm.bin', size: 5, sha256: sha('right') }], params: { seed: 1 } } });
+  await call('POST', '/v1/assets/err/a/-/versions', { body: { version: '1.2.0', files: [{ path: 'n.bin', size: 5, sha256: sha('other') }], params: { seed: 1 } } });
 });
 afterAll(async () => svc?.stop());
 
