@@ -121,11 +121,38 @@ export async function listAssets(query: AssetQuery): Promise<{ items: AssetItem[
     ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
     ExpressionAttributeValues: values,
     ScanIndexForward: query.order === 'asc',
-    Limit: query.limit,
-    ExclusiveStartKey: start,
+    // DynamoDB applies Limit before the filter: a filtered listing reads wider pages and keeps what matches.
+    Limit: filters.length ? FILTERED_READ : query.limit,
   };
-  const out = await call(() => ddb.send(new QueryCommand(input)));
-  return { items: (out.Items ?? []).map((i) => AssetItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  return fillPage(input, start, query.limit, cursorKeyNames('assets', index));
+}
+
+/** Items one filtered read evaluates, and the reads one listing page may take (≤ 1,000 assets looked at). */
+const FILTERED_READ = 100;
+const MAX_READS = 10;
+
+/**
+ * Reads until `limit` matches or the end, so a match is never hidden behind an empty page. Past MAX_READS the
+ * page is answered short, with the cursor where the reads stopped (the rest of the listing is behind it).
+ * A page cut inside a read resumes after its last item, whose key attributes are a valid start key.
+ */
+async function fillPage(input: QueryCommandInput, start: CursorKey | undefined, limit: number, keyNames: string[]): Promise<{ items: AssetItem[]; nextCursor?: string }> {
+  const raw: Item[] = [];
+  let from: Record<string, unknown> | undefined = start;
+  for (let read = 0; read < MAX_READS; read++) {
+    const out = await call(() => ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: from })));
+    const found = out.Items ?? [];
+    const room = limit - raw.length;
+    raw.push(...found.slice(0, room));
+    from = out.LastEvaluatedKey;
+    if (found.length >= room) {
+      const last = raw.at(-1);
+      const more = found.length > room || from !== undefined;
+      return { items: raw.map((i) => AssetItem.parse(i)), nextCursor: more && last ? encodeCursor(Object.fromEntries(keyNames.map((k) => [k, last[k]]))) : undefined };
+    }
+    if (!from) break;
+  }
+  return { items: raw.map((i) => AssetItem.parse(i)), nextCursor: encodeCursor(from) };
 }
 
 /**

@@ -17,18 +17,18 @@ export type Item = Record<string, unknown>;
  * SDK's refusal, a 500) and read back as a double (instead of a BigInt JSON cannot serialize, or an error
  * for "9.99E+125"). The schemas keep every number within what DynamoDB stores.
  */
-const UNMARSHALL: Readonly<unmarshallOptions> = { wrapNumbers: Number };
+const wrapNumbers = Number;
 
 /** A raw DynamoDB item (stream record, cancellation reason, condition failure) as the document client reads it. */
-export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshall(raw, UNMARSHALL);
+export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshall(raw, { wrapNumbers } satisfies unmarshallOptions);
 
 /** A traced DynamoDB client and its document client (undefined attributes dropped, as items are built with optional fields). */
 export function dynamoClients(endpoint: string | undefined): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
   const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false, allowImpreciseNumbers: true },
-    // A copy: the document client writes `convertWithoutMapWrapper` into the options it is given.
-    unmarshallOptions: { ...UNMARSHALL },
+    // A fresh object: the document client completes the options it is given in place.
+    unmarshallOptions: { wrapNumbers },
   });
   return { client, doc };
 }

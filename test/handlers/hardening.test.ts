@@ -96,3 +96,33 @@ describe('asset delete', () => {
     expect((await call('GET', '/v1/assets/hard/gone')).status).toBe(404);
   });
 });
+
+describe('filtered listings fill the page (DynamoDB applies Limit before the filter)', () => {
+  const names = Array.from({ length: 30 }, (_, i) => `hard/f/${String(i).padStart(2, '0')}`);
+  beforeAll(async () => {
+    for (const [i, name] of names.entries()) {
+      await call('POST', '/v1/assets', { body: { name, type: i === 29 ? 'dataset' : 'model', tags: i % 3 === 0 ? ['every-third'] : [] } });
+    }
+  });
+
+  it('the one match behind 29 misses is on the first page', async () => {
+    const res = await call('GET', '/v1/assets?prefix=hard/f/&type=dataset&limit=5');
+    expect(res.body.items.map((a: { name: string }) => a.name)).toEqual(['hard/f/29']);
+    expect(res.body.nextCursor).toBeUndefined();
+  });
+
+  it.each([['name'], ['updated']])('pages of a tag filter (sort=%s) are full, distinct, and together every match', async (sort) => {
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await call('GET', `/v1/assets?prefix=hard/f/&tag=every-third&limit=4&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      sizes.push(res.body.items.length);
+      seen.push(...res.body.items.map((a: { name: string }) => a.name));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(sizes).toEqual([4, 4, 2]);
+    expect([...seen].sort()).toEqual(names.filter((_, i) => i % 3 === 0));
+  });
+});
