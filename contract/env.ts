@@ -10,6 +10,7 @@ export const ENV = {
   idempotencyTable: 'ARCA_IDEMPOTENCY_TABLE',
   hooksTable: 'ARCA_HOOKS_TABLE',
   deliveriesTable: 'ARCA_DELIVERIES_TABLE',
+  auditTable: 'ARCA_AUDIT_TABLE',
   /** The EventBridge bus the stream consumer publishes to. */
   eventBus: 'ARCA_EVENT_BUS',
   /** The SQS queue of webhook deliveries (AWS). */

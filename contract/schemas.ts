@@ -131,6 +131,19 @@ export const DeleteQuery = z.object({
   reason: z.string().max(1024).optional(),
 });
 
+/** An instant with any offset, normalized to UTC `…Z` so it compares with stored times as a string. */
+const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+export const AuditQuery = ListQuery.extend({
+  asset: z.string().min(1).max(256).optional(),
+  actor: z.string().min(1).max(2048).optional(),
+  since: Instant.optional(),
+  until: Instant.optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+export const AliasHistoryQuery = ListQuery.extend({ at: Instant.optional() });
+
 export const ResolveQuery = z.object({ stage: z.enum(['published']).optional() });
 
 // ---- responses ----

@@ -16,6 +16,10 @@
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
  * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
  * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.
+ * - audit:    one item per recorded change, append-only (never updated or deleted by the service). Every
+ *             index sorts by `atKey` (`<ISO time>#<id>`), so each filter of `GET /v1/audit` is one Query:
+ *             `byAsset` (pk `asset`), `byActor` (pk `actor`), `byTime` (pk `listPk`, constant `all`), and
+ *             `byAlias` (pk `aliasKey` = `<asset>#<alias>`, only on alias moves and deletes) for alias history.
  */
 export type AttributeType = 'S' | 'N';
 
@@ -91,9 +95,22 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  audit: {
+    id: 'Audit',
+    partitionKey: { name: 'id', type: 'S' },
+    globalIndexes: [
+      { indexName: 'byAsset', partitionKey: { name: 'asset', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byActor', partitionKey: { name: 'actor', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byTime', partitionKey: { name: 'listPk', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byAlias', partitionKey: { name: 'aliasKey', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+    ],
+  },
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
 
 /** The constant partition of the asset listing indexes. */
 export const ASSET_LIST_PK = 'all';
+
+/** The constant partition of the audit's all-by-time index. */
+export const AUDIT_LIST_PK = 'all';

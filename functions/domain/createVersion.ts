@@ -8,6 +8,7 @@ import type { CreateVersionRequest, VersionRecord } from '../../contract/schemas
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { createVersionTx, indexAttributes, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
@@ -124,7 +125,8 @@ export async function createVersion(assetName: string, req: CreateVersionRequest
       };
       assertItemFits(item);
       const raiseHighest = state.highestKey === undefined || vkey > state.highestKey;
-      const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest });
+      const audit = auditPut({ action: 'version.create', actor: actor.principal, requestId: actor.requestId, asset: assetName, version, at: now });
+      const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest, audit });
       if (!reasons) {
         count('VersionsCreated');
         const record = versionRecord(item, await instructions(item.files, waitingTag(assetName, version)));

@@ -18,7 +18,7 @@ export interface Grant {
 }
 
 export interface Env {
-  tables: { assets: string; versions: string; aliases: string; blobs: string };
+  tables: { assets: string; versions: string; aliases: string; blobs: string; audit: string };
   bucket: string;
   s3Endpoint?: string;
   s3PublicEndpoint?: string;
@@ -81,6 +81,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
       versions: required(ENV.versionsTable, src),
       aliases: required(ENV.aliasesTable, src),
       blobs: required(ENV.blobsTable, src),
+      audit: required(ENV.auditTable, src),
     },
     bucket: required(ENV.bucket, src),
     s3Endpoint: optional(src, ENV.s3Endpoint),

@@ -17,7 +17,8 @@ export const setAliasRoute: RouteHandler = async (req) => {
 };
 
 export const deleteAliasRoute: RouteHandler = async (req) => {
-  await deleteAlias(assetParam(req), req.params.alias ?? '');
+  const asset = assetParam(req);
+  await deleteAlias(asset, req.params.alias ?? '', actorOf(req, asset));
   return { status: 204 };
 };
 

@@ -128,6 +128,7 @@ describe('auth (R-SEC)', () => {
     [ENV.versionsTable]: 'V',
     [ENV.aliasesTable]: 'L',
     [ENV.blobsTable]: 'B',
+    [ENV.auditTable]: 'U',
     [ENV.bucket]: 'b',
     [ENV.authMode]: 'iam',
     [ENV.grants]: JSON.stringify([
@@ -173,7 +174,7 @@ describe('auth (R-SEC)', () => {
 });
 
 describe('env (read once, fail fast naming the variable)', () => {
-  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
+  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.auditTable]: 'U', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
   it.each([
     [{ ...minimal, [ENV.bucket]: undefined }, /ARCA_BUCKET is required/],
     [{ ...minimal, [ENV.authMode]: 'basic' }, /ARCA_AUTH_MODE must be one of/],
