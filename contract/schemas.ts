@@ -131,6 +131,42 @@ export const DeleteQuery = z.object({
   reason: z.string().max(1024).optional(),
 });
 
+export const AUDIT_ACTIONS = [
+  'asset.create',
+  'asset.edit',
+  'asset.delete',
+  'version.create',
+  'version.edit',
+  'version.publish',
+  'version.delete',
+  'alias.move',
+  'alias.delete',
+  'hook.create',
+  'hook.delete',
+  'grant.put',
+  'grant.delete',
+  'output.promote',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One audit entry as stored and listed (index keys stripped): `GET /v1/audit` and alias history. */
+export const AuditEntry = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string().min(1),
+  action: z.enum(AUDIT_ACTIONS),
+  /** Absent for changes outside any asset (hooks, grants). */
+  asset: z.string().optional(),
+  hook: z.string().optional(),
+  version: z.string().optional(),
+  alias: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  reason: z.string().optional(),
+  requestId: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
 /** An instant with any offset, normalized to UTC `…Z` so it compares with stored times as a string. */
 const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 

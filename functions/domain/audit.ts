@@ -1,8 +1,7 @@
 /** The audit log's reads: the filtered listing and one alias's history (both newest first). */
-import type { AuditQuery } from '../../contract/schemas.ts';
+import type { AuditEntry, AuditQuery } from '../../contract/schemas.ts';
 import { aliasHistory as queryAliasHistory, queryAudit } from '../adapters/auditRepo.ts';
 import { validationError } from '../shared/errors.ts';
-import type { AuditEntry } from './model.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
 
 export type AuditPage = { items: AuditEntry[]; nextCursor?: string };

@@ -82,42 +82,6 @@ export const AliasItem = z.object({
 });
 export type AliasItem = z.infer<typeof AliasItem>;
 
-export const AUDIT_ACTIONS = [
-  'asset.create',
-  'asset.edit',
-  'asset.delete',
-  'version.create',
-  'version.edit',
-  'version.publish',
-  'version.delete',
-  'alias.move',
-  'alias.delete',
-  'hook.create',
-  'hook.delete',
-  'grant.put',
-  'grant.delete',
-  'output.promote',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-/** One audit entry as stored and listed (index keys stripped). */
-export const AuditEntry = z.object({
-  id: z.string(),
-  at: z.string(),
-  actor: z.string().min(1),
-  action: z.enum(AUDIT_ACTIONS),
-  /** Absent for changes outside any asset (hooks, grants). */
-  asset: z.string().optional(),
-  hook: z.string().optional(),
-  version: z.string().optional(),
-  alias: z.string().optional(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  reason: z.string().optional(),
-  requestId: z.string().optional(),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
-
 /** Who is acting, and with which role on the asset concerned. */
 export interface Actor {
   principal: string;
