@@ -1,34 +1,20 @@
 /**
  * DynamoDB plumbing free of environment side effects: the client factory, the translation of throttling,
- * and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
+ * transactions, and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
  * functions (functions/hooks/runtime.ts, which get only theirs) share it.
  */
-import { DynamoDBClient, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ArcaError } from '../shared/errors.ts';
 import { tracer } from '../shared/observability.ts';
 
 export type Item = Record<string, unknown>;
 
-/**
- * Every number Arca stores is a JSON number, a double, and free-form metadata may hold integers above 2^53
- * (1e20, 9.99e125): such a number is written as the double it is (`allowImpreciseNumbers`, instead of the
- * SDK's refusal, a 500) and read back as a double (instead of a BigInt JSON cannot serialize, or an error
- * for "9.99E+125"). The schemas keep every number within what DynamoDB stores.
- */
-const UNMARSHALL: unmarshallOptions = { wrapNumbers: Number };
-
-/** A raw DynamoDB item (stream record, cancellation reason, condition failure) as the document client reads it. */
-export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshall(raw, UNMARSHALL);
-
 /** A traced DynamoDB client and its document client (undefined attributes dropped, as items are built with optional fields). */
 export function dynamoClients(endpoint: string | undefined): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
   const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
-  const doc = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false, allowImpreciseNumbers: true },
-    unmarshallOptions: UNMARSHALL,
-  });
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   return { client, doc };
 }
 
@@ -77,3 +63,36 @@ export const allItems = (send: (start: Item | undefined) => Promise<{ Items?: It
     const out = await call(() => send(start));
     return { items: out.Items, next: out.LastEvaluatedKey };
   });
+
+/** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
+export interface CancelReason {
+  Code?: string;
+  Item?: Item;
+}
+
+/** The cancellation reasons a caller can act on (retry, or read the old item); any other is a fault. */
+const EXPECTED_REASONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * Runs a transaction; a cancellation comes back as the reasons (one per action, in order) instead of an
+ * exception, so callers decide per action without extra reads (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ * Throttling is a 429; a reason no retry can cure (an item DynamoDB refuses, a full item collection) is
+ * thrown, a 400 when DynamoDB calls the request invalid, else a 500, never retried into a misleading 429.
+ */
+export async function transact(op: () => Promise<unknown>): Promise<CancelReason[] | undefined> {
+  try {
+    await op();
+    return undefined;
+  } catch (err) {
+    if (err instanceof TransactionCanceledException && err.CancellationReasons) {
+      if (err.CancellationReasons.some((r) => r.Code && THROTTLING.has(r.Code))) translateDynamoError(err);
+      const fault = err.CancellationReasons.find((r) => r.Code !== undefined && !EXPECTED_REASONS.has(r.Code));
+      if (fault?.Code === 'ValidationError') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${fault.Message ?? 'invalid'}`);
+      if (fault) throw err;
+      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? unmarshall(r.Item) : undefined }));
+    }
+    if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
+    if (err instanceof Error && err.name === 'ValidationException') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${err.message}`);
+    return translateDynamoError(err);
+  }
+}

@@ -21,6 +21,7 @@ export async function startJobsEnv(extra: Record<string, string> = {}): Promise<
     [ENV.versionsTable]: dynamo.tables.versions,
     [ENV.aliasesTable]: dynamo.tables.aliases,
     [ENV.blobsTable]: dynamo.tables.blobs,
+    [ENV.auditTable]: dynamo.tables.audit,
     [ENV.bucket]: BUCKET,
     [ENV.authMode]: 'iam',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
