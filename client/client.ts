@@ -6,6 +6,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type {
   AddFilesRequest,
   AliasRecord,
+  AuditEntry,
   AssetRecord,
   AssetType,
   CreateAssetRequest,
@@ -187,6 +188,17 @@ export class ArcaClient {
   }
   deleteAlias(name: string, alias: string): Promise<unknown> {
     return this.call('DELETE', `${asset(name)}/-/aliases/${encodeURIComponent(alias)}`);
+  }
+
+  /** Every move of `alias` newest first; with `at` (ISO time), only the entry in force then. */
+  aliasHistory(name: string, alias: string, opts: { at?: string; limit?: number; cursor?: string } = {}): Promise<Page<AuditEntry>> {
+    return this.call('GET', `${asset(name)}/-/aliases/${encodeURIComponent(alias)}/history`, { query: { ...opts } });
+  }
+
+  // ---- audit ----
+  /** One page of the audit log, newest first; without `asset` the caller must be a registry admin. */
+  audit(query: { asset?: string; actor?: string; since?: string; until?: string; limit?: number; cursor?: string } = {}): Promise<Page<AuditEntry>> {
+    return this.call('GET', '/v1/audit', { query: { ...query } });
   }
 
   // ---- resolve ----

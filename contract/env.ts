@@ -13,6 +13,7 @@ export const ENV = {
   outputsTable: 'ARCA_OUTPUTS_TABLE',
   lineageTable: 'ARCA_LINEAGE_TABLE',
   grantsTable: 'ARCA_GRANTS_TABLE',
+  auditTable: 'ARCA_AUDIT_TABLE',
   /** The EventBridge bus the stream consumer publishes to. */
   eventBus: 'ARCA_EVENT_BUS',
   /** The SQS queue of webhook deliveries (AWS). */

@@ -61,6 +61,7 @@ export const ROUTES = [
   { id: 'listAliases', method: 'GET', path: '/v1/assets/{name}/-/aliases', group: 'read', role: 'reader', scope: 'name' },
   { id: 'setAlias', method: 'PUT', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
   { id: 'deleteAlias', method: 'DELETE', path: '/v1/assets/{name}/-/aliases/{alias}', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'aliasHistory', method: 'GET', path: '/v1/assets/{name}/-/aliases/{alias}/history', group: 'read', role: 'reader', scope: 'name' },
 
   { id: 'resolve', method: 'GET', path: '/v1/resolve/{spec}', group: 'read', role: 'reader', scope: 'spec' },
 
@@ -70,6 +71,8 @@ export const ROUTES = [
   { id: 'commitOutput', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/commit', group: 'write', role: 'writer', scope: 'flow' },
   { id: 'outputParts', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/uploads/{uploadId}/parts', group: 'write', role: 'writer', scope: 'flow' },
   { id: 'promoteOutput', method: 'POST', path: '/v1/flows/{flow}/runs/{run}/outputs/{output}/promote', group: 'write', role: 'writer', scope: 'flow' },
+  // Reader somewhere; the handler then needs reader on `?asset=`, or admin on every name without it.
+  { id: 'listAudit', method: 'GET', path: '/v1/audit', group: 'read', role: 'reader' },
 
   { id: 'listHooks', method: 'GET', path: '/v1/hooks', group: 'read', role: 'admin' },
   { id: 'createHook', method: 'POST', path: '/v1/hooks', group: 'write', role: 'admin' },

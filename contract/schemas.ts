@@ -248,6 +248,56 @@ export const ListGrantsQuery = ListQuery.extend({
 
 /** `DELETE /v1/grants?principal=&prefix=`: `prefix` is required, and `prefix=` (empty) names the every-name grant. */
 export const DeleteGrantQuery = z.object({ principal: GrantPrincipal, prefix: GrantPrefix });
+export const AUDIT_ACTIONS = [
+  'asset.create',
+  'asset.edit',
+  'asset.delete',
+  'version.create',
+  'version.edit',
+  'version.publish',
+  'version.delete',
+  'alias.move',
+  'alias.delete',
+  'hook.create',
+  'hook.delete',
+  'grant.put',
+  'grant.delete',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One audit entry as stored and listed (index keys stripped): `GET /v1/audit` and alias history. */
+export const AuditEntry = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string().min(1),
+  action: z.enum(AUDIT_ACTIONS),
+  /** Absent for changes outside any asset (hooks, grants). */
+  asset: z.string().optional(),
+  hook: z.string().optional(),
+  version: z.string().optional(),
+  alias: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  reason: z.string().optional(),
+  grantee: z.string().optional(),
+  prefix: z.string().optional(),
+  role: z.string().optional(),
+  requestId: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** An instant with any offset, normalized to UTC `…Z` so it compares with stored times as a string. */
+const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+export const AuditQuery = ListQuery.extend({
+  asset: z.string().min(1).max(256).optional(),
+  actor: z.string().min(1).max(2048).optional(),
+  since: Instant.optional(),
+  until: Instant.optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+export const AliasHistoryQuery = ListQuery.extend({ at: Instant.optional() });
 
 export const ResolveQuery = z.object({ stage: z.enum(['published']).optional() });
 

@@ -24,6 +24,10 @@
  * - grants:   one item per (principal, prefix) granted a role at run time by an admin (docs/grants.md).
  *             DynamoDB refuses an empty string in a key, and `''` (every name) is the commonest prefix, so
  *             the sort key is the prefix behind a `p#` marker (`grantPrefixKey`).
+ * - audit:    one item per recorded change, append-only (never updated or deleted by the service). Every
+ *             index sorts by `atKey` (`<ISO time>#<id>`), so each filter of `GET /v1/audit` is one Query:
+ *             `byAsset` (pk `asset`), `byActor` (pk `actor`), `byTime` (pk `listPk`, constant `all`), and
+ *             `byAlias` (pk `aliasKey` = `<asset>#<alias>`, only on alias moves and deletes) for alias history.
  */
 export type AttributeType = 'S' | 'N';
 
@@ -118,6 +122,16 @@ export const TABLES = {
     partitionKey: { name: 'principal', type: 'S' },
     sortKey: { name: 'prefixKey', type: 'S' },
   },
+  audit: {
+    id: 'Audit',
+    partitionKey: { name: 'id', type: 'S' },
+    globalIndexes: [
+      { indexName: 'byAsset', partitionKey: { name: 'asset', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byActor', partitionKey: { name: 'actor', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byTime', partitionKey: { name: 'listPk', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'byAlias', partitionKey: { name: 'aliasKey', type: 'S' }, sortKey: { name: 'atKey', type: 'S' }, projection: 'ALL' },
+    ],
+  },
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
@@ -127,3 +141,5 @@ export const ASSET_LIST_PK = 'all';
 
 /** The sort key of a grant on `prefix` (an empty prefix cannot be a DynamoDB key on its own). */
 export const grantPrefixKey = (prefix: string): string => `p#${prefix}`;
+/** The constant partition of the audit's all-by-time index. */
+export const AUDIT_LIST_PK = 'all';

@@ -23,9 +23,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
  */
 export type BlobAccess = 'get' | 'put' | 'abort' | 'list' | 'delete' | 'legalHold';
 
+/**
+ * `append`: read, and PutItem only. The audit log is append-only, so its table takes no other write mode:
+ * the type refuses `readwrite` on it, and test/infra asserts no role holds UpdateItem or DeleteItem there.
+ */
+export type TableAccess = 'read' | 'readwrite' | 'append';
+
 export interface FunctionAccess {
   /** Data-plane access per table; a table not listed is not granted at all. */
-  tables: Partial<Record<TableName, 'read' | 'readwrite'>>;
+  tables: Partial<Record<Exclude<TableName, 'audit'>, 'read' | 'readwrite'>> & { audit?: 'read' | 'append' };
   /** Object actions on `blobs/*`. */
   blobs?: readonly BlobAccess[];
   /** Whether the function puts events on the registry's bus. */
@@ -35,11 +41,23 @@ export interface FunctionAccess {
 /** The access of each API route group (contract/routes.ts). The read group can write nothing. */
 export const GROUP_ACCESS: Record<RouteGroup, FunctionAccess> = {
   read: {
-    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read', outputs: 'read', lineage: 'read', grants: 'read' },
+    tables: { assets: 'read', versions: 'read', aliases: 'read', blobs: 'read', hooks: 'read', deliveries: 'read', outputs: 'read', lineage: 'read', grants: 'read', audit: 'read' },
     blobs: ['get'],
   },
   write: {
-    tables: { assets: 'readwrite', versions: 'readwrite', aliases: 'readwrite', blobs: 'readwrite', idempotency: 'readwrite', hooks: 'readwrite', deliveries: 'read', outputs: 'readwrite', lineage: 'readwrite', grants: 'readwrite' },
+    tables: {
+      assets: 'readwrite',
+      versions: 'readwrite',
+      aliases: 'readwrite',
+      blobs: 'readwrite',
+      idempotency: 'readwrite',
+      hooks: 'readwrite',
+      deliveries: 'read',
+      outputs: 'readwrite',
+      lineage: 'readwrite',
+      grants: 'readwrite',
+      audit: 'append',
+    },
     blobs: ['get', 'put', 'legalHold'],
   },
 };
@@ -54,9 +72,9 @@ export const JOB_ACCESS = {
     tables: { assets: 'readwrite', versions: 'readwrite', blobs: 'readwrite', outputs: 'readwrite' },
     blobs: ['get', 'put'],
   },
-  /** Expire pending versions past their TTL and abort their uploads. */
+  /** Expire pending versions past their TTL (each recorded in the audit) and abort their uploads. */
   sweeper: {
-    tables: { assets: 'readwrite', versions: 'readwrite' },
+    tables: { assets: 'readwrite', versions: 'readwrite', audit: 'append' },
     blobs: ['abort'],
   },
   /** Delete blobs that nothing live references, after a grace period. */
@@ -117,10 +135,11 @@ export function resourceEnvironment(targets: Pick<AccessTargets, 'tables' | 'buc
 
 /** Grants `access` to `grantee`. */
 export function grantAccess(grantee: iam.IGrantable, access: FunctionAccess, targets: AccessTargets): void {
-  for (const [name, mode] of Object.entries(access.tables) as [TableName, 'read' | 'readwrite'][]) {
+  for (const [name, mode] of Object.entries(access.tables) as [TableName, TableAccess][]) {
     const table = targets.tables[name];
     if (mode === 'readwrite') table.grantReadWriteData(grantee);
     else table.grantReadData(grantee);
+    if (mode === 'append') table.grant(grantee, 'dynamodb:PutItem');
   }
   const blobs = (access.blobs ?? []).filter((b) => b !== 'legalHold' || targets.objectLock);
   if (blobs.length > 0) {

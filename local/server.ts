@@ -158,6 +158,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       [ENV.outputsTable]: tables.outputs,
       [ENV.lineageTable]: tables.lineage,
       [ENV.grantsTable]: tables.grants,
+      [ENV.auditTable]: tables.audit,
       // Local mode seals webhook secrets with this key where AWS uses KMS (kept beside the data it protects).
       [ENV.hookSecretKey]: await loadSecret(path.join(dataDir, 'hook-key'), () => randomBytes(32).toString('hex')),
       [ENV.hooksAllowInsecure]: 'true',

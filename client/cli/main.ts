@@ -9,7 +9,7 @@ import type { GrantRecord } from '../../contract/schemas.ts';
 import type { ArcaClient } from '../client.ts';
 import type { ConfigSettings } from '../config.ts';
 import type { ArcaApiError } from '../errors.ts';
-import { bar, formatBytes, printTable, type Bar } from './output.ts';
+import { bar, formatBytes, printAudit, printTable, type Bar } from './output.ts';
 
 export const VERSION = '0.1.0';
 
@@ -272,11 +272,20 @@ export function buildProgram(): Command {
 
   program
     .command('alias <name> [alias] [version]')
-    .description('list aliases; set ALIAS to VERSION; or delete ALIAS with --delete')
+    .description('list aliases; set ALIAS to VERSION; delete ALIAS with --delete; or show its moves with --history')
     .option('--delete', 'delete the alias')
+    .option('--history', 'every move of ALIAS, newest first')
+    .option('--at <time>', 'with --history: only the move in force at this ISO time')
     .action(
       run(async (client, cmd, name: string, alias?: string, version?: string) => {
-        const del = cmd.opts<{ delete?: boolean }>().delete;
+        const { delete: del, history, at } = cmd.opts<{ delete?: boolean; history?: boolean; at?: string }>();
+        if (history) {
+          if (!alias) throw new Error('give the alias whose history to show');
+          const page = await client.aliasHistory(name, alias, { at, limit: 100 });
+          if (isJson(cmd)) return page;
+          printAudit(page.items);
+          return undefined;
+        }
         if (!alias) {
           const page = await client.listAliases(name);
           if (isJson(cmd)) return page;
@@ -293,6 +302,26 @@ export function buildProgram(): Command {
         const a = await client.setAlias(name, alias, version);
         if (isJson(cmd)) return a;
         console.log(`${name}: ${a.alias} → ${a.version}`);
+        return undefined;
+      }),
+    );
+
+  program
+    .command('audit')
+    .description('the audit log, newest first: one asset\'s trail (reader on it), or everything (registry admin)')
+    .option('--asset <name>', 'only this asset (kept after the asset is deleted)')
+    .option('--actor <principal>', 'only this principal\'s actions')
+    .option('--since <time>', 'from this ISO time')
+    .option('--until <time>', 'up to this ISO time')
+    .option('--limit <n>', 'entries per page (1-100)', '50')
+    .option('--cursor <cursor>', 'the nextCursor of the previous page')
+    .action(
+      run(async (client, cmd) => {
+        const o = cmd.opts<{ asset?: string; actor?: string; since?: string; until?: string; limit: string; cursor?: string }>();
+        const page = await client.audit({ ...o, limit: Number(o.limit) });
+        if (isJson(cmd)) return page;
+        printAudit(page.items);
+        if (page.nextCursor) console.log(`more: --cursor ${page.nextCursor}`);
         return undefined;
       }),
     );

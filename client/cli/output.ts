@@ -1,6 +1,7 @@
 /** Terminal output helpers of the CLI: byte sizes, plain tables, a progress bar on a TTY. */
 import { createRequire } from 'node:module';
 import type { SingleBar } from 'cli-progress';
+import type { AuditEntry } from '../../contract/schemas.ts';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -58,4 +59,19 @@ export function bar(current: Bar | undefined, label: string, total: number): Bar
       stopped = true;
     },
   };
+}
+
+/** Audit entries as a table: when, who, what, on which asset/version/alias or hook, moves and reasons. */
+export function printAudit(items: readonly AuditEntry[]): void {
+  printTable(
+    ['AT', 'ACTOR', 'ACTION', 'SUBJECT', 'CHANGE', 'REASON'],
+    items.map((e) => [
+      e.at,
+      e.actor,
+      e.action,
+      e.hook !== undefined ? `hook ${e.hook}` : [e.asset, e.version ?? e.alias].filter(Boolean).join(e.version ? ':' : ' '),
+      e.from !== undefined || e.to !== undefined ? `${e.from ?? '-'} → ${e.to ?? '-'}` : '',
+      e.reason ?? '',
+    ]),
+  );
 }

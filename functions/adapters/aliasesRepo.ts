@@ -6,8 +6,9 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { versionKey } from '../../contract/keys.ts';
 import { AliasItem } from '../domain/model.ts';
+import type { AuditPut } from './auditRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { allItems, call, ddb, tables, transact, type CancelReason } from './dynamo.ts';
+import { allItems, call, ddb, tables, transact, transactWrite, type CancelReason } from './dynamo.ts';
 
 export async function getAlias(asset: string, alias: string): Promise<AliasItem | undefined> {
   const out = await call(() => ddb.send(new GetCommand({ TableName: tables.aliases, Key: { asset, alias } })));
@@ -59,10 +60,6 @@ const removeFrom = (asset: string, version: string, alias: string) => ({
 });
 
 /**
- * Points `item.alias` at `item.version`; `previous` is the version it pointed at when read (undefined: it
- * did not exist). Reasons, when cancelled: [alias, new version, old version?].
- */
-/**
  * For a caller below publisher: the asset must not list the alias in `protectedAliases`, checked in the
  * same transaction so a list changed meanwhile cannot be raced. Placed last, so earlier reasons keep their index.
  */
@@ -75,8 +72,12 @@ const unprotected = (asset: string, alias: string) => ({
   },
 });
 
-/** `guard`: refuse (a failed last reason) when the alias is protected; for callers below publisher. */
-export async function moveAlias(item: AliasItem, previous: string | undefined, guard: boolean): Promise<CancelReason[] | undefined> {
+/**
+ * Points `item.alias` at `item.version`; `previous` is the version it pointed at when read (undefined: it
+ * did not exist); `audit` records the move in the same transaction; `guard` refuses (a failed last reason)
+ * when the alias is protected, for callers below publisher. Reasons: [alias, new version, old version?, audit, guard?].
+ */
+export async function moveAlias(item: AliasItem, previous: string | undefined, guard: boolean, audit: AuditPut): Promise<CancelReason[] | undefined> {
   return transact(() =>
     ddb.send(
       new TransactWriteCommand({
@@ -102,6 +103,7 @@ export async function moveAlias(item: AliasItem, previous: string | undefined, g
             },
           },
           ...(previous === undefined ? [] : [removeFrom(item.asset, previous, item.alias)]),
+          audit,
           ...(guard ? [unprotected(item.asset, item.alias)] : []),
         ],
       }),
@@ -109,8 +111,27 @@ export async function moveAlias(item: AliasItem, previous: string | undefined, g
   );
 }
 
-/** Deletes the alias if it still points at `version`, and takes it out of that version's set. */
-export async function deleteAlias(asset: string, alias: string, version: string, guard: boolean): Promise<CancelReason[] | undefined> {
+/**
+ * Marks the alias with who removes it (a stream REMOVE record carries no actor; `Alias Updated` takes it
+ * from the old image's `deletedBy`), conditional on it pointing at `version` when given, else on it existing.
+ */
+export const markAliasDeleted = (asset: string, alias: string, deletedBy: string, version?: string) => ({
+  Update: {
+    TableName: tables.aliases,
+    Key: { asset, alias },
+    UpdateExpression: 'SET deletedBy = :by, deletedAt = :at',
+    ConditionExpression: version === undefined ? 'attribute_exists(alias)' : 'version = :v',
+    ExpressionAttributeValues: { ':by': deletedBy, ':at': new Date().toISOString(), ...(version === undefined ? {} : { ':v': version }) },
+  },
+});
+
+/**
+ * `guard` as for `moveAlias`. Deletes the alias if it still points at `version`, and takes it out of that version's set: first the
+ * mark (its own request: one transaction cannot touch an item twice), then the removal with its audit entry.
+ */
+export async function deleteAlias(asset: string, alias: string, version: string, guard: boolean, by: string, audit: AuditPut): Promise<CancelReason[] | undefined> {
+  const marked = await transactWrite([markAliasDeleted(asset, alias, by, version)]);
+  if (marked) return marked;
   return transact(() =>
     ddb.send(
       new TransactWriteCommand({
@@ -125,6 +146,7 @@ export async function deleteAlias(asset: string, alias: string, version: string,
             },
           },
           removeFrom(asset, version, alias),
+          audit,
           ...(guard ? [unprotected(asset, alias)] : []),
         ],
       }),

@@ -1,12 +1,12 @@
 /** Asset items (contract/tables.ts `assets`): create, read, conditional edit, list, cascade delete. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ASSET_LIST_PK } from '../../contract/tables.ts';
 import { conflict } from '../shared/errors.ts';
 import { AssetItem } from '../domain/model.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor, type CursorKey } from './cursor.ts';
-import { batchDelete, call, ddb, setClause, tables, translateDynamoError, updateExpression, type Item } from './dynamo.ts';
-import { fromItem } from './dynamoBase.ts';
+import { markAliasDeleted } from './aliasesRepo.ts';
+import { auditPut, type AuditPut } from './auditRepo.ts';
+import { batchDelete, call, conditionFailed, ddb, setClause, tables, transactWrite, updateExpression, type Item } from './dynamo.ts';
 
 /** Lower-cased text that `q` searches: name, description and tags. */
 const searchText = (a: Pick<AssetItem, 'name' | 'description' | 'tags'>): string =>
@@ -19,27 +19,28 @@ export async function getAsset(name: string, consistent = false): Promise<AssetI
   return out.Item ? AssetItem.parse(out.Item) : undefined;
 }
 
-export async function putNewAsset(asset: AssetItem): Promise<void> {
-  try {
-    await ddb.send(
-      new PutCommand({
+/** Creates the asset and its audit entry in one transaction. */
+export async function putNewAsset(asset: AssetItem, audit: AuditPut): Promise<void> {
+  const reasons = await transactWrite([
+    {
+      Put: {
         TableName: tables.assets,
         Item: { ...asset, ...listAttributes(asset) },
         ConditionExpression: 'attribute_not_exists(#name)',
         ExpressionAttributeNames: { '#name': 'name' },
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw conflict('AlreadyExists', `asset ${asset.name} already exists`, { name: asset.name });
-    translateDynamoError(err);
-  }
+      },
+    },
+    audit,
+  ]);
+  if (conditionFailed(reasons?.[0])) throw conflict('AlreadyExists', `asset ${asset.name} already exists`, { name: asset.name });
+  if (reasons) throw new Error(`asset creation cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
 }
 
 /**
- * Applies an edit if the asset is still at revision `rev`. Returns the new item, or `current` (undefined
- * when the asset is gone) when the revision moved.
+ * Applies an edit and records `audit`, in one transaction, if the asset is still at revision `rev`. Returns
+ * the new item, or `current` (undefined when the asset is gone) when the revision moved.
  */
-export async function updateAsset(next: AssetItem, rev: number): Promise<{ updated?: AssetItem; current?: AssetItem }> {
+export async function updateAsset(next: AssetItem, rev: number, audit: AuditPut): Promise<{ updated?: AssetItem; current?: AssetItem }> {
   const fields: Item = {
     description: next.description,
     tags: next.tags,
@@ -51,24 +52,24 @@ export async function updateAsset(next: AssetItem, rev: number): Promise<{ updat
     rev: rev + 1,
   };
   const { set, remove, names, values } = setClause(fields);
-  try {
-    const out = await ddb.send(
-      new UpdateCommand({
+  const reasons = await transactWrite([
+    {
+      Update: {
         TableName: tables.assets,
         Key: { name: next.name },
         UpdateExpression: updateExpression(set, remove),
         ConditionExpression: 'rev = :rev',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':rev': rev },
-        ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { updated: AssetItem.parse(out.Attributes) };
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return { current: err.Item ? AssetItem.parse(fromItem(err.Item)) : undefined };
-    return translateDynamoError(err);
-  }
+      },
+    },
+    audit,
+  ]);
+  if (!reasons) return { updated: { ...next, rev: rev + 1 } };
+  const old = reasons[0];
+  if (conditionFailed(old) || old?.Code === 'TransactionConflict') return { current: old?.Item ? AssetItem.parse(old.Item) : undefined };
+  throw new Error(`asset edit cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
 }
 
 export interface AssetQuery {
@@ -161,29 +162,40 @@ async function fillPage(input: QueryCommandInput, start: CursorKey | undefined, 
  */
 export async function deleteAssetCascade(
   name: string,
-  versionKeys: Item[],
-  aliasKeys: Item[],
-  deletion: { deletedBy: string; deleteReason?: string; now: string },
+  versions: { keys: Item[]; live: Item[] },
+  aliasKeys: { asset: string; alias: string }[],
+  deletion: { deletedBy: string; deleteReason?: string; requestId?: string; now: string; audit: AuditPut },
 ): Promise<void> {
   const { set, remove, names, values } = setClause({ deletedAt: deletion.now, deletedBy: deletion.deletedBy, deleteReason: deletion.deleteReason });
-  try {
-    await call(() =>
-      ddb.send(
-        new UpdateCommand({
-          TableName: tables.assets,
-          Key: { name },
-          UpdateExpression: updateExpression(set, remove),
-          ConditionExpression: 'attribute_exists(#name)',
-          ExpressionAttributeNames: { ...names, '#name': 'name' },
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-  } catch (err) {
-    // Deleted meanwhile by another request: what is left of it is still removed below.
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+  // The mark and the one `asset.delete` audit entry (with the reason) share a transaction; the versions and
+  // aliases removed after it are covered by that entry, so no transaction nears the 100-item limit.
+  const reasons = await transactWrite([
+    {
+      Update: {
+        TableName: tables.assets,
+        Key: { name },
+        UpdateExpression: updateExpression(set, remove),
+        ConditionExpression: 'attribute_exists(#name)',
+        ExpressionAttributeNames: { ...names, '#name': 'name' },
+        ExpressionAttributeValues: values,
+      },
+    },
+    deletion.audit,
+  ]);
+  // Deleted meanwhile by another request (which recorded it): what is left of it is still removed below.
+  if (reasons && !conditionFailed(reasons[0])) throw new Error(`asset deletion cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
+  // Each alias is marked and its `alias.delete` recorded (one small transaction each: an asset has few
+  // aliases), so its history ends at the deletion; live versions are marked so their removal events name
+  // the user. A key removed meanwhile fails its condition and is skipped.
+  for (const a of aliasKeys) {
+    const audit = auditPut({ action: 'alias.delete', actor: deletion.deletedBy, requestId: deletion.requestId, asset: a.asset, alias: a.alias, reason: deletion.deleteReason, at: deletion.now });
+    await transactWrite([markAliasDeleted(a.asset, a.alias, deletion.deletedBy), audit]);
+  }
+  for (const key of versions.live) {
+    const mark = { TableName: tables.versions, Key: key, UpdateExpression: 'SET deletedBy = :by', ConditionExpression: 'attribute_exists(vkey)' };
+    await transactWrite([{ Update: { ...mark, ExpressionAttributeValues: { ':by': deletion.deletedBy } } }]);
   }
   await batchDelete(tables.aliases, aliasKeys);
-  await batchDelete(tables.versions, versionKeys);
+  await batchDelete(tables.versions, versions.keys);
   await call(() => ddb.send(new DeleteCommand({ TableName: tables.assets, Key: { name } })));
 }

@@ -2,50 +2,19 @@
  * The API's DynamoDB client and table names (from its environment), transactions, and batch operations;
  * the side-effect-free plumbing they use is ./dynamoBase.ts.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ArcaError } from '../shared/errors.ts';
+import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { env } from '../shared/env.ts';
-import { THROTTLING, call, dynamoClients, fromItem, translateDynamoError, type Item } from './dynamoBase.ts';
+import { call, dynamoClients, transact, type CancelReason, type Item } from './dynamoBase.ts';
 
-export { allItems, call, translateDynamoError, type Item } from './dynamoBase.ts';
+export { allItems, call, transact, translateDynamoError, type CancelReason, type Item } from './dynamoBase.ts';
 
 export const { client: dynamoClient, doc: ddb } = dynamoClients(env.dynamoEndpoint);
 
 export const tables = env.tables;
 
-/** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
-export interface CancelReason {
-  Code?: string;
-  Item?: Item;
-}
-
-/** The cancellation reasons a caller can act on (retry, or read the old item); any other is a fault. */
-const EXPECTED_REASONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
-
-/**
- * Runs a transaction; a cancellation comes back as the reasons (one per action, in order) instead of an
- * exception, so callers decide per action without extra reads (ReturnValuesOnConditionCheckFailure: ALL_OLD).
- * Throttling is a 429; a reason no retry can cure (an item DynamoDB refuses, a full item collection) is
- * thrown, a 400 when DynamoDB calls the request invalid, else a 500, never retried into a misleading 429.
- */
-export async function transact(op: () => Promise<unknown>): Promise<CancelReason[] | undefined> {
-  try {
-    await op();
-    return undefined;
-  } catch (err) {
-    if (err instanceof TransactionCanceledException && err.CancellationReasons) {
-      if (err.CancellationReasons.some((r) => r.Code && THROTTLING.has(r.Code))) translateDynamoError(err);
-      const fault = err.CancellationReasons.find((r) => r.Code !== undefined && !EXPECTED_REASONS.has(r.Code));
-      if (fault?.Code === 'ValidationError') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${fault.Message ?? 'invalid'}`);
-      if (fault) throw err;
-      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? fromItem(r.Item) : undefined }));
-    }
-    if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
-    if (err instanceof Error && err.name === 'ValidationException') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${err.message}`);
-    return translateDynamoError(err);
-  }
-}
+/** One TransactWriteItems of `items` through `transact` (an audited change is its write plus `auditPut`). */
+export const transactWrite = (items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<CancelReason[] | undefined> =>
+  transact(() => ddb.send(new TransactWriteCommand({ TransactItems: items })));
 
 export const conditionFailed = (r: CancelReason | undefined): boolean => r?.Code === 'ConditionalCheckFailed';
 

@@ -1,6 +1,6 @@
 /**
  * DynamoDB plumbing free of environment side effects: the client factory, the translation of throttling,
- * and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
+ * transactions, and pagination. The API's adapters (./dynamo.ts, configured from the API's variables) and the hook
  * functions (functions/hooks/runtime.ts, which get only theirs) share it.
  */
 import { DynamoDBClient, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -78,3 +78,36 @@ export const allItems = (send: (start: Item | undefined) => Promise<{ Items?: It
     const out = await call(() => send(start));
     return { items: out.Items, next: out.LastEvaluatedKey };
   });
+
+/** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
+export interface CancelReason {
+  Code?: string;
+  Item?: Item;
+}
+
+/** The cancellation reasons a caller can act on (retry, or read the old item); any other is a fault. */
+const EXPECTED_REASONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * Runs a transaction; a cancellation comes back as the reasons (one per action, in order) instead of an
+ * exception, so callers decide per action without extra reads (ReturnValuesOnConditionCheckFailure: ALL_OLD).
+ * Throttling is a 429; a reason no retry can cure (an item DynamoDB refuses, a full item collection) is
+ * thrown, a 400 when DynamoDB calls the request invalid, else a 500, never retried into a misleading 429.
+ */
+export async function transact(op: () => Promise<unknown>): Promise<CancelReason[] | undefined> {
+  try {
+    await op();
+    return undefined;
+  } catch (err) {
+    if (err instanceof TransactionCanceledException && err.CancellationReasons) {
+      if (err.CancellationReasons.some((r) => r.Code && THROTTLING.has(r.Code))) translateDynamoError(err);
+      const fault = err.CancellationReasons.find((r) => r.Code !== undefined && !EXPECTED_REASONS.has(r.Code));
+      if (fault?.Code === 'ValidationError') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${fault.Message ?? 'invalid'}`);
+      if (fault) throw err;
+      return err.CancellationReasons.map((r) => ({ Code: r.Code, Item: r.Item ? fromItem(r.Item) : undefined }));
+    }
+    if (err instanceof Error && err.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
+    if (err instanceof Error && err.name === 'ValidationException') throw new ArcaError('ValidationError', `DynamoDB refused the change: ${err.message}`);
+    return translateDynamoError(err);
+  }
+}

@@ -2,28 +2,33 @@
  * Grant items (docs/grants.md): one per (principal, prefix), written only by the write group. Listing by
  * principal is a Query of its partition; without a principal it is a Scan (a registry holds few grants).
  */
-import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { grantPrefixKey } from '../../contract/tables.ts';
 import { GrantRequest, type GrantRecord, type Page } from '../../contract/schemas.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { allItems, call, ddb, tables } from './dynamo.ts';
+import type { AuditPut } from './auditRepo.ts';
+import { allItems, call, conditionFailed, ddb, tables, transactWrite } from './dynamo.ts';
 
 /** A stored grant; parsing drops the key attribute `prefixKey`. */
 export const GrantItem = z.object({ ...GrantRequest.shape, grantedBy: z.string(), grantedAt: z.string() });
 export type GrantItem = z.infer<typeof GrantItem> & GrantRecord;
 
-/** Upserts: the same (principal, prefix) again replaces the role. */
-export async function putGrant(grant: GrantItem): Promise<void> {
-  await call(() => ddb.send(new PutCommand({ TableName: tables.grants, Item: { ...grant, prefixKey: grantPrefixKey(grant.prefix) } })));
+/** Upserts: the same (principal, prefix) again replaces the role; `audit` records it in the same transaction. */
+export async function putGrant(grant: GrantItem, audit: AuditPut): Promise<void> {
+  const reasons = await transactWrite([{ Put: { TableName: tables.grants, Item: { ...grant, prefixKey: grantPrefixKey(grant.prefix) } } }, audit]);
+  if (reasons) throw new Error(`grant write cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
 }
 
-/** Deletes the grant; returns whether there was one. */
-export async function deleteGrant(principal: string, prefix: string): Promise<boolean> {
-  const out = await call(() =>
-    ddb.send(new DeleteCommand({ TableName: tables.grants, Key: { principal, prefixKey: grantPrefixKey(prefix) }, ReturnValues: 'ALL_OLD' })),
-  );
-  return out.Attributes !== undefined;
+/** Deletes the grant with its audit entry; returns whether there was one (none: nothing is recorded). */
+export async function deleteGrant(principal: string, prefix: string, audit: AuditPut): Promise<boolean> {
+  const reasons = await transactWrite([
+    { Delete: { TableName: tables.grants, Key: { principal, prefixKey: grantPrefixKey(prefix) }, ConditionExpression: 'attribute_exists(principal)' } },
+    audit,
+  ]);
+  if (!reasons) return true;
+  if (conditionFailed(reasons[0])) return false;
+  throw new Error(`grant removal cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
 }
 
 export interface GrantFilter {

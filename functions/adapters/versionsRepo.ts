@@ -10,13 +10,14 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { auditPut, type AuditPut } from './auditRepo.ts';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { allItems, batchGet, call, ddb, setClause, tables, transact, translateDynamoError, updateExpression, type CancelReason, type Item } from './dynamo.ts';
+import { allItems, batchGet, call, conditionFailed, ddb, setClause, tables, transact, transactWrite, translateDynamoError, updateExpression, type CancelReason, type Item } from './dynamo.ts';
 import { fromItem } from './dynamoBase.ts';
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
@@ -56,16 +57,19 @@ export interface CreateTx {
   victims: Victim[];
   /** Set the asset's highest version (the new one is above the highest seen). */
   raiseHighest: boolean;
+  /** The `version.create` entry; each victim gets a `version.delete` by `system` beside it. */
+  audit: AuditPut;
 }
 
 /**
  * The single TransactWriteItems of version creation: asset update (counter + highest, conditional on the
- * cap and on the highest seen) + conditional put of the version + tombstones of the victims. Returns the
- * cancellation reasons, in that order, when it did not commit.
+ * cap and on the highest seen) + conditional put of the version + tombstones of the victims + audit entries.
+ * Returns the cancellation reasons, in that order, when it did not commit.
  */
 export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | undefined> {
   const { item, victims } = tx;
   const evicting = victims.some((v) => v.reason === 'evicted');
+  const victimReason = (v: Victim) => (v.reason === 'expired' ? 'pending version expired' : 'evicted by capPolicy evict-oldest');
   const freed = victims.length;
   const conditions = ['attribute_exists(#name)'];
   const values: Item = { ':delta': 1 - freed, ':now': item.createdAt, ':ukey': `${item.createdAt}#${item.asset}` };
@@ -118,7 +122,7 @@ export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | un
                 ':deleted': 'deleted',
                 ':now': item.createdAt,
                 ':by': SYSTEM_ACTOR,
-                ':why': v.reason === 'expired' ? 'pending version expired' : 'evicted by capPolicy evict-oldest',
+                ':why': victimReason(v),
                 ':one': 1,
                 ...(v.reason === 'expired'
                   ? { ':pending': 'pending', ':epoch': Math.floor(Date.parse(item.createdAt) / 1000) }
@@ -126,6 +130,10 @@ export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | un
               },
             },
           })),
+          tx.audit,
+          ...victims.map((v) =>
+            auditPut({ action: 'version.delete', actor: SYSTEM_ACTOR, asset: v.item.asset, version: v.item.version, reason: victimReason(v), at: item.createdAt }),
+          ),
         ],
       }),
     ),
@@ -151,8 +159,12 @@ export async function roomCandidates(asset: string): Promise<VersionItem[]> {
   return found;
 }
 
-/** Tombstones a live version and decrements the counter, in one transaction; conditions on what was read. */
+/**
+ * Tombstones a live version, decrements the counter and records `version.delete` by `actor`, in one
+ * transaction; conditions on what was read.
+ */
 export async function tombstone(item: VersionItem, actor: Actor, reason: string | undefined, now: string): Promise<CancelReason[] | undefined> {
+  const audit = auditPut({ action: 'version.delete', actor: actor.principal, requestId: actor.requestId, asset: item.asset, version: item.version, reason, at: now });
   return transact(() =>
     ddb.send(
       new TransactWriteCommand({
@@ -189,6 +201,7 @@ export async function tombstone(item: VersionItem, actor: Actor, reason: string 
               ExpressionAttributeValues: { ':one': 1, ':now': now, ':ukey': `${now}#${item.asset}` },
             },
           },
+          audit,
         ],
       }),
     ),
@@ -207,31 +220,39 @@ export function indexAttributes(asset: string, version: string, status: VersionI
 /**
  * Conditional update of one version: `fields` are SET (undefined ones REMOVEd), `rev` is bumped, and the
  * update only applies when the item is still at `expectRev` with a status in `statusIn`. Returns the new
- * item, or `undefined` with the old one when the condition failed.
+ * item, or `undefined` with the old one when the condition failed. With `audit`, the update and its audit
+ * entry are one transaction (which returns no new image: it is `item` with `fields` applied).
  */
 export async function updateVersion(
-  item: Pick<VersionItem, 'asset' | 'vkey'>,
+  item: VersionItem,
   fields: Item,
   expect: { rev?: number; statusIn: VersionItem['status'][]; noPendingFiles?: boolean },
+  audit?: AuditPut,
 ): Promise<{ updated?: VersionItem; current?: VersionItem }> {
   const { set, remove, names, values } = setClause(fields);
   const statusValues = Object.fromEntries(expect.statusIn.map((s, i) => [`:st${i}`, s]));
   const conditions = ['attribute_exists(vkey)', `#status IN (${Object.keys(statusValues).join(', ')})`];
   if (expect.rev !== undefined) conditions.push('rev = :rev');
   if (expect.noPendingFiles) conditions.push('pendingFiles = :zero');
+  const update = {
+    TableName: tables.versions,
+    Key: { asset: item.asset, vkey: item.vkey },
+    UpdateExpression: updateExpression([...set, 'rev = rev + :one'], remove),
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: { ...names, '#status': 'status' },
+    ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}), ...(expect.noPendingFiles ? { ':zero': 0 } : {}) },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+  if (audit) {
+    const reasons = await transactWrite([{ Update: update }, audit]);
+    if (!reasons) return { updated: VersionItem.parse({ ...item, ...fields, rev: item.rev + 1 }) };
+    if (conditionFailed(reasons[0]) || reasons[0]?.Code === 'TransactionConflict') {
+      return { current: reasons[0]?.Item ? VersionItem.parse(reasons[0].Item) : undefined };
+    }
+    throw new Error(`version update cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
+  }
   try {
-    const out = await ddb.send(
-      new UpdateCommand({
-        TableName: tables.versions,
-        Key: { asset: item.asset, vkey: item.vkey },
-        UpdateExpression: updateExpression([...set, 'rev = rev + :one'], remove),
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: { ...names, '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}), ...(expect.noPendingFiles ? { ':zero': 0 } : {}) },
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    const out = await ddb.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
     return { updated: VersionItem.parse(out.Attributes) };
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) {
@@ -331,20 +352,26 @@ export async function queryResolvable(
 }
 
 /** Versions of an asset (every status), for cascading deletes. */
-export async function allVersionKeys(asset: string): Promise<{ asset: string; vkey: string }[]> {
+/** Keys of every version of an asset, for cascading deletes, and which of them are live (announced when removed). */
+export async function allVersionKeys(asset: string): Promise<{ keys: { asset: string; vkey: string }[]; live: { asset: string; vkey: string }[] }> {
   const keys: { asset: string; vkey: string }[] = [];
+  const live: { asset: string; vkey: string }[] = [];
   const items = allItems((start) =>
     ddb.send(
       new QueryCommand({
         TableName: tables.versions,
         KeyConditionExpression: 'asset = :a',
-        ProjectionExpression: 'asset, vkey',
+        ProjectionExpression: 'asset, vkey, #status',
+        ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':a': asset },
         ExclusiveStartKey: start,
       }),
     ),
   );
-  for await (const i of items) keys.push({ asset: String(i.asset), vkey: String(i.vkey) });
-  return keys;
+  for await (const i of items) {
+    const key = { asset: String(i.asset), vkey: String(i.vkey) };
+    keys.push(key);
+    if (i.status === 'ready' || i.status === 'published') live.push(key);
+  }
+  return { keys, live };
 }
-

@@ -1,7 +1,8 @@
-/** Lambda entry of the `read` group: list, read, resolve, download (table reads and presigned GETs only). */
+/** Lambda entry of the `read` group: list, read, resolve, download, audit (table reads and presigned GETs only). */
 import { createApi } from '../shared/http.ts';
 import { listAliases, resolveRoute } from './routes/aliases.ts';
 import { getAsset, health, listAssets } from './routes/assets.ts';
+import { aliasHistoryRoute, listAuditRoute } from './routes/audit.ts';
 import { downloadFile, getVersion, lineageRoute, listVersions } from './routes/versions.ts';
 import { listDeliveriesRoute, listHooksRoute } from './routes/hooks.ts';
 import { getOutput, listOutputs } from './routes/outputs.ts';
@@ -15,6 +16,8 @@ export const handler = createApi('read', {
   getVersion,
   downloadFile,
   listAliases,
+  aliasHistory: aliasHistoryRoute,
+  listAudit: listAuditRoute,
   resolve: resolveRoute,
   listHooks: listHooksRoute,
   listDeliveries: listDeliveriesRoute,

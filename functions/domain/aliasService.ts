@@ -2,6 +2,7 @@
 import type { AliasRecord } from '../../contract/schemas.ts';
 import { deleteAlias as deleteAliasTx, getAlias, listAliases, moveAlias } from '../adapters/aliasesRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { VersionItem, nowIso, type Actor } from './model.ts';
@@ -42,8 +43,18 @@ export async function setAlias(asset: string, rawAlias: string, rawVersion: stri
     const previous = await getAlias(asset, alias);
     if (previous?.version === version) return aliasRecord(previous);
     const item = { asset, alias, version, updatedAt: nowIso(), updatedBy: actor.principal };
+    const audit = auditPut({
+      action: 'alias.move',
+      actor: actor.principal,
+      requestId: actor.requestId,
+      asset,
+      alias,
+      from: previous?.version,
+      to: version,
+      at: item.updatedAt,
+    });
     const guarded = !actor.isPublisher;
-    const reasons = await moveAlias(item, previous?.version, guarded);
+    const reasons = await moveAlias(item, previous?.version, guarded, audit);
     if (!reasons) return aliasRecord(item);
     refuseIfProtected(reasons, guarded, asset, alias);
     const target = reasons[1];
@@ -67,7 +78,8 @@ export async function deleteAlias(asset: string, rawAlias: string, actor: Actor)
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const current = await getAlias(asset, alias);
     if (!current) throw notFound(`${asset} has no alias ${alias}`, { asset, alias });
-    const reasons = await deleteAliasTx(asset, alias, current.version, !actor.isPublisher);
+    const audit = auditPut({ action: 'alias.delete', actor: actor.principal, requestId: actor.requestId, asset, alias, from: current.version });
+    const reasons = await deleteAliasTx(asset, alias, current.version, !actor.isPublisher, actor.principal, audit);
     if (!reasons) return;
     refuseIfProtected(reasons, !actor.isPublisher, asset, alias);
     retryOrThrow(reasons);

@@ -1,6 +1,7 @@
 /** Assets: create, read (with live count, latest and aliases), edit with If-Match, list, delete. */
 import type { AssetRecord, CreateAssetRequest, UpdateAssetRequest } from '../../contract/schemas.ts';
 import { allAliasKeys, listAliases } from '../adapters/aliasesRepo.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { deleteAssetCascade, getAsset, listAssets, putNewAsset, updateAsset, type AssetQuery } from '../adapters/assetsRepo.ts';
 import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound, validationError } from '../shared/errors.ts';
@@ -37,7 +38,7 @@ export async function createAsset(req: CreateAssetRequest, actor: Actor): Promis
     updatedAt: now,
     rev: 1,
   };
-  await putNewAsset(item);
+  await putNewAsset(item, auditPut({ action: 'asset.create', actor: actor.principal, requestId: actor.requestId, asset: name, at: now }));
   return assetRecord(item, undefined, []);
 }
 
@@ -63,7 +64,8 @@ export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch
     const protectedAliases = protectedList(patch.protectedAliases);
     mayProtect(name, current.protectedAliases, protectedAliases, actor);
     const next: AssetItem = { ...current, ...patch, protectedAliases: protectedAliases ?? current.protectedAliases, updatedAt: nowIso(), updatedBy: actor.principal };
-    const { updated } = await updateAsset(next, current.rev);
+    const audit = auditPut({ action: 'asset.edit', actor: actor.principal, requestId: actor.requestId, asset: name, at: next.updatedAt });
+    const { updated } = await updateAsset(next, current.rev, audit);
     if (updated) return getAssetRecord(name);
   }
   throw new ArcaError('Throttled', `asset ${name} kept changing; retry`);
@@ -79,7 +81,15 @@ export async function deleteAsset(name: string, opts: { force: boolean; reason?:
     });
   }
   const deleteReason = opts.reason?.trim() || undefined;
-  await deleteAssetCascade(name, await allVersionKeys(name), await allAliasKeys(name), { deletedBy: actor.principal, deleteReason, now: nowIso() });
+  const now = nowIso();
+  const audit = auditPut({ action: 'asset.delete', actor: actor.principal, requestId: actor.requestId, asset: name, reason: deleteReason, at: now });
+  await deleteAssetCascade(name, await allVersionKeys(name), await allAliasKeys(name), {
+    deletedBy: actor.principal,
+    deleteReason,
+    requestId: actor.requestId,
+    now,
+    audit,
+  });
 }
 
 /** One page of assets; `canRead` hides the assets the caller has no role on. */

@@ -8,6 +8,7 @@ import type { CreateVersionRequest, OutputSource, VersionRecord } from '../../co
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { createVersionTx, indexAttributes, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
@@ -145,7 +146,8 @@ export async function storeVersion(
       };
       assertItemFits(item);
       const raiseHighest = state.highestKey === undefined || vkey > state.highestKey;
-      const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest });
+      const audit = auditPut({ action: 'version.create', actor: actor.principal, requestId: actor.requestId, asset: assetName, version, at: now });
+      const reasons = await createVersionTx({ item, cap: env.maxVersionsPerAsset, victims, raiseHighest, audit });
       if (!reasons) {
         count('VersionsCreated');
         // After the transaction: up to 100 edges do not fit it beside the version and the asset. Puts are

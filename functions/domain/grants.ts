@@ -3,11 +3,12 @@
  * the deploy-time ones from the environment merged with the table's, cached for ARCA_GRANTS_CACHE_SECONDS.
  */
 import type { GrantRequest, Page } from '../../contract/schemas.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { allGrants, deleteGrant, listGrants, putGrant, type GrantFilter, type GrantItem } from '../adapters/grantsRepo.ts';
 import { env, type Grant } from '../shared/env.ts';
 import { notFound } from '../shared/errors.ts';
 import { timedCache } from './grantCache.ts';
-import { nowIso } from './model.ts';
+import { nowIso, type Actor } from './model.ts';
 
 const tableGrants = timedCache(allGrants, env.grantsCacheMs);
 
@@ -19,15 +20,16 @@ export async function effectiveGrants(): Promise<Grant[]> {
 
 export const grantsPage = (filter: GrantFilter, limit: number, cursor?: string): Promise<Page<GrantItem>> => listGrants(filter, limit, cursor);
 
-export async function setGrant(request: GrantRequest, actor: string): Promise<GrantItem> {
-  const item: GrantItem = { ...request, grantedBy: actor, grantedAt: nowIso() };
-  await putGrant(item);
+export async function setGrant(request: GrantRequest, actor: Actor): Promise<GrantItem> {
+  const item: GrantItem = { ...request, grantedBy: actor.principal, grantedAt: nowIso() };
+  const { principal, prefix, role } = request;
+  await putGrant(item, auditPut({ action: 'grant.put', actor: actor.principal, requestId: actor.requestId, grantee: principal, prefix, role, at: item.grantedAt }));
   tableGrants.invalidate();
   return item;
 }
 
-export async function revokeGrant(principal: string, prefix: string): Promise<void> {
-  const existed = await deleteGrant(principal, prefix);
+export async function revokeGrant(principal: string, prefix: string, actor: Actor): Promise<void> {
+  const existed = await deleteGrant(principal, prefix, auditPut({ action: 'grant.delete', actor: actor.principal, requestId: actor.requestId, grantee: principal, prefix }));
   tableGrants.invalidate();
   if (!existed) throw notFound(`no grant to ${principal} on prefix "${prefix}" in the grants table (deploy-time grants are changed by redeploying)`, { principal, prefix });
 }

@@ -114,6 +114,8 @@ export interface Actor {
   isAdmin: boolean;
   /** Publisher or above: may move protected aliases and change the list of them. */
   isPublisher: boolean;
+  /** The request that acts, recorded in the audit; absent for background jobs. */
+  requestId?: string;
 }
 
 export const nowIso = (): string => new Date().toISOString();

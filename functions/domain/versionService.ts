@@ -1,6 +1,7 @@
 /** Reading and changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. */
 import type { AddFilesRequest, FileRecord, MultipartInstructions, UpdateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
+import { auditPut } from '../adapters/auditRepo.ts';
 import { updateHolders, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { conditionFailed } from '../adapters/dynamo.ts';
 import { abortMultipartUpload, setLegalHold } from '../adapters/s3.ts';
@@ -51,7 +52,8 @@ export async function updateVersionMetadata(
     }
     const fields = { ...patch, updatedAt: nowIso(), updatedBy: actor.principal };
     assertItemFits({ ...item, ...fields });
-    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] });
+    const audit = auditPut({ action: 'version.edit', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: fields.updatedAt });
+    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] }, audit);
     if (updated) return versionRecord(updated);
   }
   throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
@@ -145,8 +147,9 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     const now = nowIso();
     // Not conditioned on rev: a metadata edit landing meanwhile does not make the version less publishable, only
     // a change of status or new files still to upload does, and those are the conditions.
+    const audit = auditPut({ action: 'version.publish', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: now });
     const fields = { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal };
-    const { updated } = await updateVersion(item, fields, { statusIn: ['ready'], noPendingFiles: true });
+    const { updated } = await updateVersion(item, fields, { statusIn: ['ready'], noPendingFiles: true }, audit);
     if (updated) {
       count('VersionsPublished');
       await holdBlobs(updated);
@@ -179,7 +182,7 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
       if (!reason) throw validationError('deleting a published version needs a non-empty reason');
     }
     const now = nowIso();
-    const reasons = await tombstone(item, actor, reason, now);
+    const reasons = await tombstone(item, actor, reason || undefined, now);
     if (!reasons) {
       await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
       if (item.status === 'published') await releaseBlobs(item);

@@ -70,6 +70,9 @@ const AliasImage = z.looseObject({
   version: z.string(),
   updatedBy: Actor.optional(),
   updatedAt: Time.optional(),
+  // Set just before a user's removal, so the REMOVE record's old image names who removed it.
+  deletedBy: Actor.optional(),
+  deletedAt: Time.optional(),
 });
 
 const AssetImage = z.looseObject({
@@ -144,7 +147,8 @@ function versionEvents(old: VersionImage | undefined, next: VersionImage | undef
       asset: old.asset,
       version: old.version,
       status: 'deleted',
-      actor: next?.deletedBy ?? next?.updatedBy ?? SYSTEM_ACTOR,
+      // A version removed with its asset was marked with the deleting user first.
+      actor: next?.deletedBy ?? next?.updatedBy ?? old.deletedBy ?? SYSTEM_ACTOR,
       at: iso(next?.deletedAt ?? next?.updatedAt, fallbackAt),
     });
   }
@@ -165,8 +169,8 @@ function aliasEvents(
       asset: item.asset,
       alias: item.alias,
       ...(next ? { version: next.version } : {}),
-      actor: next?.updatedBy ?? SYSTEM_ACTOR,
-      at: iso(next?.updatedAt, fallbackAt),
+      actor: next ? (next.updatedBy ?? SYSTEM_ACTOR) : (old?.deletedBy ?? SYSTEM_ACTOR),
+      at: iso(next ? next.updatedAt : old?.deletedAt, fallbackAt),
     },
   ];
 }

@@ -7,11 +7,16 @@ import { CreateHookRequest, HOOK_ID_RE, type DeliveryRecord, type HookRecord } f
 import type { Page } from '../../contract/schemas.ts';
 import { notFound } from '../shared/errors.ts';
 import { assertWebhookUrl, systemResolver, type Resolver, type UrlPolicy } from '../events/ssrf.ts';
+import type { AuditPut } from '../adapters/auditRepo.ts';
 import type { SecretBox } from './secrets.ts';
 import { hookRecord, type HookStore } from './store.ts';
 
+/** The audit entry of a hook change, bound by the route to the acting principal and request. */
+export type HookAudit = (action: 'hook.create' | 'hook.delete', hook: string) => AuditPut;
+
 export interface HookDeps {
   store: HookStore;
+  audit: HookAudit;
   box: SecretBox;
   policy: UrlPolicy;
   resolve?: Resolver;
@@ -35,7 +40,7 @@ export async function createHook(request: CreateHookRequest, actor: string, deps
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
     createdBy: actor,
   };
-  await deps.store.put(item);
+  await deps.store.put(item, deps.audit('hook.create', id));
   return { ...hookRecord(item), secret };
 }
 
@@ -46,8 +51,8 @@ export async function listHooks(store: HookStore, limit: number, cursor?: string
 
 const noHook = (id: string) => notFound(`no hook ${id}`, { hook: id });
 
-export async function deleteHook(store: HookStore, id: string): Promise<void> {
-  if (!HOOK_ID_RE.test(id) || !(await store.delete(id))) throw noHook(id);
+export async function deleteHook(store: HookStore, id: string, audit: HookAudit): Promise<void> {
+  if (!HOOK_ID_RE.test(id) || !(await store.delete(id, audit('hook.delete', id)))) throw noHook(id);
 }
 
 export async function listDeliveries(store: HookStore, id: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {

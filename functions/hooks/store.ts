@@ -1,10 +1,11 @@
 /** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from '../adapters/cursor.ts';
-import { allItems, call } from '../adapters/dynamoBase.ts';
+import type { AuditPut } from '../adapters/auditRepo.ts';
+import { allItems, call, transact } from '../adapters/dynamoBase.ts';
 
 export const HookItem = z.object({
   id: z.string(),
@@ -48,8 +49,10 @@ export class HookStore {
     private readonly tables: HookTables,
   ) {}
 
-  async put(item: HookItem): Promise<void> {
-    await call(() => this.ddb.send(new PutCommand({ TableName: this.tables.hooks, Item: item, ConditionExpression: 'attribute_not_exists(id)' })));
+  /** Stores a new hook and its `hook.create` audit entry in one transaction. */
+  async put(item: HookItem, audit: AuditPut): Promise<void> {
+    const put = { TableName: this.tables.hooks, Item: item, ConditionExpression: 'attribute_not_exists(id)' };
+    await call(() => this.ddb.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, audit] })));
   }
 
   async get(id: string): Promise<HookItem | undefined> {
@@ -57,10 +60,13 @@ export class HookStore {
     return out.Item ? HookItem.parse(out.Item) : undefined;
   }
 
-  /** Deletes the hook; false when there was none. */
-  async delete(id: string): Promise<boolean> {
-    const out = await call(() => this.ddb.send(new DeleteCommand({ TableName: this.tables.hooks, Key: { id }, ReturnValues: 'ALL_OLD' })));
-    return out.Attributes !== undefined;
+  /** Deletes the hook and records `audit` in one transaction; false when there was none (nothing recorded). */
+  async delete(id: string, audit: AuditPut): Promise<boolean> {
+    const remove = { TableName: this.tables.hooks, Key: { id }, ConditionExpression: 'attribute_exists(id)' };
+    const reasons = await transact(() => this.ddb.send(new TransactWriteCommand({ TransactItems: [{ Delete: remove }, audit] })));
+    if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+    if (reasons) throw new Error(`hook deletion cancelled for reasons ${reasons.map((r) => r.Code).join(', ')}`);
+    return true;
   }
 
   async list(limit: number, cursor?: string): Promise<Page<HookItem>> {

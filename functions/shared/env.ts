@@ -18,7 +18,7 @@ export interface Grant {
 }
 
 export interface Env {
-  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string; lineage: string; grants: string };
+  tables: { assets: string; versions: string; aliases: string; blobs: string; outputs: string; lineage: string; grants: string; audit: string };
   bucket: string;
   s3Endpoint?: string;
   s3PublicEndpoint?: string;
@@ -87,6 +87,7 @@ export function loadEnv(src: EnvSource = process.env): Env {
       outputs: required(ENV.outputsTable, src),
       lineage: required(ENV.lineageTable, src),
       grants: required(ENV.grantsTable, src),
+      audit: required(ENV.auditTable, src),
     },
     bucket: required(ENV.bucket, src),
     s3Endpoint: optional(src, ENV.s3Endpoint),

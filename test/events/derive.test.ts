@@ -152,6 +152,18 @@ describe('deriveEvents: aliases and assets', () => {
     expect(gone?.detail).not.toHaveProperty('version');
     for (const e of [moved, gone]) expect(DETAIL_SCHEMAS['Alias Updated'].parse(e?.detail)).toEqual(e?.detail);
   });
+
+  it("names the user who removed an alias or (with its asset) a live version, from the old image's mark", () => {
+    const marked = { ...alias('1.2.0'), deletedBy: 'arn:aws:iam::1:user/erin', deletedAt: '2026-11-22T11:00:00Z' };
+    expect(deriveEvents(record('MODIFY', aKeys, alias('1.2.0'), marked))).toEqual([]);
+    const [gone] = deriveEvents(record('REMOVE', aKeys, marked));
+    expect(gone?.detail).toMatchObject({ alias: 'production', actor: 'arn:aws:iam::1:user/erin', at: '2026-11-22T11:00:00.000Z' });
+    const live = version('ready', { deletedBy: 'arn:aws:iam::1:user/root' });
+    expect(deriveEvents(record('MODIFY', vKeys, version('ready'), live))).toEqual([]);
+    const [removed] = deriveEvents(record('REMOVE', vKeys, live));
+    expect(removed?.detailType).toBe('Asset Version Deleted');
+    expect(removed?.detail).toMatchObject({ actor: 'arn:aws:iam::1:user/root' });
+  });
 });
 
 describe('eventId', () => {

@@ -213,10 +213,11 @@ describe('events in local mode', () => {
     await until(() => hitsOn('/gone').length >= 3, 'three events');
     await settle();
     const got = hitsOn('/gone').map((h) => [h.payload['detail-type'], h.payload.detail.version ?? null, h.payload.detail.actor]);
+    // Every removal the user's delete caused names the user, not `system` (issue 9).
     expect(got.sort()).toEqual([
-      ['Alias Updated', null, 'system'],
+      ['Alias Updated', null, 'local-admin'],
       ['Asset Deleted', null, 'local-admin'],
-      ['Asset Version Deleted', '1.0.0', 'system'],
+      ['Asset Version Deleted', '1.0.0', 'local-admin'],
     ]);
     expect(hitsOn('/gone').find((h) => h.payload['detail-type'] === 'Asset Deleted')?.payload.detail.reason).toBe('cleanup');
   });

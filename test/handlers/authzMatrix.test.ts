@@ -80,6 +80,9 @@ const FIXTURES: Record<RouteId, (t: Target) => Fixture> = {
   commitOutput: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/commit` }),
   outputParts: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/uploads/u1/parts`, body: {} }),
   promoteOutput: (t) => ({ method: 'POST', path: `/v1/flows/${t}/runs/r1/outputs/o1/promote`, body: { asset: `${t}/promoted` } }),
+  aliasHistory: (t) => ({ method: 'GET', path: `/v1/assets/${t}/model/-/aliases/champion/history` }),
+  // Reader anywhere passes the route; the handler then needs reader on `?asset=`.
+  listAudit: (t) => ({ method: 'GET', path: `/v1/audit?asset=${t}/model` }),
   listGrants: () => ({ method: 'GET', path: '/v1/grants' }),
   putGrant: (t) => ({ method: 'PUT', path: '/v1/grants', body: { principal: arn('matrix-bystander'), prefix: `${t}/`, role: 'reader' } }),
   deleteGrant: (t) => ({ method: 'DELETE', path: `/v1/grants?principal=${encodeURIComponent(arn('matrix-bystander'))}&prefix=${t}/` }),

@@ -6,7 +6,7 @@ import { principalOf, type ApiRequest } from '../../shared/http.ts';
 export function actorOf(req: ApiRequest, name: string): Actor {
   const p = principalOf(req);
   const role = p.roleOn(name);
-  return { principal: p.id, isAdmin: role === 'admin', isPublisher: atLeast(role, 'publisher') };
+  return { principal: p.id, isAdmin: role === 'admin', isPublisher: atLeast(role, 'publisher'), requestId: req.requestId };
 }
 
 export const assetParam = (req: ApiRequest): string => req.params.name ?? '';

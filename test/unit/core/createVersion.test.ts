@@ -133,7 +133,11 @@ describe('createVersion: transaction cancellation reasons', () => {
     ddb.on(TransactWriteCommand).resolves({});
     await createVersion('team/model', request(), actor);
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items).toHaveLength(3);
+    // asset, new version, evicted version, and the audit entries of the creation and of the eviction (by `system`)
+    expect(items).toHaveLength(5);
+    expect(items.slice(3).map((i) => [i.Put?.Item?.action, i.Put?.Item?.actor])).toEqual(
+      expect.arrayContaining([['version.create', actor.principal], ['version.delete', 'system']]),
+    );
     expect(items[0]?.Update?.ConditionExpression).not.toContain('liveCount <');
     expect(items[0]?.Update?.ExpressionAttributeValues?.[':delta']).toBe(0);
     expect(items[2]?.Update).toMatchObject({ Key: { vkey: 'k-0.7.0' }, ConditionExpression: '#status = :ready AND attribute_not_exists(aliases)' });

@@ -129,6 +129,9 @@ describe('auth (R-SEC)', () => {
     [ENV.aliasesTable]: 'L',
     [ENV.blobsTable]: 'B',
     [ENV.grantsTable]: 'G',
+    [ENV.auditTable]: 'U',
+    [ENV.outputsTable]: 'O',
+    [ENV.lineageTable]: 'N',
     [ENV.bucket]: 'b',
     [ENV.authMode]: 'iam',
     [ENV.grants]: JSON.stringify([
@@ -174,7 +177,7 @@ describe('auth (R-SEC)', () => {
 });
 
 describe('env (read once, fail fast naming the variable)', () => {
-  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.grantsTable]: 'G', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
+  const minimal = { [ENV.assetsTable]: 'A', [ENV.versionsTable]: 'V', [ENV.aliasesTable]: 'L', [ENV.blobsTable]: 'B', [ENV.grantsTable]: 'G', [ENV.auditTable]: 'U', [ENV.outputsTable]: 'O', [ENV.lineageTable]: 'N', [ENV.bucket]: 'b', [ENV.authMode]: 'iam' };
   it.each([
     [{ ...minimal, [ENV.bucket]: undefined }, /ARCA_BUCKET is required/],
     [{ ...minimal, [ENV.authMode]: 'basic' }, /ARCA_AUTH_MODE must be one of/],
