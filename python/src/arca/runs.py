@@ -4,12 +4,11 @@ run names only, every read asks the service (outputs expire there, not here)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ClientError
-from .persist import FORMATS
+from .persist import FORMATS, payload_file
 
 if TYPE_CHECKING:
     from ._outputs import OutputResult
@@ -62,13 +61,8 @@ class Run:
         paths = _as_paths(obj_or_paths)
         if paths is not None:
             return self.client.put_output(self.flow, self.id, name, list(paths), ttl_days=ttl_days, metadata=metadata)
-        if format not in FORMATS:
-            raise ClientError(f'unknown format "{format}" (known: {", ".join(FORMATS)})')
-        with tempfile.TemporaryDirectory(prefix="arca-") as tmp:
-            path = Path(tmp, f"payload.{format}")
-            FORMATS[format][0](obj_or_paths, path)
-            return self.client.put_output(self.flow, self.id, name, [path], ttl_days=ttl_days, metadata=metadata,
-                                          format=format)
+        with payload_file(obj_or_paths, format) as path:
+            return self.client.put_output(self.flow, self.id, name, [path], ttl_days=ttl_days, metadata=metadata)
 
     def get_input(self, name: str) -> Any:
         """The output `name` through the shared cache: the object of a one-payload output (payload.pkl or
