@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/', 'bench/out/'] },
+  // .venv-python/: bin/test-python's venv, which holds third-party JS (urllib3's emscripten worker).
+  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/', 'bench/out/', '.venv-python/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -101,8 +101,8 @@ def test_a_bad_download_keeps_nothing(client, name, tmp_path, monkeypatch):
     assert not (tmp_path / "out" / "m.bin").exists() and not client.cache.blob_path("0" * 64).exists()
 
 
-# A push that stalls forever after its first part, as a dying network would: the test then SIGKILLs it.
-STALLING_PUSH = """
+# An upload that stalls forever after its first part, as a dying network would; `{call}` is the SDK call.
+STALLING = """
 import sys, threading, arca, arca._transfer as t
 real = t.Transfers.put
 def put(self, *a, **k):
@@ -110,25 +110,33 @@ def put(self, *a, **k):
         threading.Event().wait()
     return real(self, *a, **k)
 t.Transfers.put = put
-arca.Client(concurrency=1).push(sys.argv[1], sys.argv[2])
+{call}
 """
 
 
-def test_sigkilled_multipart_push_resumes_sending_only_missing_parts(registry, name, tmp_path, cache_dir, monkeypatch):
-    size = 70 * MIB + 5
-    big = big_file(tmp_path / "big.bin", size)
-    child = subprocess.Popen([sys.executable, "-c", STALLING_PUSH, name, str(big)], env=registry.env(cache_dir))
+def sigkill_after_first_part(call: str, args: list[str], env: dict[str, str], cache_dir: Path) -> list[dict]:
+    """Runs `call` in a child until its resume state records part 1 done, SIGKILLs it, returns the states."""
+    child = subprocess.Popen([sys.executable, "-c", STALLING.format(call=call), *args], env=env)
     uploads = cache_dir / "uploads"
     deadline = time.monotonic() + 300
     while True:
         states = [json.loads(p.read_text()) for p in uploads.glob("*.json")] if uploads.exists() else []
         if states and states[0]["done"] == [1]:
             break
-        assert child.poll() is None, "the push ended before it was killed"
+        assert child.poll() is None, "the upload ended before it was killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
+    return states
+
+
+def test_sigkilled_multipart_push_resumes_sending_only_missing_parts(registry, name, tmp_path, cache_dir, monkeypatch):
+    size = 70 * MIB + 5
+    big = big_file(tmp_path / "big.bin", size)
+    states = sigkill_after_first_part("arca.Client(concurrency=1).push(sys.argv[1], sys.argv[2])", [name, str(big)],
+                                      registry.env(cache_dir), cache_dir)
+    uploads = cache_dir / "uploads"
 
     monkeypatch.setenv("ARCA_CONFIG", registry.env(cache_dir)["ARCA_CONFIG"])
     with arca.Client(registry.url, registry.token, cache_dir) as c:

@@ -49,32 +49,37 @@ class PullResult:
 def pull(client: Client, spec: str, dest: Path | None, stage: str | None) -> PullResult:
     resolved = client.resolve(spec, stage=stage)
     client.cache.save_manifest(resolved, complete="/" not in spec.split(":", 1)[-1])
+    pulled, downloaded = fetch(client, resolved["files"], dest)
+    return PullResult(resolved["asset"], resolved["version"], resolved["status"], pulled, downloaded, dest)
+
+
+def fetch(client: Client, files: list[dict[str, Any]], dest: Path | None) -> tuple[list[PulledFile], int]:
+    """Files with presigned `url`s (a version's or a run output's) into the cache, then copies under `dest`;
+    with the bytes downloaded (cached blobs cost none)."""
     before = client.transfers.bytes_downloaded
-    files = resolved["files"]
     pulled: list[PulledFile] = []
     lock = threading.Lock()
     with client._progress(sum(f["size"] for f in files), "pull") as bar:
-        def fetch(f: dict[str, Any]) -> None:
+        def one(f: dict[str, Any]) -> None:
             cached = client.cache.has(f["sha256"], f["size"])
             if cached:
                 bar.update(f["size"])
             else:
                 _download(client, f, bar.update)
             with lock:
-                pulled.append(PulledFile(f["path"], f["size"], f["sha256"], f["format"],
+                pulled.append(PulledFile(f["path"], f["size"], f["sha256"], f.get("format", ""),
                                          client.cache.blob_path(f["sha256"]), cached))
 
         # Small files share the pool; a large one uses the pool for its own ranges.
-        run_pool([f for f in files if f["size"] < RANGED_THRESHOLD], client.concurrency, fetch)
+        run_pool([f for f in files if f["size"] < RANGED_THRESHOLD], client.concurrency, one)
         for f in files:
             if f["size"] >= RANGED_THRESHOLD:
-                fetch(f)
+                one(f)
     pulled.sort(key=lambda p: p.path)
     if dest is not None:
         for p in pulled:
             p.out_path = place(p, dest)
-    return PullResult(resolved["asset"], resolved["version"], resolved["status"], pulled,
-                      client.transfers.bytes_downloaded - before, dest)
+    return pulled, client.transfers.bytes_downloaded - before
 
 
 def _download(client: Client, f: dict[str, Any], on_bytes: Any) -> None:

@@ -135,16 +135,11 @@ class PushResult:
 METADATA_KEYS = ("description", "tags", "hyperparameters", "config", "metrics", "records", "params")
 
 
-def push(client: Client, name: str, inputs: list[Path], *, version: str | None, bump: str | None, fmt: str | None,
-         asset_type: str, publish: bool, alias: str | None, resume: bool, metadata: dict[str, Any]) -> PushResult:
-    unknown = set(metadata) - set(METADATA_KEYS)
-    if unknown:
-        raise ClientError(f"unknown push metadata: {', '.join(sorted(unknown))} (known: {', '.join(METADATA_KEYS)})")
-    files = collect_files(inputs)
-    total = sum(f.size for f in files)
+def declare_files(client: Client, files: list[LocalFile], fmt: str | None) -> list[dict[str, Any]]:
+    """Each file's declaration (size, SHA-256, parts above the multipart threshold), digests cached."""
     digests = DigestCache(client.cache_dir)
     declared: list[dict[str, Any]] = []
-    with client._progress(total, "hash") as bar:
+    with client._progress(sum(f.size for f in files), "hash") as bar:
         for f in files:
             with_parts = f.size > client.multipart_threshold
             key = digests.key(f.source, with_parts)
@@ -160,31 +155,41 @@ def push(client: Client, name: str, inputs: list[Path], *, version: str | None, 
             if with_parts:
                 decl["parts"] = digest["parts"]
             declared.append(decl)
+    return declared
 
-    request: dict[str, Any] = {}
-    if version:
-        request["version"] = version
-    if bump:
-        request["bump"] = bump
-    request["files"] = declared
-    request.update({k: metadata[k] for k in METADATA_KEYS if metadata.get(k) is not None})
 
-    store = ResumeStore(client.cache_dir)
-    request_hash = hashlib.sha256(json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
-    multipart_shas = [d["sha256"] for d in declared if "parts" in d]
-    previous = _find_resumable(client, store, name, request_hash, multipart_shas) if resume else None
-    idem = previous["idempotencyKey"] if previous else str(uuid.uuid4())
-    created = _create_ensuring_asset(client, name, request, idem, asset_type)
-    resumed = previous is not None and previous["version"] == created["version"]
+def request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
 
+
+@dataclass
+class Target:
+    """What a declaration's uploads belong to (a version or a run output). `state` holds the resume-state
+    fields naming it (api, asset, version, idempotencyKey, requestHash); `parts(upload_id, start)` asks for
+    fresh part URLs of one of its multipart uploads."""
+    state: dict[str, Any]
+    parts: Callable[[str, int], dict[str, Any]]
+
+
+@dataclass
+class Sent:
+    uploaded: int
+    skipped: int
+    multipart: list[str]  # files with a resume state, removed once committed
+
+
+def upload(client: Client, target: Target, records: list[dict[str, Any]], files: list[LocalFile],
+           store: ResumeStore, resumed: bool) -> Sent:
+    """Sends what the declaration's answer asks for: nothing for `present` files, one PUT, or the parts of a
+    multipart upload not recorded done in the resume state of the same upload (kept per part as they land)."""
     by_path = {f.path: f for f in files}
     tasks: list[dict[str, Any]] = []
     states: dict[str, dict[str, Any]] = {}
     skipped = 0
-    for rec in created["files"]:
+    for rec in records:
         file = by_path.get(rec["path"])
         if file is None:
-            raise ClientError(f"the service declared a file that was not pushed: {rec['path']}")
+            raise ClientError(f"the service declared a file that was not sent: {rec['path']}")
         if rec.get("state") == "present":
             skipped += rec["size"]
         elif rec.get("upload"):
@@ -193,14 +198,13 @@ def push(client: Client, name: str, inputs: list[Path], *, version: str | None, 
         elif rec.get("multipart"):
             mp = rec["multipart"]
             prior = store.load(rec["sha256"]) if resumed else None
-            state = {"api": client.url, "asset": name, "version": created["version"], "idempotencyKey": idem,
-                     "requestHash": request_hash, "uploadId": mp["uploadId"], "partSize": mp["partSize"],
+            state = {**target.state, "uploadId": mp["uploadId"], "partSize": mp["partSize"],
                      "done": list(prior["done"]) if prior and prior["uploadId"] == mp["uploadId"] else []}
             states[rec["sha256"]] = state
             store.save(rec["sha256"], state)
             done = set(state["done"])
-            # A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
-            for p in _all_part_urls(client, name, created["version"], mp, resumed):
+            # A replayed declaration hands back the first answer's URLs, which may have expired: ask for fresh ones.
+            for p in _all_part_urls(target, mp, resumed):
                 start = (p["partNumber"] - 1) * mp["partSize"]
                 end = min(rec["size"], start + mp["partSize"])
                 if p["partNumber"] in done:
@@ -220,12 +224,12 @@ def push(client: Client, name: str, inputs: list[Path], *, version: str | None, 
                     client.transfers.put(task["url"], task["headers"], task["file"].source, task["start"],
                                          task["end"], bar.update)
                 except TransferError as err:
-                    # Create-only blob writes: 412 means another push stored these bytes first.
+                    # Create-only blob writes: 412 means another upload stored these bytes first.
                     if err.status == 412 and task["part"] is None:
                         return
                     if err.status == 403 and task["part"] is not None:
                         # An expired part URL: a fresh one, then another try.
-                        fresh = client._upload_parts(name, created["version"], states[task["sha"]]["uploadId"], task["part"])
+                        fresh = target.parts(states[task["sha"]]["uploadId"], task["part"])
                         p = next(x for x in fresh["parts"] if x["partNumber"] == task["part"])
                         task["url"], task["headers"] = p["url"], p.get("headers", {})
                         raise TransferError(str(err), 503) from err
@@ -238,9 +242,40 @@ def push(client: Client, name: str, inputs: list[Path], *, version: str | None, 
                     store.save(task["sha"], state)
 
         run_pool(tasks, client.concurrency, send)
+    return Sent(client.transfers.bytes_uploaded - before, skipped, list(states))
 
-    record = _commit_until_ready(client, name, created["version"])
-    for sha in states:
+
+def push(client: Client, name: str, inputs: list[Path], *, version: str | None, bump: str | None, fmt: str | None,
+         asset_type: str, publish: bool, alias: str | None, resume: bool, metadata: dict[str, Any]) -> PushResult:
+    unknown = set(metadata) - set(METADATA_KEYS)
+    if unknown:
+        raise ClientError(f"unknown push metadata: {', '.join(sorted(unknown))} (known: {', '.join(METADATA_KEYS)})")
+    files = collect_files(inputs)
+    declared = declare_files(client, files, fmt)
+
+    request: dict[str, Any] = {}
+    if version:
+        request["version"] = version
+    if bump:
+        request["bump"] = bump
+    request["files"] = declared
+    request.update({k: metadata[k] for k in METADATA_KEYS if metadata.get(k) is not None})
+
+    store = ResumeStore(client.cache_dir)
+    req_hash = request_hash(request)
+    multipart_shas = [d["sha256"] for d in declared if "parts" in d]
+    previous = _find_resumable(client, store, name, req_hash, multipart_shas) if resume else None
+    idem = previous["idempotencyKey"] if previous else str(uuid.uuid4())
+    created = _create_ensuring_asset(client, name, request, idem, asset_type)
+    resumed = previous is not None and previous["version"] == created["version"]
+
+    target = Target({"api": client.url, "asset": name, "version": created["version"], "idempotencyKey": idem,
+                     "requestHash": req_hash},
+                    lambda upload_id, start: client._upload_parts(name, created["version"], upload_id, start))
+    sent = upload(client, target, created["files"], files, store, resumed)
+
+    record = commit_until_ready(f"{name}:{created['version']}", lambda: client._commit(name, created["version"]))
+    for sha in sent.multipart:
         store.remove(sha)
     if publish:
         record = client.publish(name, record["version"])
@@ -248,7 +283,7 @@ def push(client: Client, name: str, inputs: list[Path], *, version: str | None, 
         client.set_alias(name, alias, record["version"])
     if publish or alias:
         record = client.get_version(name, record["version"])
-    return PushResult(record, client.transfers.bytes_uploaded - before, skipped, resumed)
+    return PushResult(record, sent.uploaded, sent.skipped, resumed)
 
 
 def _find_resumable(client: Client, store: ResumeStore, name: str, request_hash: str, shas: list[str]) -> dict[str, Any] | None:
@@ -279,23 +314,23 @@ def _create_ensuring_asset(client: Client, name: str, request: dict[str, Any], i
         return client._api.call("POST", path, body=request, headers={"idempotency-key": idem})  # type: ignore[no-any-return]
 
 
-def _all_part_urls(client: Client, name: str, version: str, mp: dict[str, Any], fresh: bool) -> list[dict[str, Any]]:
-    page = client._upload_parts(name, version, mp["uploadId"], 1) if fresh else mp
+def _all_part_urls(target: Target, mp: dict[str, Any], fresh: bool) -> list[dict[str, Any]]:
+    page = target.parts(mp["uploadId"], 1) if fresh else mp
     urls = list(page["parts"])
     while page.get("nextPart") is not None:
-        page = client._upload_parts(name, version, mp["uploadId"], page["nextPart"])
+        page = target.parts(mp["uploadId"], page["nextPart"])
         urls.extend(page["parts"])
     return urls
 
 
-def _commit_until_ready(client: Client, name: str, version: str) -> dict[str, Any]:
+def commit_until_ready(label: str, commit: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Commit is idempotent; a 202 (a large file still being hashed) or a transient failure is retried."""
     started = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
         try:
-            committed = client._commit(name, version)
+            committed = commit()
             if committed["status"] != "pending":
                 return committed
         except ArcaError as err:
@@ -303,5 +338,5 @@ def _commit_until_ready(client: Client, name: str, version: str) -> dict[str, An
             if not transient or time.monotonic() - started > COMMIT_DEADLINE_S:
                 raise
         if time.monotonic() - started > COMMIT_DEADLINE_S:
-            raise ClientError(f"{name}:{version} is still being verified after 15 min; commit it again later")
+            raise ClientError(f"{label} is still being verified after 15 min; commit it again later")
         time.sleep(min(10.0, 1.0 * attempt))

@@ -1,5 +1,5 @@
 """`arca.Client`: the API's routes as methods, and the workflows built on them (push, pull,
-load_or_generate, save/load), configured as the TypeScript CLI is."""
+load_or_generate, save/load, run outputs), configured as the TypeScript CLI is."""
 from __future__ import annotations
 
 import os
@@ -14,11 +14,12 @@ from urllib.parse import quote
 import httpx
 from tqdm import tqdm
 
-from . import _pull, _push, persist
+from . import _outputs, _pull, _push, persist
 from ._http import Api, encode_path
 from ._transfer import Transfers
 from .cache import BlobCache
 from .config import load_config
+from .runs import Flow, Run
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -177,6 +178,53 @@ class Client:
                 f.out_path = _pull.place(f, out)
             result.dest = out
         return result
+
+    # ---- run outputs (R-OUT; see runs.py for the flow/run layer) ----
+    def _output_path(self, flow: str, run: str, name: str | None = None) -> str:
+        base = f"/v1/flows/{quote(flow, safe='')}/runs/{quote(run, safe='')}/outputs"
+        return base if name is None else f"{base}/{quote(name, safe='')}"
+
+    def _output_parts(self, flow: str, run: str, name: str, upload_id: str, start: int) -> dict[str, Any]:
+        return self._api.call("POST", f"{self._output_path(flow, run, name)}/uploads/{quote(upload_id, safe='')}/parts",  # type: ignore[no-any-return]
+                              body={"from": start})
+
+    def put_output(self, flow: str, run: str, name: str, path_or_paths: PathLike | list[PathLike], *,
+                   ttl_days: int | None = None, metadata: dict[str, Any] | None = None, format: str | None = None,
+                   resume: bool = True) -> _outputs.OutputResult:
+        """Files and directories as the output `name` of a run (write-once, expiring after `ttl_days`,
+        default 7): only bytes the store lacks are sent; a killed multipart upload resumes."""
+        inputs = path_or_paths if isinstance(path_or_paths, list) else [path_or_paths]
+        return _outputs.put_output(self, flow, run, name, [Path(p) for p in inputs], ttl_days=ttl_days,
+                                   metadata=metadata, fmt=format, resume=resume)
+
+    def get_output(self, flow: str, run: str, name: str) -> dict[str, Any]:
+        """The output record with presigned download URLs; `run` may be "latest"."""
+        return self._api.call("GET", self._output_path(flow, run, name))  # type: ignore[no-any-return]
+
+    def list_outputs(self, flow: str, run: str = "latest", **query: Any) -> Iterator[dict[str, Any]]:
+        """A run's unexpired outputs in name order, following cursors (`limit` sets the page size)."""
+        return self._pages(self._output_path(flow, run), query)
+
+    def pull_output(self, flow: str, run: str, name: str, dest: PathLike | None = None) -> _outputs.OutputPull:
+        """An output's verified files into the shared cache (cached blobs are not downloaded again), copied
+        under `dest` when given; `run` may be "latest"."""
+        out = self.get_output(flow, run, name)
+        target = Path(dest) if dest is not None else None
+        files, downloaded = _pull.fetch(self, out["files"], target)
+        return _outputs.OutputPull(out, files, downloaded, target)
+
+    def promote_output(self, flow: str, run: str, name: str, asset: str, *, version: str | None = None,
+                       bump: str | None = None, **fields: Any) -> Version:
+        """A version of `asset` (which must exist) from the output's blobs, ready at once, no bytes sent;
+        fields: description, tags, metrics, records, params, hyperparameters, config."""
+        body = {"asset": asset, **({"version": version} if version else {}), **({"bump": bump} if bump else {}), **fields}
+        return Version.of(self._api.call("POST", self._output_path(flow, run, name) + "/promote", body=body))
+
+    def flow(self, flow: str) -> Flow:
+        return Flow(self, flow)
+
+    def run(self, flow: str, run: str) -> Run:
+        return Run(self, flow, run)
 
     # ---- parameter-based persistence (see persist.py) ----
     def load_or_generate(self, name: str, params: dict[str, Any], generate: Callable[[], T], *,

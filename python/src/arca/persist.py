@@ -137,12 +137,19 @@ def persisted(client: Client, name: str, **options: Any) -> Callable[[Callable[.
     return wrap
 
 
-def save(client: Client, obj: Any, name: str, format: str = "pkl", **push_options: Any) -> Version:
+@contextmanager
+def payload_file(obj: Any, format: str) -> Iterator[Path]:
+    """`obj` serialized into a temporary payload.<format> (what `load` and a run's `get_input` read back)."""
     if format not in FORMATS:
         raise ClientError(f'unknown format "{format}" (known: {", ".join(FORMATS)})')
     with tempfile.TemporaryDirectory(prefix="arca-") as tmp:
         path = Path(tmp, f"payload.{format}")
         FORMATS[format][0](obj, path)
+        yield path
+
+
+def save(client: Client, obj: Any, name: str, format: str = "pkl", **push_options: Any) -> Version:
+    with payload_file(obj, format) as path:
         return client.push(name, path, **push_options)
 
 
