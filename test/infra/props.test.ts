@@ -53,7 +53,7 @@ describe('AssetRegistry props change the template as documented', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[ENV.gcGraceHours]).toBe('168');
   });
 
-  it('auth jwt puts a JWT authorizer on every route but health', () => {
+  it('auth jwt puts a JWT authorizer on every route but health and the OpenAPI document', () => {
     const { stack, template } = synth({ auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] } });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
@@ -62,7 +62,7 @@ describe('AssetRegistry props change the template as documented', () => {
     for (const route of Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'))) {
       expect([route.Properties.RouteKey, route.Properties.AuthorizationType]).toEqual([
         route.Properties.RouteKey,
-        route.Properties.RouteKey === 'GET /v1/health' ? 'NONE' : 'JWT',
+        ['GET /v1/health', 'GET /v1/openapi.json'].includes(route.Properties.RouteKey as string) ? 'NONE' : 'JWT',
       ]);
     }
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.apiFunctions.read)]!;
