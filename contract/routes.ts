@@ -38,6 +38,8 @@ export interface Route {
 
 export const ROUTES = [
   { id: 'health', method: 'GET', path: '/v1/health', group: 'read', role: null },
+  // Open like health: it describes the API's shape and holds no registry data (R-API).
+  { id: 'openapi', method: 'GET', path: '/v1/openapi.json', group: 'read', role: null },
 
   { id: 'listAssets', method: 'GET', path: '/v1/assets', group: 'read', role: 'reader' },
   { id: 'createAsset', method: 'POST', path: '/v1/assets', group: 'write', role: 'writer' },

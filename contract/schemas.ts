@@ -79,12 +79,20 @@ const refineFreeJson = (value: unknown, ctx: z.RefinementCtx): void => {
  * Free-form JSON checked on the raw input, before zod builds its own copy (where a `__proto__` key would
  * be lost to assignment instead of refused), and only then parsed as `inner`.
  */
-const freeJson = <T extends z.ZodType>(inner: T) => z.unknown().superRefine(refineFreeJson).pipe(inner);
+const freeJson = <T extends z.ZodType>(inner: T, openapi: Record<string, unknown>) =>
+  // The pipe starts from unknown, so the generated OpenAPI document is told the shape it ends in.
+  z.unknown().superRefine(refineFreeJson).pipe(inner).meta(openapi);
 
 /** A free-form JSON object of at most 64 KiB serialized. */
 export const FreeJsonObject = (what: string, maxKiB = 64) =>
-  freeJson(z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= maxKiB * KIB, tooLarge(what, `${maxKiB} KiB serialized`)));
-export const Metrics = freeJson(z.record(z.string(), z.number()).refine((m) => Object.keys(m).length <= 200, 'at most 200 metrics'));
+  freeJson(z.record(z.string(), z.unknown()).refine((o) => jsonBytes(o) <= maxKiB * KIB, tooLarge(what, `${maxKiB} KiB serialized`)), {
+    type: 'object',
+    description: `free-form JSON, at most ${maxKiB} KiB serialized and ${MAX_JSON_DEPTH} levels deep`,
+  });
+export const Metrics = freeJson(
+  z.record(z.string(), z.number()).refine((m) => Object.keys(m).length <= 200, 'at most 200 metrics'),
+  { type: 'object', additionalProperties: { type: 'number' }, maxProperties: 200 },
+);
 
 /** A file's path inside a version: relative POSIX, ≤ 512 chars, no `.`/`..`/empty segment, no backslash or control character. */
 export const FilePath = z

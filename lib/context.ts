@@ -6,6 +6,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { AssetRegistryProps, RegistryAuth } from './registry.ts';
+import type { ArcaStackProps } from './stack.ts';
 
 function number(node: Node, key: string): number | undefined {
   const raw: unknown = node.tryGetContext(key);
@@ -77,4 +78,15 @@ export function registryPropsFromContext(node: Node): AssetRegistryProps {
     removalPolicy: removalPolicy(node),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as AssetRegistryProps;
+}
+
+/**
+ * The console's props: `-c console=false` leaves it out; `-c consoleClientId=…`, `-c consoleScopes=openid,email`
+ * and `-c consoleSignInOrigins=https://<domain>.auth.<region>.amazoncognito.com` shape its sign-in.
+ */
+export function consolePropsFromContext(node: Node): ArcaStackProps['console'] {
+  if (boolean(node, 'console') === false) return false;
+  const clientId: unknown = node.tryGetContext('consoleClientId');
+  const props = { clientId: typeof clientId === 'string' ? clientId : undefined, scopes: list(node, 'consoleScopes'), signInOrigins: list(node, 'consoleSignInOrigins') };
+  return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined));
 }

@@ -12,6 +12,7 @@ import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts'
 import { BLOB_PREFIX, objectActions, type FunctionAccess } from './access.ts';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { AssetRegistry } from './registry.ts';
+import type { RegistryConsole } from './console.ts';
 
 const NAG = 'AwsSolutions::AwsSolutions';
 
@@ -31,8 +32,10 @@ function arnRef(element: CfnElement): string {
  * registry — is covered too, and only for the tables and prefix it was granted.
  */
 export function acknowledgeFunction(registry: AssetRegistry, fn: IFunction, access: FunctionAccess): void {
-  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-  if (!policy) return;
+  // On the role, not its DefaultPolicy: a role whose statements outgrow one inline policy gets
+  // `OverflowPolicy<N>` managed policies at synth time, after this runs, carrying the same grants.
+  const policy = fn.role;
+  if (!policy?.node.tryFindChild('DefaultPolicy')) return;
   acknowledge(
     policy,
     'IAM5[Resource::*]',
@@ -61,7 +64,12 @@ export function acknowledgeFindings(registry: AssetRegistry): void {
   acknowledge(
     registry.api.node.findChild('GET--v1--health'),
     'APIG4',
-    'GET /v1/health is the one unauthenticated route by design (SPEC R-SEC): a liveness probe that reveals nothing.',
+    'GET /v1/health is unauthenticated by design (SPEC R-SEC): a liveness probe that reveals nothing.',
+  );
+  acknowledge(
+    registry.api.node.findChild('GET--v1--openapi.json'),
+    'APIG4',
+    'GET /v1/openapi.json is unauthenticated by design (R-API): the generated description of the routes, no registry data.',
   );
 
   // Events (lib/events.ts): the two queues that ARE dead-letter queues have none of their own.
@@ -81,6 +89,50 @@ export function acknowledgeFindings(registry: AssetRegistry): void {
       notificationsRole,
       'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       "CDK's own bucket-notifications custom resource; it runs only at deploy time and its role is managed by aws-cdk-lib.",
+    );
+  }
+}
+
+/** The findings of the console (lib/console.ts): its distribution, and CDK's singleton that copies its files. */
+export function acknowledgeConsole(console: RegistryConsole): void {
+  const distribution = console.distribution.node.defaultChild!;
+  acknowledge(
+    distribution,
+    'CFR1',
+    'The console is for the registry\'s users wherever they are; who may use it is decided by sign-in at the JWT issuer, not by country.',
+  );
+  acknowledge(
+    distribution,
+    'CFR2',
+    'The distribution serves static files and forwards /v1/* to the HTTP API, which is throttled per stage and authenticates every call but health and the OpenAPI document; a WAF web ACL can be attached by the operator (it is billed per ACL and rule).',
+  );
+  acknowledge(
+    distribution,
+    'CFR4',
+    'No custom domain: the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the viewer security policy; with a domain and an ACM certificate, TLSv1.2_2021 applies.',
+  );
+  const deployment = Stack.of(console).node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+  if (!deployment) return;
+  acknowledge(
+    deployment,
+    'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "CDK's own BucketDeployment provider (copies the console's files at deploy time); its role is managed by aws-cdk-lib.",
+  );
+  acknowledge(deployment, 'L1', "CDK's own BucketDeployment provider: aws-cdk-lib chooses and updates its runtime.");
+  for (const finding of [
+    'Action::s3:GetObject*',
+    'Action::s3:GetBucket*',
+    'Action::s3:List*',
+    'Action::s3:DeleteObject*',
+    'Action::s3:Abort*',
+    'Resource::*',
+    `Resource::${arnRef(console.bucket.node.defaultChild as CfnElement)}/*`,
+    'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+  ]) {
+    acknowledge(
+      deployment,
+      `IAM5[${finding}]`,
+      "CDK's own BucketDeployment provider: it reads the CDK asset bucket and replaces the console bucket's files (prune), with the grants aws-cdk-lib gives it; it runs only at deploy time.",
     );
   }
 }

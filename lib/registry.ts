@@ -23,7 +23,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } fro
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import { ROUTE_GROUPS, gatewayRouteKeys, type Method, type Role, type RouteGroup } from '../contract/routes.ts';
+import { ROUTE_GROUPS, allRoutes, gatewayRouteKeys, type Method, type Role, type RouteGroup } from '../contract/routes.ts';
 import { GrantRequest } from '../contract/schemas.ts';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import { DEFAULTS, ENV } from '../contract/env.ts';
@@ -56,7 +56,7 @@ export interface AssetRegistryProps {
    * `pendingTtlHours`, so no upload in progress can lose its bytes (SPEC R-STORE). @default pendingTtlHours + 24
    */
   readonly gcGracePeriodHours?: number;
-  /** Authentication of every route but `GET /v1/health`. @default { mode: 'iam' } */
+  /** Authentication of every route but the open ones (`GET /v1/health`, `GET /v1/openapi.json`). @default { mode: 'iam' } */
   readonly auth?: RegistryAuth;
   /** Principals (IAM principal ARNs, or JWT subjects/groups) granted `admin` on every asset name. @default none */
   readonly initialAdmins?: readonly string[];
@@ -502,8 +502,8 @@ export class AssetRegistry extends Construct {
         path,
         methods: [method as apigw.HttpMethod],
         integration: integrations[group],
-        // Health is the one open route (SPEC R-SEC); every other route is authenticated.
-        authorizer: key === HEALTH_ROUTE_KEY ? new apigw.HttpNoneAuthorizer() : authorizer,
+        // Only the routes the table declares open (health, the OpenAPI document: R-SEC) skip the authorizer.
+        authorizer: OPEN_ROUTE_KEYS.has(key) ? new apigw.HttpNoneAuthorizer() : authorizer,
       });
     }
     return api;
@@ -538,7 +538,8 @@ export class AssetRegistry extends Construct {
   }
 }
 
-const HEALTH_ROUTE_KEY = 'GET /v1/health';
+/** Open routes have no path parameter, so their gateway route key is their own method and path. */
+const OPEN_ROUTE_KEYS = new Set(allRoutes().filter((r) => r.role === null).map((r) => `${r.method} ${r.path}`));
 
 /**
  * esbuild settings of every function: ESM for Node.js 24 with the AWS SDK bundled (tree-shaken, pinned to

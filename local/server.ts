@@ -68,7 +68,7 @@ async function loadSecret(file: string, make: () => string): Promise<string> {
 }
 
 const consoleFile = (name: string): Promise<string> => readFile(fileURLToPath(new URL(`./console/${name}`, import.meta.url)), 'utf8');
-const CONSOLE_ASSETS = ['app.js', 'console.css'];
+const CONSOLE_ASSETS = ['app.js', 'auth.js', 'pkce.js', 'console.css'];
 
 /** The S3 ObjectCreated job, as the bucket notification invokes it in AWS; events are delivered in-process. */
 function objectCreatedDelivery(onError: (error: unknown) => void) {

@@ -1,5 +1,6 @@
 // Arca console: a hash-routed page over the registry's HTTP API (SPEC §3, §10), with the local bearer token.
 // Every user-supplied string reaches the DOM as a text node or an attribute value, never parsed as markup.
+import { bearerToken, signInError } from './auth.js';
 
 /** Above this size the API wants a multipart upload with part digests (SPEC §3.1); the console refuses such files. */
 const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
@@ -119,7 +120,8 @@ class ApiError extends Error {
   }
 }
 
-const token = () => localStorage.getItem('arca-token') ?? '';
+// Deployed with the stack, the user signs in at the JWT issuer (auth.js); in local mode, the admin token typed in.
+const token = () => bearerToken() ?? localStorage.getItem('arca-token') ?? '';
 
 async function api(method, path, body) {
   const headers = { authorization: `Bearer ${token()}` };
@@ -181,7 +183,7 @@ function go(hash, notice = '') {
   else location.hash = hash;
 }
 
-function showLogin(message = '') {
+function showLogin(message = signInError ?? '') {
   $('login').hidden = false;
   view.replaceChildren();
   say(message);

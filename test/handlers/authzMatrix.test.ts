@@ -49,6 +49,7 @@ interface Fixture {
 /** One request per route id; `t` is the asset-name prefix the request aims at. Nothing needs to exist: authorization comes first. */
 const FIXTURES: Record<RouteId, (t: Target) => Fixture> = {
   health: () => ({ method: 'GET', path: '/v1/health' }),
+  openapi: () => ({ method: 'GET', path: '/v1/openapi.json' }),
   listAssets: () => ({ method: 'GET', path: '/v1/assets' }),
   createAsset: (t) => ({ method: 'POST', path: '/v1/assets', body: { name: `${t}/created-${++serial}`, type: 'model' } }),
   getAsset: (t) => ({ method: 'GET', path: `/v1/assets/${t}/model` }),

@@ -12,7 +12,7 @@ interface Report {
 describe('cdk-nag AwsSolutions (SPEC R-SEC "Checks")', () => {
   it.each([
     ['defaults', {}],
-    ['jwt auth and object lock', { auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] }, objectLock: true }],
+    ['jwt auth (so the console too) and object lock', { auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] }, objectLock: true }],
     ['removal policy DESTROY', { removalPolicy: RemovalPolicy.DESTROY }],
   ] as [string, AssetRegistryProps][])('%s: synth passes with no unacknowledged finding, warnings included', (_name, props) => {
     const { app, synth } = synthWithNag(props);

@@ -3,7 +3,7 @@ import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contract/env.ts';
-import { registryPropsFromContext } from '../../lib/context.ts';
+import { consolePropsFromContext, registryPropsFromContext } from '../../lib/context.ts';
 import { resolveSettings, type AssetRegistryProps } from '../../lib/registry.ts';
 import { actionsOfRole, logicalId, resourcesOf, synth } from './synth.ts';
 
@@ -53,7 +53,7 @@ describe('AssetRegistry props change the template as documented', () => {
     expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[ENV.gcGraceHours]).toBe('168');
   });
 
-  it('auth jwt puts a JWT authorizer on every route but health', () => {
+  it('auth jwt puts a JWT authorizer on every route but health and the OpenAPI document', () => {
     const { stack, template } = synth({ auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] } });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
@@ -62,7 +62,7 @@ describe('AssetRegistry props change the template as documented', () => {
     for (const route of Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'))) {
       expect([route.Properties.RouteKey, route.Properties.AuthorizationType]).toEqual([
         route.Properties.RouteKey,
-        route.Properties.RouteKey === 'GET /v1/health' ? 'NONE' : 'JWT',
+        ['GET /v1/health', 'GET /v1/openapi.json'].includes(route.Properties.RouteKey as string) ? 'NONE' : 'JWT',
       ]);
     }
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.apiFunctions.read)]!;
@@ -197,6 +197,18 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
 
   it('leaves unset keys to the construct defaults', () => {
     expect(fromContext({})).toEqual({});
+  });
+
+  it('reads the console keys: off with console=false, else its sign-in settings', () => {
+    const consoleFrom = (context: Record<string, unknown>) => consolePropsFromContext(new App({ context }).node);
+    expect(consoleFrom({ console: 'false' })).toBe(false);
+    expect(consoleFrom({})).toEqual({});
+    expect(consoleFrom({ consoleClientId: 'web', consoleScopes: 'openid,profile', consoleSignInOrigins: 'https://a.auth.eu-west-1.amazoncognito.com' })).toEqual({
+      clientId: 'web',
+      scopes: ['openid', 'profile'],
+      signInOrigins: ['https://a.auth.eu-west-1.amazoncognito.com'],
+    });
+    expect(() => consoleFrom({ console: 'maybe' })).toThrow(/console must be true or false/);
   });
 
   it.each([
