@@ -119,4 +119,15 @@ describe('range resolve at 1,000 live versions (DynamoDB bounds the read)', () =
     expect(counts).toEqual({ QueryCommand: spec.includes('||') ? 2 : 1 });
     expect(scanned.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(maxScanned);
   });
+
+  it.each([
+    ['a plain range', 'counts/many:^1.0.0'],
+    ['a range naming a pre-release (both filters at once)', 'counts/many:>=1.0.0-0 <1.600.0'],
+  ])('stage=published: %s filters by status without Limit and finds the one published version', async (_kind, spec) => {
+    const published = await svc.call('POST', '/v1/assets/counts/many/-/versions/1.5.0/publish');
+    expect(published.status).toBeLessThan(300);
+    const res = await svc.call('GET', `/v1/resolve/${spec}?stage=published`);
+    expect(res.status).toBe(200);
+    expect(res.body.version).toBe('1.5.0');
+  });
 });
