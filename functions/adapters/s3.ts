@@ -18,30 +18,31 @@ import {
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { formatUrl } from '@aws-sdk/core/util';
+import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { blobKey } from '../../contract/keys.ts';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
 import { tracer } from '../shared/observability.ts';
 
-const base: S3ClientConfig = {
+export const CLIENT_BASE: S3ClientConfig = {
   // Checksums are the client's declared digests, signed into the URL; the SDK must not add its own CRC32.
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
 };
 
 /** The client the service talks to S3 with. */
-export const s3 = tracer.captureAWSv3Client(new S3Client(env.s3Endpoint ? { ...base, endpoint: env.s3Endpoint, forcePathStyle: true } : base));
+export const s3 = tracer.captureAWSv3Client(new S3Client(env.s3Endpoint ? { ...CLIENT_BASE, endpoint: env.s3Endpoint, forcePathStyle: true } : CLIENT_BASE));
 
 /**
  * The client that signs URLs for uploaders and downloaders (local mode: its verifying front). On AWS a
  * client of its own, not traced: it sends nothing, and a trace header must not be signed into a URL.
  */
 export const presigner = env.s3PublicEndpoint
-  ? new S3Client({ ...base, endpoint: env.s3PublicEndpoint, forcePathStyle: true })
+  ? new S3Client({ ...CLIENT_BASE, endpoint: env.s3PublicEndpoint, forcePathStyle: true })
   : env.s3Endpoint
     ? s3
-    : new S3Client(base);
+    : new S3Client(CLIENT_BASE);
 
 /** Metadata written with every upload, so the ObjectCreated job knows which version waits for the blob. */
 export const VERSION_META = 'arca-version';
@@ -101,17 +102,81 @@ export async function presignPart(sha256: string, uploadId: string, partNumber: 
   return { partNumber, url, headers };
 }
 
-export async function presignGet(sha256: string, filename: string, contentType?: string): Promise<string> {
-  return getSignedUrl(
-    presigner,
-    new GetObjectCommand({
-      Bucket: env.bucket,
-      Key: blobKey(sha256),
-      ResponseContentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
-      ResponseContentType: contentType,
-    }),
-    { expiresIn: env.presignGetTtl },
+/** Where a client's GET URLs for a bucket point and how they are signed; learnt from one `getSignedUrl`. */
+interface GetTemplate {
+  signer: S3RequestPresigner;
+  region: string;
+  protocol: string;
+  hostname: string;
+  port?: number;
+  host: string;
+  pathPrefix: string;
+}
+
+const templates = new WeakMap<S3Client, Map<string, Promise<GetTemplate>>>();
+
+function getTemplate(client: S3Client, bucket: string, key: string, firstUrl: string): GetTemplate {
+  const url = new URL(firstUrl);
+  const region = decodeURIComponent(url.searchParams.get('X-Amz-Credential') ?? '').split('/')[2];
+  if (!region || !url.pathname.endsWith(`/${key}`)) throw new Error(`cannot learn the GET URL shape of bucket ${bucket} from ${url.origin}${url.pathname}`);
+  return {
+    // The client's own config (credential provider memoized, so resolved once); the SDK caches the signing key per day.
+    signer: new S3RequestPresigner({ ...client.config, region: () => Promise.resolve(region), signingName: 's3' }),
+    region,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    host: url.host,
+    pathPrefix: url.pathname.slice(0, -key.length - 1),
+  };
+}
+
+export interface GetUrlOptions {
+  expiresIn: number;
+  contentDisposition?: string;
+  contentType?: string;
+  /** Fixed signing time, for tests. */
+  signingDate?: Date;
+}
+
+/**
+ * A presigned GetObject URL, byte-identical to `getSignedUrl`'s (test/unit/adapters/presign.test.ts). The
+ * first URL per client and bucket comes from `getSignedUrl`, which teaches the endpoint (scheme, host, path
+ * style) and signing region; later ones are signed by one reused presigner: `getSignedUrl` clones the
+ * middleware stack and resolves the endpoint rules for every URL, ~10× the cost of signing (R-UPLOAD).
+ */
+export async function signGetUrl(client: S3Client, bucket: string, key: string, opts: GetUrlOptions): Promise<string> {
+  const byBucket = templates.get(client) ?? new Map<string, Promise<GetTemplate>>();
+  templates.set(client, byBucket);
+  const known = byBucket.get(bucket);
+  if (!known) {
+    const first = getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: opts.contentDisposition, ResponseContentType: opts.contentType }),
+      { expiresIn: opts.expiresIn, signingDate: opts.signingDate },
+    );
+    const template = first.then((url) => getTemplate(client, bucket, key, url));
+    byBucket.set(bucket, template);
+    template.catch(() => byBucket.delete(bucket)); // a failed first signing must not stick
+    return first;
+  }
+  const t = await known;
+  const query: Record<string, string> = { 'x-id': 'GetObject' };
+  if (opts.contentDisposition !== undefined) query['response-content-disposition'] = opts.contentDisposition;
+  if (opts.contentType !== undefined) query['response-content-type'] = opts.contentType;
+  const signed = await t.signer.presign(
+    { method: 'GET', protocol: t.protocol, hostname: t.hostname, port: t.port, path: `${t.pathPrefix}/${key}`, query, headers: { host: t.host } },
+    { expiresIn: opts.expiresIn, signingDate: opts.signingDate, signingRegion: t.region, signingService: 's3' },
   );
+  return formatUrl(signed);
+}
+
+export async function presignGet(sha256: string, filename: string, contentType?: string): Promise<string> {
+  return signGetUrl(presigner, env.bucket, blobKey(sha256), {
+    expiresIn: env.presignGetTtl,
+    contentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
+    contentType,
+  });
 }
 
 const isS3Error = (err: unknown, ...names: string[]): boolean =>

@@ -14,6 +14,7 @@ import { auditPut, type AuditPut } from './auditRepo.ts';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
+import type { KeySpan } from '../domain/spec.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
@@ -317,38 +318,84 @@ export async function listVersions(asset: string, f: VersionFilter): Promise<{ i
  * answer itself (`limit` 1) for latest and partial versions. Further pages are read only when a page
  * ends without an answer.
  */
+/** The key condition and filter of one span's query (R-SPEC): DynamoDB bounds the candidates, not the caller. */
+function spanQuery(pk: string, asset: string, span: KeySpan, prereleaseOf: readonly string[], publishedOnly: boolean) {
+  const values: Record<string, string> = { ':a': asset };
+  const names: Record<string, string> = {};
+  let key = `${pk} = :a`;
+  if (span.prefix !== undefined) {
+    key += ' AND begins_with(vkey, :p)';
+    values[':p'] = span.prefix;
+  } else if (span.from !== undefined && span.to !== undefined) {
+    key += ' AND vkey BETWEEN :from AND :to';
+    Object.assign(values, { ':from': span.from, ':to': span.to });
+  } else if (span.from !== undefined) {
+    key += ' AND vkey >= :from';
+    values[':from'] = span.from;
+  } else if (span.to !== undefined) {
+    key += ' AND vkey <= :to';
+    values[':to'] = span.to;
+  }
+  const filters: string[] = [];
+  if (prereleaseOf.length > 0) {
+    // On `version`, not `vkey`: DynamoDB refuses a filter on a key attribute. A release has no `-`; of the
+    // pre-releases only the named tuples' can match.
+    filters.push(`(NOT contains(#version, :dash)${prereleaseOf.map((_, i) => ` OR begins_with(#version, :t${i})`).join('')})`);
+    names['#version'] = 'version';
+    values[':dash'] = '-';
+    prereleaseOf.forEach((t, i) => (values[`:t${i}`] = t));
+  }
+  if (publishedOnly) {
+    filters.push('#status = :published');
+    names['#status'] = 'status';
+    values[':published'] = 'published';
+  }
+  return {
+    KeyConditionExpression: key,
+    FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
+    ExpressionAttributeNames: filters.length > 0 ? names : undefined,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * Queries a sparse index newest first, once per span, each until `accept` picks an item from a page; then
+ * `accept` picks among the spans' picks. A `limit` holds only without a filter (DynamoDB applies `Limit`
+ * before the filter), so a filtered query pages instead.
+ */
 export async function queryResolvable(
   asset: string,
-  plan: { index: 'live' | 'stable'; keyPrefix?: string; limit?: number; publishedOnly: boolean },
+  plan: { index: 'live' | 'stable'; spans: readonly KeySpan[]; limit?: number; prereleaseOf?: readonly string[]; publishedOnly: boolean },
   accept: (items: VersionItem[]) => VersionItem | undefined,
 ): Promise<VersionItem | undefined> {
   const pk = plan.index === 'live' ? 'liveAsset' : 'stableAsset';
-  let start: Item | undefined;
-  do {
-    const out = await call(() =>
-      ddb.send(
-        new QueryCommand({
-          TableName: tables.versions,
-          IndexName: plan.index,
-          KeyConditionExpression: `${pk} = :a${plan.keyPrefix ? ' AND begins_with(vkey, :p)' : ''}`,
-          FilterExpression: plan.publishedOnly ? '#status = :published' : undefined,
-          ExpressionAttributeNames: plan.publishedOnly ? { '#status': 'status' } : undefined,
-          ExpressionAttributeValues: {
-            ':a': asset,
-            ...(plan.keyPrefix ? { ':p': plan.keyPrefix } : {}),
-            ...(plan.publishedOnly ? { ':published': 'published' } : {}),
-          },
-          ScanIndexForward: false,
-          Limit: plan.publishedOnly ? undefined : plan.limit,
-          ExclusiveStartKey: start,
-        }),
-      ),
-    );
-    const found = accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
-    if (found) return found;
-    start = plan.limit !== undefined && !plan.publishedOnly ? undefined : out.LastEvaluatedKey;
-  } while (start);
-  return undefined;
+  const prereleaseOf = plan.prereleaseOf ?? [];
+  const limit = plan.publishedOnly || prereleaseOf.length > 0 ? undefined : plan.limit;
+  const picks = await Promise.all(
+    plan.spans.map(async (span) => {
+      const query = spanQuery(pk, asset, span, prereleaseOf, plan.publishedOnly);
+      let start: Item | undefined;
+      do {
+        const out = await call(() =>
+          ddb.send(
+            new QueryCommand({
+              TableName: tables.versions,
+              IndexName: plan.index,
+              ...query,
+              ScanIndexForward: false,
+              Limit: limit,
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        const found = accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
+        if (found) return found;
+        start = limit === undefined ? out.LastEvaluatedKey : undefined;
+      } while (start);
+      return undefined;
+    }),
+  );
+  return accept(picks.filter((p): p is VersionItem => p !== undefined));
 }
 
 /** Versions of an asset (every status), for cascading deletes. */

@@ -3,7 +3,7 @@
  * and which version among candidates answers them. All ordering and range logic is node-semver's.
  */
 import semver from 'semver';
-import { versionKeyPrefix } from '../../contract/keys.ts';
+import { versionKey, versionKeyPrefix } from '../../contract/keys.ts';
 import { FilePath } from '../../contract/schemas.ts';
 import { validationError } from '../shared/errors.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
@@ -23,14 +23,26 @@ export interface AssetSpec {
 }
 
 /**
+ * Where in an index partition the answer may lie: a `vkey` prefix, or inclusive `vkey` bounds (either may be
+ * missing). Empty: the whole partition.
+ */
+export interface KeySpan {
+  prefix?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
  * How to find the answer: `get` one version item; `alias` read the alias then its version; or `query` a
- * sparse index of resolvable versions for the asset, newest first, optionally within a key prefix.
- * `limit` is set only when the first item returned is the answer (callers that add a filter drop it).
+ * sparse index of resolvable versions for the asset, newest first, once per span (a range's `||`
+ * alternatives are disjoint intervals). `limit` is set only when the answer is among the first `limit`
+ * items of a span (callers that add a filter drop it). `prereleaseOf` (live index only): `X.Y.Z-`, the
+ * only tuples whose pre-releases can match, so the query may drop every other pre-release.
  */
 export type ResolvePlan =
   | { kind: 'get'; version: string }
   | { kind: 'alias'; alias: string }
-  | { kind: 'query'; index: 'live' | 'stable'; keyPrefix?: string; limit?: number };
+  | { kind: 'query'; index: 'live' | 'stable'; spans: KeySpan[]; limit?: number; prereleaseOf?: string[] };
 
 const PARTIAL = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 
@@ -80,7 +92,37 @@ const admitsPrerelease = (c: semver.Comparator): boolean => {
   const pre = c.semver.prerelease ?? []; // `*` parses to the ANY comparator, which has no prerelease list
   return pre.length > 0 && !(c.operator === '<' && pre.length === 1 && pre[0] === 0);
 };
-const namesPrerelease = (range: string): boolean => new semver.Range(range).set.some((comparators) => comparators.some(admitsPrerelease));
+
+const isAny = (c: semver.Comparator): boolean => c.value === ''; // `*`: node-semver's ANY comparator
+const LOWER = new Set(['>', '>=', '', '=']);
+const UPPER = new Set(['<', '<=', '', '=']);
+
+/**
+ * The key interval of one comparator set (R-SPEC range resolution flat in the number of versions): the
+ * highest lower bound and the lowest upper bound, both taken inclusively (strictness is left to
+ * `selectVersion`, which is why a stable span needs the two top items), or `undefined` when it is empty.
+ */
+function spanOf(comparators: readonly semver.Comparator[]): KeySpan | undefined {
+  let lower: semver.SemVer | undefined;
+  let upper: semver.SemVer | undefined;
+  for (const c of comparators) {
+    if (isAny(c)) continue;
+    if (LOWER.has(c.operator) && (!lower || semver.gt(c.semver, lower))) lower = c.semver;
+    if (UPPER.has(c.operator) && (!upper || semver.lt(c.semver, upper))) upper = c.semver;
+  }
+  if (lower && upper && semver.gt(lower, upper)) return undefined;
+  return { from: lower && versionKey(lower.version), to: upper && versionKey(upper.version) };
+}
+
+function rangePlan(range: string): ResolvePlan {
+  const sets = new semver.Range(range).set;
+  const spans = sets.map(spanOf).filter((s): s is KeySpan => s !== undefined);
+  const named = sets.flatMap((cs) => cs.filter(admitsPrerelease)).map((c) => `${c.semver.major}.${c.semver.minor}.${c.semver.patch}-`);
+  // The stable index holds releases only, so a span's releases form an interval: the answer is its top item,
+  // or the next one when the top is a strict upper bound. On the live index unrelated pre-releases sit among
+  // the candidates; the filter drops them, and a filter forbids `Limit`.
+  return named.length === 0 ? { kind: 'query', index: 'stable', spans, limit: 2 } : { kind: 'query', index: 'live', spans, prereleaseOf: [...new Set(named)] };
+}
 
 export function resolvePlan(selector: Selector): ResolvePlan {
   switch (selector.kind) {
@@ -89,12 +131,11 @@ export function resolvePlan(selector: Selector): ResolvePlan {
     case 'alias':
       return { kind: 'alias', alias: selector.alias };
     case 'latest':
-      return { kind: 'query', index: 'stable', limit: 1 };
+      return { kind: 'query', index: 'stable', spans: [{}], limit: 1 };
     case 'partial':
-      return { kind: 'query', index: 'stable', keyPrefix: versionKeyPrefix(selector.major, selector.minor), limit: 1 };
+      return { kind: 'query', index: 'stable', spans: [{ prefix: versionKeyPrefix(selector.major, selector.minor) }], limit: 1 };
     case 'range':
-      // Candidates are bounded by the live-version cap, so the whole index partition is one page.
-      return { kind: 'query', index: namesPrerelease(selector.range) ? 'live' : 'stable' };
+      return rangePlan(selector.range);
   }
 }
 

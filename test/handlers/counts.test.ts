@@ -1,9 +1,10 @@
 /**
  * Request counts on real DynamoDB Local, measured by a counting middleware on the service's DynamoDB client
  * (issue 2): resolve exact/partial/range/latest = 1 request, alias ≤ 2, create version = 1 TransactWriteItems
- * and at most 1 read.
+ * and at most 1 read; a range resolve at 1,000 live versions reads at most two items per `||` alternative.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assetWithVersions } from '../fixtures/manyVersions.ts';
 import { startService, type Service } from '../fixtures/service.ts';
 
 let svc: Service;
@@ -82,5 +83,51 @@ describe('DynamoDB requests per operation (counting middleware, DynamoDB Local)'
     expect(status).toBe(201);
     expect(counts.BatchGetItemCommand).toBe(1);
     expect(counts.TransactWriteItemsCommand).toBe(1);
+  });
+});
+
+describe('range resolve at 1,000 live versions (DynamoDB bounds the read)', () => {
+  const scanned: number[] = [];
+
+  beforeAll(async () => {
+    // 0.0.0 and 1.0.0 … 1.998.0: 1,000 ready versions.
+    await assetWithVersions(svc, 'counts/many', ['0.0.0', ...Array.from({ length: 999 }, (_, i) => `1.${i}.0`)], sha(1));
+    const { dynamoClient } = await import('../../functions/adapters/dynamo.ts');
+    dynamoClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'QueryCommand') scanned.push((out.output as { ScannedCount?: number }).ScannedCount ?? 0);
+        return out;
+      },
+      { step: 'initialize', name: 'arcaTestScanned' },
+    );
+  });
+
+  it.each([
+    ['caret', 'counts/many:^1.500.0', '1.998.0', 2],
+    ['strict upper bound (answer is the second item)', 'counts/many:<1.500.0', '1.499.0', 2],
+    ['bounded both ways', 'counts/many:>=1.100.0 <=1.200.0', '1.200.0', 2],
+    ['alternatives: one query each', 'counts/many:1.3.x || 1.7.x', '1.7.0', 4],
+    ['latest', 'counts/many', '1.998.0', 1],
+  ])('%s (%s) → %s, one Query per alternative reading ≤ %i items', async (_kind, spec, version, maxScanned) => {
+    scanned.length = 0;
+    let body: { version?: string } = {};
+    const counts = await measure(async () => {
+      body = (await svc.call('GET', `/v1/resolve/${spec}`)).body;
+    });
+    expect(body.version).toBe(version);
+    expect(counts).toEqual({ QueryCommand: spec.includes('||') ? 2 : 1 });
+    expect(scanned.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(maxScanned);
+  });
+
+  it.each([
+    ['a plain range', 'counts/many:^1.0.0'],
+    ['a range naming a pre-release (both filters at once)', 'counts/many:>=1.0.0-0 <1.600.0'],
+  ])('stage=published: %s filters by status without Limit and finds the one published version', async (_kind, spec) => {
+    const published = await svc.call('POST', '/v1/assets/counts/many/-/versions/1.5.0/publish');
+    expect(published.status).toBeLessThan(300);
+    const res = await svc.call('GET', `/v1/resolve/${spec}?stage=published`);
+    expect(res.status).toBe(200);
+    expect(res.body.version).toBe('1.5.0');
   });
 });

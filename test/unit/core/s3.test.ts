@@ -8,15 +8,18 @@ import {
   HeadObjectCommand,
   ListPartsCommand,
   NoSuchUpload,
+  GetObjectCommand,
   NotFound,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../../contract/env.ts';
 import {
+  CLIENT_BASE,
   completeMultipartUpload,
   headBlob,
   hexToBase64,
@@ -24,6 +27,7 @@ import {
   presignGet,
   presignPart,
   presignPut,
+  signGetUrl,
 } from '../../../functions/adapters/s3.ts';
 
 const s3 = mockClient(S3Client);
@@ -71,6 +75,34 @@ describe('presigned uploads', () => {
     const url = new URL(await presignGet('d'.repeat(64), 'model "v1".pkl'));
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(DEFAULTS.presignGetTtlSeconds);
     expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="model _v1_.pkl"');
+  });
+});
+
+describe('the reused GET signer', () => {
+  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', sessionToken: 'session/token+=' };
+  const signingDate = new Date('2026-12-03T10:00:00Z');
+  const sdk = (client: S3Client, key: string, disposition?: string, type?: string) =>
+    getSignedUrl(client, new GetObjectCommand({ Bucket: 'arca-bucket', Key: key, ResponseContentDisposition: disposition, ResponseContentType: type }), {
+      expiresIn: 3600,
+      signingDate,
+    });
+
+  it.each([
+    ['virtual-hosted, us-east-1', { region: 'us-east-1' }],
+    ['virtual-hosted, eu-west-1', { region: 'eu-west-1' }],
+    ['path style behind a custom endpoint (local mode)', { region: 'us-east-1', endpoint: 'http://127.0.0.1:4567', forcePathStyle: true }],
+  ])('signs exactly what getSignedUrl signs (%s), after learning the endpoint from it once', async (_kind, config) => {
+    const client = new S3Client({ ...CLIENT_BASE, ...config, credentials });
+    const keys = ['blobs/sha256/' + 'ab'.repeat(32), 'blobs/sha256/' + 'cd'.repeat(32)];
+    const cases: [string, string | undefined, string | undefined][] = [
+      [keys[0] ?? '', 'attachment; filename="m (1)_.bin"', 'application/x-thing'],
+      [keys[1] ?? '', 'attachment; filename="weights*.pt"', undefined],
+      [keys[0] ?? '', undefined, undefined],
+    ];
+    for (const [key, disposition, type] of cases) {
+      const ours = await signGetUrl(client, 'arca-bucket', key, { expiresIn: 3600, contentDisposition: disposition, contentType: type, signingDate });
+      expect(ours).toBe(await sdk(client, key, disposition, type));
+    }
   });
 });
 

@@ -71,16 +71,25 @@ describe('selectVersion', () => {
   });
 });
 
-/** Simulates the DynamoDB query a plan describes over the sparse indexes, as the repository runs it. */
-function runPlan(plan: ResolvePlan, versions: string[]): string[] {
+/**
+ * Simulates the DynamoDB queries a plan describes over the sparse indexes, as the repository runs them:
+ * per span the key condition, the pre-release filter and `Limit`, then selection among the spans' picks.
+ */
+function runPlan(plan: ResolvePlan, selector: Selector, versions: string[]): string | undefined {
   if (plan.kind !== 'query') throw new Error('not a query plan');
-  const items = versions
-    .filter((v) => plan.index === 'live' || semver.prerelease(v) === null)
-    .map((v) => ({ v, key: versionKey(v) }))
-    .filter((i) => plan.keyPrefix === undefined || i.key.startsWith(plan.keyPrefix))
-    .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
-    .map((i) => i.v);
-  return plan.limit === undefined ? items : items.slice(0, plan.limit);
+  const picks = plan.spans.map((span) => {
+    const items = versions
+      .filter((v) => plan.index === 'live' || semver.prerelease(v) === null)
+      .map((v) => ({ v, key: versionKey(v) }))
+      .filter((i) => span.prefix === undefined || i.key.startsWith(span.prefix))
+      .filter((i) => (span.from === undefined || i.key >= span.from) && (span.to === undefined || i.key <= span.to))
+      .filter((i) => plan.prereleaseOf === undefined || !i.v.includes('-') || plan.prereleaseOf.some((t) => i.v.startsWith(t)))
+      .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+      .map((i) => i.v);
+    const page = plan.limit === undefined || plan.prereleaseOf !== undefined ? items : items.slice(0, plan.limit);
+    return selectVersion(selector, page);
+  });
+  return selectVersion(selector, picks.filter((p) => p !== undefined));
 }
 
 const versionArb = fc
@@ -122,7 +131,7 @@ describe('resolution (property)', () => {
       fc.property(fc.uniqueArray(versionArb, { maxLength: 40 }), selectorArb, (versions, { raw, range }) => {
         const selector: Selector = parseSpec(`a:${raw}`).selector;
         const plan = resolvePlan(selector);
-        const picked = plan.kind === 'get' ? selectVersion(selector, versions) : selectVersion(selector, runPlan(plan, versions));
+        const picked = plan.kind === 'get' ? selectVersion(selector, versions) : runPlan(plan, selector, versions);
         expect(picked ?? null).toBe(semver.maxSatisfying(versions, range));
       }),
       { numRuns: 3000 },
@@ -148,5 +157,42 @@ describe('resolvePlan', () => {
     const plan = resolvePlan(parseSpec(raw).selector);
     expect(plan.kind).toBe(kind);
     expect(plan.kind === 'query' ? plan.index : undefined).toBe(index);
+  });
+});
+
+describe('range plans bound the query by the range (flat in the number of versions)', () => {
+  const versions = ['1.0.0', '1.1.0', '1.2.0', '1.2.1-rc.1', '1.3.0-rc.1', '2.0.0', '3.0.0-beta.1', '3.0.0'];
+  it.each([
+    ['<1.2.0', '1.1.0'], // the strict upper bound is in the page: the answer is the second item
+    ['>1.1.0 <1.2.0', undefined],
+    ['>1.1.0 <=1.2.0', '1.2.0'],
+    ['>=1.1.0 <1.2.0', '1.1.0'],
+    ['>2.0.0', '3.0.0'],
+    ['>3.0.0', undefined],
+    ['<1.0.0', undefined],
+    ['>2.0.0 <1.0.0', undefined], // an empty interval: no query at all
+    ['^1.0 || >=3.0.0-beta <3.0.0', '3.0.0-beta.1'],
+    ['>=1.2.1-rc.0 <2', '1.2.1-rc.1'], // 1.3.0-rc.1 sits higher in the interval but may not match
+  ])('%s → %s', (range, expected) => {
+    const selector = parseSpec(`a:${range}`).selector;
+    const plan = resolvePlan(selector);
+    expect(runPlan(plan, selector, versions)).toBe(expected);
+    expect(semver.maxSatisfying(versions, range) ?? undefined).toBe(expected);
+  });
+
+  it('a plain range reads at most two items per alternative; one naming a pre-release filters unrelated ones', () => {
+    expect(resolvePlan(parseSpec('a:^1.2').selector)).toEqual({
+      kind: 'query',
+      index: 'stable',
+      spans: [{ from: versionKey('1.2.0'), to: versionKey('2.0.0-0') }],
+      limit: 2,
+    });
+    expect(resolvePlan(parseSpec('a:>=1.2.1-rc.0 <2').selector)).toEqual({
+      kind: 'query',
+      index: 'live',
+      spans: [{ from: versionKey('1.2.1-rc.0'), to: versionKey('2.0.0-0') }],
+      prereleaseOf: ['1.2.1-'],
+    });
+    expect(resolvePlan(parseSpec('a:>2 <1').selector)).toMatchObject({ spans: [] });
   });
 });

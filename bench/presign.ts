@@ -1,0 +1,52 @@
+/**
+ * Presigned GET URLs (R-UPLOAD): µs per URL from the service's reused signer (`signGetUrl`) beside the SDK's
+ * `getSignedUrl` on the same client in the same run, and the CPU a resolve of a 1,000-file version spends
+ * signing (`presignGet` × 1,000, the path `resolve` takes). min / median / max over `RUNS` runs.
+ *
+ *   npx tsx bench/presign.ts [runs=7]
+ */
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+// Static credentials, as a Lambda's environment provides them; set before the service's modules load.
+Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
+await import('../test/fixtures/unit-env.ts');
+const [{ GetObjectCommand }, { getSignedUrl }, { presignGet, presigner, signGetUrl }] = await Promise.all([
+  import('@aws-sdk/client-s3'),
+  import('@aws-sdk/s3-request-presigner'),
+  import('../functions/adapters/s3.ts'),
+]);
+
+const RUNS = Math.max(5, Number(process.argv[2] ?? 7));
+const URLS = 1000;
+const keys = Array.from({ length: URLS }, (_, i) => `blobs/sha256/${i.toString(16).padStart(64, '0')}`);
+const disposition = 'attachment; filename="model.bin"';
+
+const perUrl = async (sign: (key: string) => Promise<string>): Promise<number> => {
+  const t0 = performance.now();
+  for (const key of keys) await sign(key);
+  return ((performance.now() - t0) * 1000) / URLS;
+};
+const cpuMs = async (fn: () => Promise<unknown>): Promise<number> => {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
+
+const sdk = (key: string) => getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'arca-test', Key: key, ResponseContentDisposition: disposition }), { expiresIn: 3600 });
+const ours = (key: string) => signGetUrl(presigner, 'arca-test', key, { expiresIn: 3600, contentDisposition: disposition });
+await perUrl(sdk); // warm both paths (JIT, credential resolution, the signer's first URL)
+await perUrl(ours);
+
+const rows: Record<string, number[]> = { 'getSignedUrl, µs per URL': [], 'reused signer, µs per URL': [], 'resolve of 1,000 files, signing CPU ms': [] };
+for (let run = 0; run < RUNS; run++) {
+  rows['getSignedUrl, µs per URL']?.push(await perUrl(sdk));
+  rows['reused signer, µs per URL']?.push(await perUrl(ours));
+  rows['resolve of 1,000 files, signing CPU ms']?.push(await cpuMs(() => Promise.all(keys.map((k) => presignGet(k.slice(-64), 'model.bin', 'application/octet-stream')))));
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+console.log(`presign (min / median / max over ${RUNS} runs of ${URLS} URLs); ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1)}`);
+console.log('| figure | min | median | max |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [label, xs] of Object.entries(rows)) console.log(`| ${label} | ${Math.min(...xs).toFixed(0)} | ${median(xs).toFixed(0)} | ${Math.max(...xs).toFixed(0)} |`);
