@@ -26,7 +26,8 @@ function h(tag, attrs = {}, ...children) {
 }
 const field = (label, control) => h('label', {}, label, control);
 const select = (name, options, value) => h('select', { name, value }, options.map(([v, text]) => h('option', { value: v }, text)));
-const table = (heads, body) => h('table', {}, h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))), body);
+// Wide tables scroll inside their own box so the page never scrolls sideways on a phone (R-UI).
+const table = (heads, body, id) => h('div', { class: 'scroll' }, h('table', { id }, h('thead', {}, h('tr', {}, heads.map((t) => h('th', {}, t)))), body));
 const chips = (items) => (items ?? []).map((t) => h('span', { class: 'chip' }, t));
 const status = (s) => h('span', { class: `status ${s}` }, s);
 const when = (iso) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
@@ -38,6 +39,35 @@ const firstLine = (text) => {
 const json = (o) => h('pre', {}, JSON.stringify(o, null, 2));
 const assetHref = (name) => `#/assets/${name}`;
 const versionHref = (name, version) => `#/assets/${name}/-/versions/${version}`;
+const compareHref = (name) => `#/assets/${name}/-/compare`;
+
+/** A read-only snippet with a copy button; the copied text is exactly what is shown. */
+function copyable(text, label, id) {
+  const button = h('button', { type: 'button', class: 'copy', title: `Copy ${label}`, 'aria-label': `Copy ${label}` }, 'Copy');
+  button.addEventListener('click', () =>
+    navigator.clipboard.writeText(text).then(() => say(`Copied ${label}.`, true), () => say(`Copying needs clipboard access: select the ${label} instead.`)));
+  return h('div', { class: 'copyable', id }, h('code', {}, text), button);
+}
+
+/**
+ * Fills a table body a page at a time, with a More button while the API answers a nextCursor. `row` may return
+ * null to leave an item out (the version's audit trail filters the asset's entries).
+ */
+async function pagedRows(url, row, empty, cols) {
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', hidden: true }, 'More');
+  const none = h('tr', {}, h('td', { colspan: cols, class: 'muted' }, empty));
+  const load = async (cursor) => {
+    const page = await api('GET', cursor ? `${url}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}` : url);
+    none.remove();
+    tbody.append(...page.items.map(row).filter(Boolean));
+    if (!tbody.children.length) tbody.append(none);
+    more.hidden = !page.nextCursor;
+    more.onclick = () => load(page.nextCursor).catch(fail);
+  };
+  await load();
+  return { tbody, more };
+}
 
 function size(n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -190,23 +220,54 @@ function showLogin(message = signInError ?? '') {
   $('token').focus();
 }
 
+let shown = '';
+
 async function route() {
   const mine = ++renders;
+  // A new address never shows the previous page while it loads or fails; a refresh of the same one keeps it.
+  if (location.hash !== shown) view.replaceChildren();
+  shown = location.hash;
   say(flash, true);
   flash = '';
   if (!token()) return showLogin();
   $('login').hidden = true;
   const [path, query = ''] = location.hash.slice(1).split('?');
+  const params = new URLSearchParams(query);
+  let m;
+  let name;
+  let last;
   try {
-    let m;
     let nodes;
-    if ((m = /^\/assets\/(.+)\/-\/versions\/([^/]+)$/.exec(path))) nodes = await versionPage(checkName(m[1]), checkVersion(m[2]));
-    else if ((m = /^\/assets\/(.+)$/.exec(path))) nodes = await assetPage(checkName(m[1]));
-    else nodes = await listPage(new URLSearchParams(query));
-    if (mine === renders) view.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== ''));
+    if ((m = /^\/assets\/(.+)\/-\/versions\/([^/]+)$/.exec(path))) {
+      [name, last] = [m[1], m[2]];
+      nodes = await versionPage(checkName(name), checkVersion(last));
+    } else if ((m = /^\/assets\/(.+)\/-\/compare$/.exec(path))) {
+      [name, last] = [m[1], 'compare metrics'];
+      nodes = await comparePage(checkName(name));
+    } else if ((m = /^\/assets\/(.+)$/.exec(path))) {
+      name = m[1];
+      nodes = await assetPage(checkName(name), params);
+    } else nodes = await listPage(params);
+    if (mine === renders) view.replaceChildren(crumbs(name, last), ...nodes.flat(Infinity).filter((n) => n !== ''));
   } catch (error) {
-    if (mine === renders) fail(error);
+    if (mine !== renders) return;
+    view.replaceChildren(crumbs(name, last));
+    fail(error);
   }
+}
+
+/** Assets › each name prefix (a filtered list) › the asset › the version or view; the last crumb is not a link. */
+function crumbs(name, last) {
+  const items = [['Assets', '#/']];
+  if (name && NAME_RE.test(name)) {
+    const segments = name.split('/');
+    segments.slice(0, -1).forEach((seg, i) => items.push([`${seg}/`, `#/?prefix=${encodeURIComponent(`${segments.slice(0, i + 1).join('/')}/`)}`]));
+    items.push([segments.at(-1), assetHref(name)]);
+    if (last) items.push([last]);
+  }
+  return h('nav', { id: 'crumbs', 'aria-label': 'Breadcrumb' },
+    items.map(([text, href], i) => [i ? h('span', { class: 'sep', 'aria-hidden': 'true' }, '›') : '',
+      i === items.length - 1 ? h('span', { 'aria-current': 'page' }, text) : h('a', { href }, text)]));
 }
 
 function checkName(name) {
@@ -223,24 +284,11 @@ function checkVersion(version) {
 
 async function listPage(params) {
   const f = Object.fromEntries(['q', 'type', 'tag', 'prefix', 'sort', 'order'].map((k) => [k, params.get(k) ?? '']));
-  const tbody = h('tbody');
-  const more = h('button', { type: 'button', hidden: true }, 'More');
-  const load = async (cursor) => {
-    const qs = new URLSearchParams({ limit: '50' });
-    for (const [k, v] of Object.entries(f)) if (v) qs.set(k, v);
-    if (cursor) qs.set('cursor', cursor);
-    const page = await api('GET', `/v1/assets?${qs}`);
-    tbody.append(
-      ...page.items.map((a) =>
-        h('tr', {}, h('td', {}, h('a', { href: assetHref(a.name) }, a.name)), h('td', {}, a.type), h('td', { class: 'muted' }, firstLine(a.description)),
-          h('td', {}, a.liveVersions), h('td', {}, chips(a.tags)), h('td', {}, when(a.updatedAt))),
-      ),
-    );
-    if (!tbody.children.length) tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No assets match.')));
-    more.hidden = !page.nextCursor;
-    more.onclick = () => load(page.nextCursor).catch(fail);
-  };
-  await load();
+  const qs = new URLSearchParams({ limit: '50' });
+  for (const [k, v] of Object.entries(f)) if (v) qs.set(k, v);
+  const { tbody, more } = await pagedRows(`/v1/assets?${qs}`, (a) =>
+    h('tr', {}, h('td', {}, h('a', { href: assetHref(a.name) }, a.name)), h('td', {}, a.type), h('td', { class: 'muted' }, firstLine(a.description)),
+      h('td', {}, a.liveVersions), h('td', {}, chips(a.tags)), h('td', {}, when(a.updatedAt))), 'No assets match.', 6);
   const filters = h('form', {
     class: 'bar',
     onsubmit: (e) => {
@@ -281,37 +329,139 @@ async function listPage(params) {
 
 const splitTags = (s) => (s ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 
-async function assetPage(name) {
+async function assetPage(name, params) {
+  const deleted = params.get('deleted') === '1';
   const [asset, aliases] = await Promise.all([api('GET', `/v1/assets/${name}`), api('GET', `/v1/assets/${name}/-/aliases?limit=100`)]);
-  const tbody = h('tbody');
-  const more = h('button', { type: 'button', hidden: true }, 'More versions');
-  const load = async (cursor) => {
-    const page = await api('GET', `/v1/assets/${name}/-/versions?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    tbody.append(
-      ...page.items.map((v) =>
-        h('tr', {}, h('td', {}, h('a', { href: versionHref(name, v.version) }, v.version)), h('td', {}, status(v.status)), h('td', {}, size(v.size)),
-          h('td', {}, chips(v.formats)), h('td', {}, chips(v.aliases)), h('td', {}, v.createdBy), h('td', {}, when(v.createdAt))),
-      ),
-    );
-    if (!tbody.children.length) tbody.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No versions yet: upload one below.')));
-    more.hidden = !page.nextCursor;
-    more.onclick = () => load(page.nextCursor).catch(fail);
-  };
-  await load();
+  const [versions, histories] = await Promise.all([
+    pagedRows(`/v1/assets/${name}/-/versions?limit=50${deleted ? '&includeDeleted=true' : ''}`, (v) =>
+      h('tr', {}, h('td', {}, h('a', { href: versionHref(name, v.version) }, v.version)), h('td', {}, status(v.status)), h('td', {}, size(v.size)),
+        h('td', {}, chips(v.formats)), h('td', {}, chips(v.aliases)), h('td', {}, v.createdBy), h('td', {}, when(v.createdAt))),
+    deleted ? 'No versions at all: upload one below.' : 'No versions yet: upload one below (or show deleted ones).', 7),
+    Promise.all(aliases.items.map((a) => api('GET', `/v1/assets/${name}/-/aliases/${encodeURIComponent(a.alias)}/history?limit=20`))),
+  ]);
   const aliasRows = aliases.items.map((a) =>
     h('tr', {}, h('td', {}, a.alias), h('td', {}, h('a', { href: versionHref(name, a.version) }, a.version)), h('td', {}, a.updatedBy), h('td', {}, when(a.updatedAt)),
       h('td', {}, h('button', { type: 'button', class: 'danger', onclick: () => deleteAlias(name, a.alias, a.version).catch(fail) }, 'Delete'))),
   );
   return [
     h('h1', {}, name, ' ', h('span', { class: 'chip' }, asset.type)),
+    h('div', { class: 'actions' },
+      h('a', { href: compareHref(name), class: 'button' }, 'Compare metrics'),
+      h('button', { type: 'button', class: 'danger', id: 'delete-asset', onclick: () => deleteAssetNow(asset).catch(fail) }, 'Delete asset')),
     grid('asset-meta', [['latest', asset.latest ?? '—'], ['live versions', asset.liveVersions], ['tags', chips(asset.tags)],
       ['cap policy', asset.capPolicy], ['created', `${when(asset.createdAt)} by ${asset.createdBy}`]]),
     asset.description ? markdown(asset.description) : '',
-    h('h2', {}, 'Versions'), table(['version', 'status', 'size', 'formats', 'aliases', 'created by', 'created'], tbody), more,
-    h('h2', {}, 'Aliases'), aliasRows.length ? table(['alias', 'version', 'updated by', 'updated', ''], h('tbody', {}, aliasRows)) : h('p', { class: 'muted' }, 'No aliases.'),
+    editAssetForm(asset),
+    h('h2', {}, 'Versions'),
+    h('p', {}, deleted ? h('a', { href: assetHref(name), id: 'toggle-deleted' }, 'Hide deleted versions')
+      : h('a', { href: `${assetHref(name)}?deleted=1`, id: 'toggle-deleted' }, 'Show deleted versions')),
+    table(['version', 'status', 'size', 'formats', 'aliases', 'created by', 'created'], versions.tbody, 'versions'), versions.more,
+    h('h2', {}, 'Aliases'), aliasRows.length ? table(['alias', 'version', 'updated by', 'updated', ''], h('tbody', {}, aliasRows), 'aliases') : h('p', { class: 'muted' }, 'No aliases.'),
     aliasForm(name, aliases.items, ''),
+    h('h2', {}, 'Alias history'),
+    aliases.items.map((a, i) => [h('h3', {}, a.alias),
+      table(['when', 'by', 'change'], h('tbody', {}, histories[i].items.map(historyRow)), `history-${a.alias}`),
+      histories[i].nextCursor ? h('p', { class: 'muted' }, `Older moves: arca alias ${name} ${a.alias} --history`) : '']),
+    aliasAtForm(name, aliases.items),
     h('h2', {}, 'Upload a new version'), uploadForm(name),
   ];
+}
+
+const historyRow = (e) =>
+  h('tr', {}, h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, e.action === 'alias.delete' ? `deleted (was ${e.from ?? '?'})` : `${e.from ?? 'new'} → ${e.to}`));
+
+/** "What did alias X point to at time T": one request with `?at=` (R-AUD). Any alias name, also a deleted one. */
+function aliasAtForm(name, aliases) {
+  const answer = h('p', { id: 'alias-at-answer', 'aria-live': 'polite' });
+  return h('form', {
+    class: 'bar',
+    id: 'alias-at',
+    onsubmit: onSubmit(async (d) => {
+      const alias = d.get('alias').trim();
+      const at = Date.parse(d.get('at').trim());
+      if (Number.isNaN(at)) throw new Error(`"${d.get('at')}" is not a time: write an ISO 8601 instant such as 2026-12-03T16:40:00Z.`);
+      const iso = new Date(at).toISOString();
+      const page = await api('GET', `/v1/assets/${name}/-/aliases/${encodeURIComponent(alias)}/history?at=${encodeURIComponent(iso)}`);
+      const e = page.items[0];
+      answer.textContent = !e ? `At ${when(iso)}, ${alias} did not exist yet.`
+        : e.action === 'alias.delete' ? `At ${when(iso)}, ${alias} had been deleted (${when(e.at)} by ${e.actor}).`
+          : `At ${when(iso)}, ${alias} pointed to ${e.to} (set ${when(e.at)} by ${e.actor}).`;
+    }),
+  },
+    field('Alias', h('input', { name: 'alias', required: true, size: 14, value: aliases[0]?.alias ?? '', list: 'alias-names' })),
+    h('datalist', { id: 'alias-names' }, aliases.map((a) => h('option', { value: a.alias }))),
+    field('At (ISO 8601, UTC unless an offset is given)', h('input', { name: 'at', required: true, size: 24, value: new Date().toISOString() })),
+    h('button', {}, 'What did it point to?'),
+    answer,
+  );
+}
+
+function editAssetForm(asset) {
+  return h('details', { id: 'edit-asset' }, h('summary', {}, 'Edit description and tags'),
+    h('form', {
+      class: 'stack',
+      onsubmit: onSubmit(async (d) => {
+        await api('PATCH', `/v1/assets/${asset.name}`, { description: d.get('description'), tags: splitTags(d.get('tags')) });
+        go(location.hash, `Saved ${asset.name}.`);
+      }),
+    },
+      field('Description (Markdown)', h('textarea', { name: 'description', rows: 4, value: asset.description ?? '' })),
+      field('Tags (comma-separated)', h('input', { name: 'tags', value: (asset.tags ?? []).join(', ') })),
+      h('div', {}, h('button', { class: 'primary' }, 'Save'))));
+}
+
+async function deleteAssetNow(asset) {
+  const live = asset.liveVersions > 0;
+  const text = live
+    ? `${asset.name} still has ${asset.liveVersions} live version(s). Deleting it (admins only) deletes them and its aliases too; the reason is kept in the audit log.`
+    : `Delete ${asset.name} and its aliases? Its audit trail stays.`;
+  const reason = await confirmAction(`Delete ${asset.name}`, text, { reason: live });
+  if (reason === null) return;
+  await api('DELETE', `/v1/assets/${asset.name}${live ? `?force=true&reason=${encodeURIComponent(reason)}` : ''}`);
+  go('#/', `Deleted the asset ${asset.name}.`);
+}
+
+/** Every metric of the asset's live versions, oldest first: a table and one small line chart per numeric metric. */
+async function comparePage(name) {
+  const items = [];
+  for (let cursor; ;) {
+    const page = await api('GET', `/v1/assets/${name}/-/versions?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    items.push(...page.items);
+    if (!(cursor = page.nextCursor)) break;
+  }
+  const versions = items.filter((v) => v.metrics && Object.keys(v.metrics).length).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const keys = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
+  if (!keys.length) return [h('h1', {}, `${name}: metrics`), h('p', { class: 'muted' }, 'No live version has metrics.')];
+  const cell = (x) => (x === undefined ? '—' : typeof x === 'number' ? String(x) : JSON.stringify(x));
+  return [
+    h('h1', {}, `${name}: metrics`),
+    table(['version', ...keys], h('tbody', {}, versions.map((v) =>
+      h('tr', {}, h('td', {}, h('a', { href: versionHref(name, v.version) }, v.version)), keys.map((k) => h('td', {}, cell(v.metrics[k])))))), 'compare'),
+    h('div', { class: 'charts' }, keys.map((k) => chart(k, versions.filter((v) => typeof v.metrics[k] === 'number').map((v) => [v.version, v.metrics[k]])))),
+  ];
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
+
+/** A line through each version's value; the SVG scales to its box (viewBox), so it fits a phone too. */
+function chart(metric, points) {
+  if (points.length < 2) return '';
+  const [w, ht, pad] = [300, 120, 14];
+  const values = points.map(([, y]) => y);
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const x = (i) => pad + (i * (w - 2 * pad)) / (points.length - 1);
+  const y = (n) => (hi === lo ? ht / 2 : ht - pad - ((n - lo) * (ht - 2 * pad)) / (hi - lo));
+  return h('figure', { class: 'chart' },
+    svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': `${metric} by version` },
+      svg('polyline', { points: points.map(([, n], i) => `${x(i)},${y(n)}`).join(' '), fill: 'none', stroke: 'currentColor', 'stroke-width': 2 }),
+      ...points.map(([v, n], i) => svg('circle', { cx: x(i), cy: y(n), r: 3.5, fill: 'currentColor' }, svg('title', {}, `${v}: ${n}`)))),
+    h('figcaption', {}, `${metric}: ${lo} – ${hi} over ${points[0][0]} … ${points.at(-1)[0]}`));
 }
 
 function uploadForm(name) {
@@ -425,13 +575,18 @@ async function versionPage(name, version) {
   if (v.status !== 'deleted') actions.append(h('button', { type: 'button', class: 'danger', id: 'delete', onclick: () => deleteVersion(v).catch(fail) }, v.status === 'published' ? 'Force-delete' : 'Delete'));
   const files = v.files.map((f) =>
     h('tr', {}, h('td', {}, urls.has(f.path) ? h('a', { href: urls.get(f.path), download: f.path.split('/').pop() }, f.path) : f.path),
-      h('td', {}, size(f.size)), h('td', {}, f.format), h('td', {}, h('code', { title: f.sha256 }, f.sha256.slice(0, 16), '…'))),
+      h('td', {}, size(f.size)), h('td', {}, f.format), h('td', { class: 'sha' }, copyable(f.sha256, `SHA-256 of ${f.path}`))),
   );
+  const audit = await pagedRows(`/v1/audit?asset=${encodeURIComponent(name)}&limit=100`, (e) => (e.version === version || (e.alias && (e.to === version || e.from === version)) ? auditRow(e) : null),
+    'No audit entries for this version.', 4);
+  const leaf = name.split('/').at(-1);
   const metrics = Object.entries(v.metrics ?? {});
   return [
-    h('p', {}, h('a', { href: assetHref(name) }, `← ${name}`)),
     h('h1', {}, `${name}:${v.version} `, status(v.status)),
     actions,
+    v.status === 'deleted' ? '' : h('section', { id: 'use' }, h('h2', {}, 'Use this version'),
+      copyable(`arca pull ${name}:${v.version} -o ./${leaf}`, 'CLI command', 'use-cli'),
+      copyable(`import arca\npath = arca.Client().pull("${name}:${v.version}", "${leaf}/")`, 'Python snippet', 'use-python')),
     grid('version-meta', [
       ['size', size(v.size)], ['formats', chips(v.formats)], ['aliases', chips(v.aliases)], ['tags', chips(v.tags)],
       ['created', `${when(v.createdAt)} by ${v.createdBy}`], ['updated', when(v.updatedAt)],
@@ -457,9 +612,14 @@ async function versionPage(name, version) {
         lineage.downstream.items.map((r) => h('li', {}, h('a', { href: versionHref(r.asset, r.version) }, `${r.asset}:${r.version}`))),
         lineage.downstream.nextCursor ? h('li', { class: 'muted' }, 'and more (arca lineage lists them all)') : '')
       : h('p', { class: 'muted' }, 'No version records this one.'),
+    h('h2', {}, 'Audit trail'),
+    table(['when', 'by', 'action', 'details'], audit.tbody, 'audit'), audit.more,
     live ? [h('h2', {}, 'Aliases'), aliasForm(name, aliases.items, v.version)] : '',
   ];
 }
+
+const auditRow = (e) => h('tr', {}, h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, e.action),
+  h('td', {}, [e.alias ? `${e.alias}: ${e.from ?? 'new'} → ${e.to ?? 'deleted'}` : '', e.reason ? `reason: ${e.reason}` : ''].filter(Boolean).join('; ')));
 
 async function publish(v) {
   const text = `Publish ${v.asset}:${v.version}? A published version is frozen forever: its files, metadata and tags can never change again, and only an admin can delete it, with a reason.`;

@@ -65,10 +65,14 @@ describe('console files', () => {
 describe('console in a browser', () => {
   let context: BrowserContext | undefined;
   let profile: string | undefined;
+  let shots: string | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) return;
     profile = await mkdtemp(join(tmpdir(), 'arca-chromium-'));
+    // Screenshots stay out of git: the folder is printed so a reader can look at them.
+    shots = await mkdtemp(join(tmpdir(), 'arca-console-shots-'));
+    process.stderr.write(`console screenshots: ${shots}\n`);
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1200, height: 1000 } });
   });
 
@@ -161,25 +165,22 @@ describe('console in a browser', () => {
     // Uploaded without params: no paramsHash row (and never a literal "null"); the file's digest is in the files table.
     expect(meta).not.toContain('paramsHash');
     expect(meta).not.toContain('null');
-    expect(await page.getAttribute('main table tbody code', 'title')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await page.textContent('td.sha code')).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(await page.textContent('main')).toMatch(/auc\s*0\.91/);
     expect(await page.textContent('main')).toContain('"depth": 6');
     expect(await page.textContent('main table tbody')).toContain('model.pkl');
-    await page.screenshot({ path: '/tmp/arca-console-version.png', fullPage: true });
 
     // The asset page lists the version with its status, formats, alias and creator; injected markup stays text.
-    await page.click('text=← demo/churn-model');
+    await page.click('#crumbs a:text-is("churn-model")');
     await page.waitForSelector('td .status.published');
     const row = await page.textContent('main table tbody tr');
     expect(row).toMatch(/1\.0\.0.*published.*pkl.*production.*admin/s);
     expect(await page.locator('main .md img').count()).toBe(0);
-    await page.screenshot({ path: '/tmp/arca-console-asset.png', fullPage: true });
 
     // Search and sort on the list.
     await page.goto(`${registry.url}/#/?q=churn&sort=updated&order=desc`);
     await page.waitForSelector('main a:text("demo/churn-model")');
     expect(await page.inputValue('[name=sort]')).toBe('updated');
-    await page.screenshot({ path: '/tmp/arca-console-list.png', fullPage: true });
     await page.goto(`${registry.url}/#/?type=dataset`);
     await page.waitForSelector('text=No assets match.');
 
@@ -200,7 +201,7 @@ describe('console in a browser', () => {
     await expect.poll(() => message(page)).toMatch(/409 AliasInUse/);
 
     // Delete the alias from the asset page, then the version.
-    await page.click('text=← demo/churn-model');
+    await page.click('#crumbs a:text-is("churn-model")');
     await page.click('main table:has(th:text("alias")) button:text("Delete")');
     await confirm(page, /Delete the alias demo\/churn-model:production \(now at 1\.1\.0\)/);
     await page.waitForSelector('text=No aliases.');
@@ -275,5 +276,149 @@ describe('console in a browser', () => {
     await expect.poll(() => page.locator('#msg').textContent()).toMatch(/big\.bin \(67108865 bytes\) is over 64\.0 MiB: such files go up in parts.*arca push/);
     const versions = (await (await fetch(`${registry.url}/v1/assets/bulk/a-00/-/versions?includeDeleted=true`, { headers: { authorization: `Bearer ${registry.token}` } })).json()) as { items: unknown[] };
     expect(versions.items).toEqual([]);
+  });
+
+  /** A screenshot of the whole page, and what it shows: text line boxes that overlap, and how wide the page is. */
+  const shoot = async (page: Page, label: string) => {
+    const png = await page.screenshot({ path: join(shots!, `${label}.png`), fullPage: true });
+    // Runs in the page (as a string: this project's TypeScript has no DOM types). Line boxes of each visible text node.
+    const layout = (await page.evaluate(`(() => {
+      const boxes = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!n.textContent.trim() || el.closest('dialog:not([open]), select, datalist, svg') || !el.checkVisibility({ visibilityProperty: true })) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) boxes.push({ text: n.textContent.trim().slice(0, 30), x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height });
+      }
+      const overlaps = [];
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const [a, b] = [boxes[i], boxes[j]];
+          const dx = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+          const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+          if (dx > 2 && dy > 2) overlaps.push('"' + a.text + '" overlaps "' + b.text + '"');
+        }
+      return { overlaps, boxes: boxes.length, scrollWidth: document.documentElement.scrollWidth, width: innerWidth, text: document.body.innerText };
+    })()`)) as { overlaps: string[]; boxes: number; scrollWidth: number; width: number; text: string };
+    // The PNG's own width (IHDR, bytes 16–19): a full-page shot grows wider than the viewport when the page scrolls sideways.
+    return { ...layout, pngWidth: png.readUInt32BE(16) };
+  };
+  const checkLayout = (shot: Awaited<ReturnType<typeof shoot>>) => {
+    expect(shot.boxes).toBeGreaterThan(5);
+    expect(shot.overlaps).toEqual([]);
+    expect(shot.scrollWidth).toBe(shot.width);
+    expect(shot.pngWidth).toBe(shot.width);
+  };
+
+  it.skipIf(!existsSync(CHROMIUM))('shows audit trail, alias history, snippets, metrics compared, edits and deletion, laid out at 1280 and 420 px (needs /usr/bin/chromium)', async () => {
+    const { ArcaClient } = await import('../../client/client.ts');
+    const client = new ArcaClient({ url: registry.url, token: registry.token, cacheDir: join(dataDir, 'views-cache') });
+    const file = join(dataDir, 'views.bin');
+    await writeFile(file, 'view bytes');
+    const metrics = [{ auc: 0.81, loss: 0.4 }, { auc: 0.86, loss: 0.3 }, { auc: 0.84, loss: 0.35 }];
+    for (const [i, m] of metrics.entries()) await client.push('team/fraud-model', [file], { version: `1.${i}.0`, metrics: m });
+    await client.setAlias('team/fraud-model', 'prod', '1.0.0');
+    await new Promise((r) => setTimeout(r, 30));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 30));
+    await client.setAlias('team/fraud-model', 'prod', '1.1.0');
+    await client.setAlias('team/fraud-model', 'old', '1.0.0');
+    await client.deleteAlias('team/fraud-model', 'old');
+    await client.deleteVersion('team/fraud-model', '1.2.0');
+    client.close();
+
+    const page = await context!.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await context!.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: registry.url });
+    await page.goto(`${registry.url}/`);
+    await page.evaluate((t) => localStorage.setItem('arca-token', t), registry.token);
+    for (const width of [1280, 420]) {
+      await page.setViewportSize({ width, height: 900 });
+
+      // The asset page: breadcrumb, alias history, the at-time answer; deleted versions only on request.
+      await page.goto(`${registry.url}/#/assets/team/fraud-model`);
+      await page.waitForSelector('#history-prod');
+      expect(await page.textContent('#crumbs')).toBe('Assets›team/›fraud-model');
+      expect(await page.getAttribute('#crumbs a:text-is("team/")', 'href')).toBe('#/?prefix=team%2F');
+      expect(await page.textContent('#history-prod tbody')).toMatch(/1\.0\.0 → 1\.1\.0.*new → 1\.0\.0/s);
+      expect(await page.locator('#versions tbody tr').count()).toBe(2);
+      await page.fill('#alias-at [name=at]', between);
+      await page.click('#alias-at button');
+      await expect.poll(() => page.textContent('#alias-at-answer')).toMatch(/prod pointed to 1\.0\.0 \(set .* by local-admin\)/);
+      await page.fill('#alias-at [name=alias]', 'old');
+      await page.fill('#alias-at [name=at]', new Date().toISOString());
+      await page.click('#alias-at button');
+      await expect.poll(() => page.textContent('#alias-at-answer')).toMatch(/old had been deleted/);
+      checkLayout(await shoot(page, `asset-${width}`));
+      await page.click('#toggle-deleted');
+      await page.waitForSelector('#versions .status.deleted');
+      expect(await page.textContent('#versions tbody')).toMatch(/1\.2\.0\s*deleted/);
+
+      // The version page: snippets and the full digest copy exactly; the audit trail names this version's actions only.
+      await page.goto(`${registry.url}/#/assets/team/fraud-model/-/versions/1.0.0`);
+      await page.waitForSelector('#audit tbody tr');
+      expect(await page.textContent('#crumbs')).toBe('Assets›team/›fraud-model›1.0.0');
+      expect(await page.textContent('#use-cli code')).toBe('arca pull team/fraud-model:1.0.0 -o ./fraud-model');
+      expect(await page.textContent('#use-python code')).toBe('import arca\npath = arca.Client().pull("team/fraud-model:1.0.0", "fraud-model/")');
+      await page.click('#use-cli button');
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe('arca pull team/fraud-model:1.0.0 -o ./fraud-model');
+      await page.click('td.sha button');
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe(createHash('sha256').update('view bytes').digest('hex'));
+      const trail = (await page.textContent('#audit tbody'))!;
+      expect(trail).toMatch(/alias\.delete.*old: 1\.0\.0 → deleted/s);
+      expect(trail).toMatch(/alias\.move.*prod: 1\.0\.0 → 1\.1\.0/s);
+      expect(trail).toMatch(/alias\.move.*prod: new → 1\.0\.0/s);
+      expect(trail).toContain('version.create');
+      expect(trail).not.toContain('1.2.0');
+      const version = await shoot(page, `version-${width}`);
+      checkLayout(version);
+      expect(version.text).toContain('arca pull team/fraud-model:1.0.0');
+
+      // Compare: a table of every live version's metrics and one chart per metric.
+      await page.goto(`${registry.url}/#/assets/team/fraud-model/-/compare`);
+      await page.waitForSelector('#compare tbody tr');
+      expect((await page.locator('#compare tbody tr').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual(['1.0.00.810.4', '1.1.00.860.3']);
+      expect(await page.locator('figure.chart circle').count()).toBe(4);
+      expect(await page.textContent('figure.chart figcaption')).toBe('auc: 0.81 – 0.86 over 1.0.0 … 1.1.0');
+      checkLayout(await shoot(page, `compare-${width}`));
+
+      // An error replaces the page: no banner above the previous view.
+      await page.goto(`${registry.url}/#/assets/team/nope`);
+      await expect.poll(() => page.textContent('#msg')).toMatch(/404 NotFound/);
+      expect(await page.textContent('main')).toBe('Assets›team/›nope');
+      checkLayout(await shoot(page, `error-${width}`));
+      // The check can fail: a line of text laid over the header is reported.
+      await page.evaluate(`{
+        const probe = document.createElement('p');
+        probe.id = 'probe';
+        probe.textContent = 'overlap probe';
+        probe.style.cssText = 'position:absolute;top:0;left:0;margin:.6rem 1rem';
+        document.body.append(probe);
+      }`);
+      expect((await shoot(page, `probe-${width}`)).overlaps.join()).toContain('overlap probe');
+      await page.evaluate("document.getElementById('probe').remove()");
+    }
+
+    // Edit description and tags, then delete the asset (it has live versions: a reason is required).
+    await page.goto(`${registry.url}/#/assets/team/fraud-model`);
+    await page.click('#edit-asset summary');
+    await page.fill('#edit-asset [name=description]', 'Fraud **scorer**');
+    await page.fill('#edit-asset [name=tags]', 'fraud, tabular');
+    await page.click('#edit-asset button');
+    await expect.poll(() => page.textContent('#msg')).toContain('Saved team/fraud-model.');
+    await page.waitForSelector('main .md strong:text("scorer")');
+    expect(await page.textContent('#asset-meta')).toMatch(/fraud\s*tabular/);
+    await page.click('#delete-asset');
+    await page.fill('#confirm-reason', 'superseded by team/fraud-v2');
+    await confirm(page, /still has 2 live version/);
+    await page.waitForURL(/#\/$/);
+    await expect.poll(() => page.textContent('#msg')).toContain('Deleted the asset team/fraud-model.');
+    const audit = (await (await fetch(`${registry.url}/v1/audit?asset=team/fraud-model`, { headers: { authorization: `Bearer ${registry.token}` } })).json()) as { items: { action: string; reason?: string }[] };
+    expect(audit.items[0]).toMatchObject({ action: 'asset.delete', reason: 'superseded by team/fraud-v2' });
+    expect(audit.items.map((e) => e.action)).toContain('asset.edit');
+    expect(pageErrors).toEqual([]);
   });
 });
