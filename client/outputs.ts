@@ -4,8 +4,7 @@
  */
 import type { OutputRecord } from '../contract/schemas.ts';
 import type { ArcaClient } from './client.ts';
-import { clientError } from './errors.ts';
-import { allPartUrls, collectFiles, commitUntilReady, declareFiles, uploadTasks, type PushProgress, type Task } from './push.ts';
+import { allPartUrls, collectFiles, commitUntilReady, declareFiles, planUploads, uploadTasks, type PushProgress } from './push.ts';
 
 export interface PutOutputOptions {
   /** Days until the output expires (1–90). Default: the service's, 7. */
@@ -34,23 +33,11 @@ export async function putOutput(client: ArcaClient, ref: { flow: string; run: st
     ...(opts.ttlDays !== undefined ? { ttlDays: opts.ttlDays } : {}),
     ...(opts.metadata ? { metadata: opts.metadata } : {}),
   });
-  const tasks: Task[] = [];
   const uploadIds = new Map<string, string>();
-  let skipped = 0;
-  for (const rec of created.files) {
-    const file = files.find((f) => f.path === rec.path);
-    if (!file) throw clientError(`the service declared a file that was not put: ${rec.path}`);
-    if (rec.state === 'present') skipped += rec.size;
-    else if (rec.upload) tasks.push({ file, sha256: rec.sha256, start: 0, end: rec.size, url: rec.upload.url, headers: rec.upload.headers });
-    else if (rec.multipart) {
-      const { uploadId, partSize } = rec.multipart;
-      uploadIds.set(rec.sha256, uploadId);
-      for (const p of await allPartUrls(rec, false, (from) => client.outputParts(flow, run, name, uploadId, from))) {
-        const start = (p.partNumber - 1) * partSize;
-        tasks.push({ file, sha256: rec.sha256, start, end: Math.min(rec.size, start + partSize), partNumber: p.partNumber, url: p.url, headers: p.headers });
-      }
-    } else throw clientError(`the service gave no upload instructions for ${rec.path}`);
-  }
+  const { tasks, skipped } = await planUploads(created.files, files, 'put', async (rec, { uploadId }) => {
+    uploadIds.set(rec.sha256, uploadId);
+    return { urls: await allPartUrls(rec, false, (from) => client.outputParts(flow, run, name, uploadId, from)) };
+  });
   const before = client.transfers.stats.bytesUploaded;
   await uploadTasks(client, tasks, (task, from) => client.outputParts(flow, run, name, uploadIds.get(task.sha256)!, from), opts);
   opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });

@@ -125,6 +125,42 @@ export interface Task {
   headers: Record<string, string>;
 }
 
+/**
+ * The upload tasks of a declaration's answer (a version's or a run output's): a file the store holds is
+ * skipped, a single PUT is one task, a multipart file one task per part `multipart` lists, less the parts it
+ * names `done` (a resumed upload), which count as skipped.
+ */
+export async function planUploads(
+  answered: readonly FileRecord[],
+  files: readonly LocalFile[],
+  verb: string,
+  multipart: (rec: FileRecord, instructions: NonNullable<FileRecord['multipart']>) => Promise<{ urls: PartUrl[]; done?: ReadonlySet<number> }>,
+): Promise<{ tasks: Task[]; skipped: number }> {
+  const tasks: Task[] = [];
+  let skipped = 0;
+  for (const rec of answered) {
+    const file = files.find((f) => f.path === rec.path);
+    if (!file) throw clientError(`the service declared a file that was not ${verb}: ${rec.path}`);
+    if (rec.state === 'present') {
+      skipped += rec.size;
+    } else if (rec.upload) {
+      tasks.push({ file, sha256: rec.sha256, start: 0, end: rec.size, url: rec.upload.url, headers: rec.upload.headers });
+    } else if (rec.multipart) {
+      const { partSize } = rec.multipart;
+      const { urls, done } = await multipart(rec, rec.multipart);
+      for (const p of urls) {
+        const start = (p.partNumber - 1) * partSize;
+        const end = Math.min(rec.size, start + partSize);
+        if (done?.has(p.partNumber)) skipped += end - start;
+        else tasks.push({ file, sha256: rec.sha256, start, end, partNumber: p.partNumber, url: p.url, headers: p.headers });
+      }
+    } else {
+      throw clientError(`the service gave no upload instructions for ${rec.path}`);
+    }
+  }
+  return { tasks, skipped };
+}
+
 export async function push(client: ArcaClient, name: string, inputs: string[], opts: PushOptions = {}): Promise<PushResult> {
   const signal = opts.signal;
   const files = await collectFiles(inputs);
@@ -146,43 +182,25 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
   const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
   const resumed = previous !== undefined && previous.version === created.version;
 
-  const tasks: Task[] = [];
   const states = new Map<string, UploadState>();
-  let skipped = 0;
-  for (const rec of created.files) {
-    const file = files.find((f) => f.path === rec.path);
-    if (!file) throw clientError(`the service declared a file that was not pushed: ${rec.path}`);
-    if (rec.state === 'present') {
-      skipped += rec.size;
-    } else if (rec.upload) {
-      tasks.push({ file, sha256: rec.sha256, start: 0, end: rec.size, url: rec.upload.url, headers: rec.upload.headers });
-    } else if (rec.multipart) {
-      const prior = resumed ? await store.load(rec.sha256) : undefined;
-      const state: UploadState = {
-        api: client.url,
-        asset: name,
-        version: created.version,
-        idempotencyKey,
-        requestHash,
-        uploadId: rec.multipart.uploadId,
-        partSize: rec.multipart.partSize,
-        done: prior?.uploadId === rec.multipart.uploadId ? prior.done : [],
-      };
-      states.set(rec.sha256, state);
-      await store.save(rec.sha256, state);
-      const done = new Set(state.done);
-      // A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
-      const urls = await allPartUrls(rec, resumed, (from) => client.uploadParts(name, created.version, rec.multipart!.uploadId, from, signal));
-      for (const p of urls) {
-        const start = (p.partNumber - 1) * rec.multipart.partSize;
-        const end = Math.min(rec.size, start + rec.multipart.partSize);
-        if (done.has(p.partNumber)) skipped += end - start;
-        else tasks.push({ file, sha256: rec.sha256, start, end, partNumber: p.partNumber, url: p.url, headers: p.headers });
-      }
-    } else {
-      throw clientError(`the service gave no upload instructions for ${rec.path}`);
-    }
-  }
+  const { tasks, skipped } = await planUploads(created.files, files, 'pushed', async (rec, multipart) => {
+    const prior = resumed ? await store.load(rec.sha256) : undefined;
+    const state: UploadState = {
+      api: client.url,
+      asset: name,
+      version: created.version,
+      idempotencyKey,
+      requestHash,
+      uploadId: multipart.uploadId,
+      partSize: multipart.partSize,
+      done: prior?.uploadId === multipart.uploadId ? prior.done : [],
+    };
+    states.set(rec.sha256, state);
+    await store.save(rec.sha256, state);
+    // A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
+    const urls = await allPartUrls(rec, resumed, (from) => client.uploadParts(name, created.version, multipart.uploadId, from, signal));
+    return { urls, done: new Set(state.done) };
+  });
 
   const before = client.transfers.stats.bytesUploaded;
   await uploadTasks(client, tasks, (task, from) => client.uploadParts(name, created.version, states.get(task.sha256)!.uploadId, from, signal), {

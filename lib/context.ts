@@ -74,6 +74,7 @@ export function registryPropsFromContext(node: Node): AssetRegistryProps {
     auth: auth(node),
     initialAdmins: list(node, 'initialAdmins'),
     grants: grants(node),
+    grantsCacheSeconds: number(node, 'grantsCacheSeconds'),
     objectLock: boolean(node, 'objectLock'),
     removalPolicy: removalPolicy(node),
   };

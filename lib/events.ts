@@ -91,7 +91,8 @@ export class RegistryEvents extends Construct {
 
     this.streamFunction = registry.addFunction('Outbox', {
       entry: 'functions/events/stream.ts',
-      access: { tables: { hooks: 'read' }, putEvents: true },
+      // lineage: a new version's edges are written again from its stream record (BatchWriteItem puts).
+      access: { tables: { hooks: 'read', lineage: 'readwrite' }, putEvents: true },
       timeout: Duration.minutes(1),
       memorySize: 512,
       environment: { [ENV.eventBus]: registry.bus.eventBusName, [ENV.deliveryQueueUrl]: this.deliveryQueue.queueUrl },

@@ -67,6 +67,11 @@ export interface AssetRegistryProps {
    */
   readonly grants?: readonly DeployGrant[];
   /**
+   * Seconds each function keeps its copy of the grants table, 0–3600 (0: read it on every request). A grant
+   * changed at run time reaches every function within this time. @default 30
+   */
+  readonly grantsCacheSeconds?: number;
+  /**
    * S3 Object Lock on the bucket: publishing places a legal hold on the version's blobs (SPEC R-LOCK).
    * Can only be chosen when the bucket is created. @default false
    */
@@ -113,6 +118,7 @@ export interface RegistrySettings {
   readonly initialAdmins: readonly string[];
   /** `initialAdmins` as admin grants on every name, then the `grants` prop, validated. */
   readonly grants: readonly DeployGrant[];
+  readonly grantsCacheSeconds: number;
   readonly objectLock: boolean;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -172,6 +178,7 @@ export function resolveSettings(props: AssetRegistryProps = {}): RegistrySetting
     auth,
     initialAdmins: props.initialAdmins ?? [],
     grants: deployGrants(props),
+    grantsCacheSeconds: checkInteger('grantsCacheSeconds', props.grantsCacheSeconds ?? DEFAULTS.grantsCacheSeconds, 0, 3600, DEFAULTS.grantsCacheSeconds),
     objectLock: props.objectLock ?? false,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
   };
@@ -229,6 +236,7 @@ export class AssetRegistry extends Construct {
       [ENV.verifyMode]: 's3-checksum',
       [ENV.authMode]: settings.auth.mode,
       [ENV.grants]: JSON.stringify(settings.grants),
+      [ENV.grantsCacheSeconds]: String(settings.grantsCacheSeconds),
     };
 
     this.apiFunctions = Object.fromEntries(

@@ -24,6 +24,8 @@ import { deliverJob } from '../functions/events/deliver.ts';
 import { delayAfter } from '../contract/retry.ts';
 import { deliveryPorts, hookStore } from '../functions/hooks/runtime.ts';
 import { paginate } from '../functions/adapters/dynamoBase.ts';
+import { writeEdges } from '../functions/adapters/lineageEdges.ts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 
@@ -150,6 +152,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
   const checkpoints = await loadCheckpoints(opts.checkpointFile);
   const shards = new Map<string, Shard>();
   const deliveries = new Deliveries();
+  const doc = DynamoDBDocumentClient.from(opts.dynamo);
 
   const streamArns: string[] = [];
   for (const [name, schema] of Object.entries(TABLES) as [TableName, TableSchema][]) {
@@ -167,6 +170,7 @@ export async function startEvents(opts: LocalEventsOptions): Promise<LocalEvents
     enqueue: async (jobs) => {
       for (const job of jobs) deliveries.schedule(job, 1, 0);
     },
+    writeEdges: (downstream, upstreams) => writeEdges(doc, opts.tables.lineage, downstream, upstreams),
   };
 
   async function discover(): Promise<void> {

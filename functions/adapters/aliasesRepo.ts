@@ -7,28 +7,28 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import { versionKey } from '../../contract/keys.ts';
 import { AliasItem } from '../domain/model.ts';
 import type { AuditPut } from './auditRepo.ts';
-import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { allItems, call, ddb, tables, transact, transactWrite, type CancelReason } from './dynamo.ts';
+import { allItems, call, ddb, queryPage, tables, transact, transactWrite, type CancelReason } from './dynamo.ts';
 
 export async function getAlias(asset: string, alias: string): Promise<AliasItem | undefined> {
   const out = await call(() => ddb.send(new GetCommand({ TableName: tables.aliases, Key: { asset, alias } })));
   return out.Item ? AliasItem.parse(out.Item) : undefined;
 }
 
-export async function listAliases(asset: string, limit = 100, cursor?: string): Promise<{ items: AliasItem[]; nextCursor?: string }> {
-  const out = await call(() =>
-    ddb.send(
-      new QueryCommand({
-        TableName: tables.aliases,
-        KeyConditionExpression: 'asset = :a',
-        ExpressionAttributeValues: { ':a': asset },
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, cursorKeyNames('aliases'), { name: 'asset', value: asset }),
-      }),
-    ),
+export const listAliases = (asset: string, limit = 100, cursor?: string): Promise<{ items: AliasItem[]; nextCursor?: string }> =>
+  queryPage(
+    { table: 'aliases', partition: { name: 'asset', value: asset }, cursor },
+    (start) =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.aliases,
+          KeyConditionExpression: 'asset = :a',
+          ExpressionAttributeValues: { ':a': asset },
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    (i) => AliasItem.parse(i),
   );
-  return { items: (out.Items ?? []).map((i) => AliasItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
-}
 
 /** Keys of every alias of an asset, for cascading deletes. */
 export async function allAliasKeys(asset: string): Promise<{ asset: string; alias: string }[]> {

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_LIST_PK } from '../../contract/tables.ts';
 import { AuditEntry, type AuditAction } from '../../contract/schemas.ts';
-import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { call, ddb, tables } from './dynamo.ts';
+import { ddb, queryPage, tables } from './dynamo.ts';
 
 export interface AuditInput {
   action: AuditAction;
@@ -98,20 +97,22 @@ async function queryIndex(
     values[':until'] = `${range.until}~`;
   }
   if (actorFilter !== undefined) values[':actor'] = actorFilter;
-  const out = await call(() =>
-    ddb.send(
-      new QueryCommand({
-        TableName: tables.audit,
-        IndexName: index,
-        KeyConditionExpression: condition,
-        FilterExpression: actorFilter !== undefined ? 'actor = :actor' : undefined,
-        ExpressionAttributeNames: { '#pk': pkName },
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: range.limit,
-        ExclusiveStartKey: decodeCursor(range.cursor, cursorKeyNames('audit', index), { name: pkName, value: pkValue }),
-      }),
-    ),
+  return queryPage(
+    { table: 'audit', index, partition: { name: pkName, value: pkValue }, cursor: range.cursor },
+    (start) =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.audit,
+          IndexName: index,
+          KeyConditionExpression: condition,
+          FilterExpression: actorFilter !== undefined ? 'actor = :actor' : undefined,
+          ExpressionAttributeNames: { '#pk': pkName },
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: range.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    (i) => AuditEntry.parse(i),
   );
-  return { items: (out.Items ?? []).map((i) => AuditEntry.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }

@@ -2,11 +2,11 @@
  * The API's DynamoDB client and table names (from its environment), transactions, and batch operations;
  * the side-effect-free plumbing they use is ./dynamoBase.ts.
  */
-import { BatchGetCommand, BatchWriteCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { env } from '../shared/env.ts';
-import { call, dynamoClients, transact, type CancelReason, type Item } from './dynamoBase.ts';
+import { backoff, batchWriteItems, call, dynamoClients, transact, type CancelReason, type Item, type WriteRequest } from './dynamoBase.ts';
 
-export { allItems, call, transact, translateDynamoError, type CancelReason, type Item } from './dynamoBase.ts';
+export { allItems, call, queryPage, transact, translateDynamoError, type CancelReason, type Item } from './dynamoBase.ts';
 
 export const { client: dynamoClient, doc: ddb } = dynamoClients(env.dynamoEndpoint);
 
@@ -42,7 +42,6 @@ export function setClause(fields: Item, prefix = 's'): { set: string[]; remove: 
 export const updateExpression = (set: string[], remove: string[]): string =>
   `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`;
 
-const backoff = (attempt: number) => new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
 
 type BatchRequest = Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
 
@@ -68,13 +67,4 @@ export async function batchDelete(table: string, keys: Item[]): Promise<void> {
   await batchWrite(table, keys.map((Key) => ({ DeleteRequest: { Key } })));
 }
 
-async function batchWrite(table: string, requests: ({ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } })[]): Promise<void> {
-  for (let i = 0; i < requests.length; i += 25) {
-    let chunk = requests.slice(i, i + 25);
-    for (let attempt = 0; chunk.length > 0; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const out = await call(() => ddb.send(new BatchWriteCommand({ RequestItems: { [table]: chunk } })));
-      chunk = (out.UnprocessedItems?.[table] ?? []) as typeof chunk;
-    }
-  }
-}
+const batchWrite = (table: string, requests: WriteRequest[]): Promise<void> => batchWriteItems(ddb, table, requests);

@@ -4,10 +4,12 @@
  * functions (functions/hooks/runtime.ts, which get only theirs) share it.
  */
 import { DynamoDBClient, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
+import type { TableName } from '../../contract/tables.ts';
 import { ArcaError } from '../shared/errors.ts';
 import { tracer } from '../shared/observability.ts';
+import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -78,6 +80,46 @@ export const allItems = (send: (start: Item | undefined) => Promise<{ Items?: It
     const out = await call(() => send(start));
     return { items: out.Items, next: out.LastEvaluatedKey };
   });
+
+/** Waits before retrying what DynamoDB left unprocessed: 40 ms doubling to 1.3 s. */
+export const backoff = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
+
+export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+
+/** BatchWriteItem in chunks of 25, retrying unprocessed items. */
+export async function batchWriteItems(doc: DynamoDBDocumentClient, table: string, requests: WriteRequest[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let chunk = requests.slice(i, i + 25);
+    for (let attempt = 0; chunk.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const out = await call(() => doc.send(new BatchWriteCommand({ RequestItems: { [table]: chunk } })));
+      chunk = (out.UnprocessedItems?.[table] ?? []) as WriteRequest[];
+    }
+  }
+}
+
+/** Where a page of a listing starts: the caller's cursor, checked against the key of the table (and index) read. */
+export interface PageStart {
+  table: TableName;
+  index?: string;
+  /** The partition the listing reads: a cursor from another listing is a 400, not another partition's items. */
+  partition?: { name: string; value: string };
+  cursor?: string;
+}
+
+/**
+ * One page of a list route's Query or Scan: `send` runs it from the decoded cursor, each item is `parse`d,
+ * and the next cursor stands for its LastEvaluatedKey.
+ */
+export async function queryPage<T>(
+  start: PageStart,
+  send: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+  parse: (item: Item) => T,
+): Promise<{ items: T[]; nextCursor?: string }> {
+  const key = decodeCursor(start.cursor, cursorKeyNames(start.table, start.index), start.partition);
+  const out = await call(() => send(key));
+  return { items: (out.Items ?? []).map(parse), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+}
 
 /** A transaction cancellation reason, with the old item (ALL_OLD) unmarshalled. */
 export interface CancelReason {

@@ -6,9 +6,8 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { grantPrefixKey } from '../../contract/tables.ts';
 import { GrantRequest, type GrantRecord, type Page } from '../../contract/schemas.ts';
-import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 import type { AuditPut } from './auditRepo.ts';
-import { allItems, call, conditionFailed, ddb, tables, transactWrite } from './dynamo.ts';
+import { allItems, conditionFailed, ddb, queryPage, tables, transactWrite } from './dynamo.ts';
 
 /** A stored grant; parsing drops the key attribute `prefixKey`. */
 export const GrantItem = z.object({ ...GrantRequest.shape, grantedBy: z.string(), grantedAt: z.string() });
@@ -36,32 +35,34 @@ export interface GrantFilter {
   prefix?: string;
 }
 
-export async function listGrants(filter: GrantFilter, limit: number, cursor?: string): Promise<Page<GrantItem>> {
-  const start = decodeCursor(cursor, cursorKeyNames('grants'), filter.principal === undefined ? undefined : { name: 'principal', value: filter.principal });
-  const prefixValues = filter.prefix ? { ':p': grantPrefixKey(filter.prefix) } : {};
-  const out = await call(() =>
-    filter.principal === undefined
-      ? ddb.send(
-          new ScanCommand({
-            TableName: tables.grants,
-            Limit: limit,
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-            ...(filter.prefix ? { FilterExpression: 'begins_with(prefixKey, :p)', ExpressionAttributeValues: prefixValues } : {}),
-          }),
-        )
-      : ddb.send(
-          new QueryCommand({
-            TableName: tables.grants,
-            KeyConditionExpression: filter.prefix ? 'principal = :u AND begins_with(prefixKey, :p)' : 'principal = :u',
-            ExpressionAttributeValues: { ':u': filter.principal, ...prefixValues },
-            Limit: limit,
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        ),
+export function listGrants(filter: GrantFilter, limit: number, cursor?: string): Promise<Page<GrantItem>> {
+  const { principal, prefix } = filter;
+  const prefixValues = prefix ? { ':p': grantPrefixKey(prefix) } : {};
+  return queryPage(
+    { table: 'grants', partition: principal === undefined ? undefined : { name: 'principal', value: principal }, cursor },
+    (start) =>
+      principal === undefined
+        ? ddb.send(
+            new ScanCommand({
+              TableName: tables.grants,
+              Limit: limit,
+              ExclusiveStartKey: start,
+              ConsistentRead: true,
+              ...(prefix ? { FilterExpression: 'begins_with(prefixKey, :p)', ExpressionAttributeValues: prefixValues } : {}),
+            }),
+          )
+        : ddb.send(
+            new QueryCommand({
+              TableName: tables.grants,
+              KeyConditionExpression: prefix ? 'principal = :u AND begins_with(prefixKey, :p)' : 'principal = :u',
+              ExpressionAttributeValues: { ':u': principal, ...prefixValues },
+              Limit: limit,
+              ExclusiveStartKey: start,
+              ConsistentRead: true,
+            }),
+          ),
+    (i) => GrantItem.parse(i),
   );
-  return { items: (out.Items ?? []).map((i) => GrantItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
 /** Every grant in the table: the authorization cache's one read per refresh (a Scan, paged by DynamoDB only past 1 MB). */

@@ -1,25 +1,24 @@
 /** Lineage edges: one item per (recorded version, version recording it), keyed for "who records X" in one Query. */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { batchPut, call, ddb, tables } from './dynamo.ts';
+import { ddb, queryPage, tables } from './dynamo.ts';
+import { writeEdges } from './lineageEdges.ts';
 
-/** Idempotent puts: writing a version's edges again (a retried create) changes nothing. */
-export async function putEdges(downstream: string, upstreams: readonly string[]): Promise<void> {
-  await batchPut(tables.lineage, [...new Set(upstreams)].map((upstream) => ({ upstream, downstream })));
-}
+/** Writes a version's edges (idempotent; the versions stream writes them too). */
+export const putEdges = (downstream: string, upstreams: readonly string[]): Promise<void> => writeEdges(ddb, tables.lineage, downstream, upstreams);
 
 /** A page of the versions (`asset:version`) whose records name `upstream`, in name order. */
-export async function downstreamOf(upstream: string, page: { limit: number; cursor?: string }): Promise<{ items: string[]; nextCursor?: string }> {
-  const out = await call(() =>
-    ddb.send(
-      new QueryCommand({
-        TableName: tables.lineage,
-        KeyConditionExpression: 'upstream = :u',
-        ExpressionAttributeValues: { ':u': upstream },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, cursorKeyNames('lineage'), { name: 'upstream', value: upstream }),
-      }),
-    ),
+export const downstreamOf = (upstream: string, page: { limit: number; cursor?: string }): Promise<{ items: string[]; nextCursor?: string }> =>
+  queryPage(
+    { table: 'lineage', partition: { name: 'upstream', value: upstream }, cursor: page.cursor },
+    (start) =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.lineage,
+          KeyConditionExpression: 'upstream = :u',
+          ExpressionAttributeValues: { ':u': upstream },
+          Limit: page.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    (i) => String(i.downstream),
   );
-  return { items: (out.Items ?? []).map((i) => String(i.downstream)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
-}

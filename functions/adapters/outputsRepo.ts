@@ -3,8 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { OutputItem, type StoredFile } from '../domain/model.ts';
-import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
-import { call, ddb, tables, translateDynamoError } from './dynamo.ts';
+import { call, ddb, queryPage, tables, translateDynamoError } from './dynamo.ts';
 
 export const runKeyOf = (flow: string, run: string): string => `${flow}/${run}`;
 
@@ -68,19 +67,21 @@ export async function listOutputs(
   now: number,
 ): Promise<{ items: OutputItem[]; nextCursor?: string }> {
   const runKey = runKeyOf(flow, run);
-  const out = await call(() =>
-    ddb.send(
-      new QueryCommand({
-        TableName: tables.outputs,
-        KeyConditionExpression: 'runKey = :r',
-        FilterExpression: 'expiresAt > :now',
-        ExpressionAttributeValues: { ':r': runKey, ':now': now },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, cursorKeyNames('outputs'), { name: 'runKey', value: runKey }),
-      }),
-    ),
+  return queryPage(
+    { table: 'outputs', partition: { name: 'runKey', value: runKey }, cursor: page.cursor },
+    (start) =>
+      ddb.send(
+        new QueryCommand({
+          TableName: tables.outputs,
+          KeyConditionExpression: 'runKey = :r',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeValues: { ':r': runKey, ':now': now },
+          Limit: page.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    (i) => OutputItem.parse(i),
   );
-  return { items: (out.Items ?? []).map((i) => OutputItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
 /** The run of the flow's most recently declared output: one Query on the `byFlow` index, newest first. */

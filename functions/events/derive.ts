@@ -14,6 +14,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
+import { formatSpec } from '../domain/spec.ts';
 import { SYSTEM_ACTOR, type ArcaEvent, type DetailType, type EventDetail, type EventFile } from '../../contract/events.ts';
 
 /** What both the Lambda event (`DynamoDBRecord`) and the Streams API (`_Record`) give for a record. */
@@ -197,6 +198,21 @@ export function eventId(table: StreamTable, keys: Record<string, unknown>, seque
   return createHash('sha256')
     .update(canonicalize([table, keys, sequenceNumber, detailType]) ?? '')
     .digest('hex');
+}
+
+const RecordsImage = z.looseObject({ asset: z.string(), version: z.string(), records: z.array(z.string()).optional() });
+
+/**
+ * The lineage edges a versions record carries: a new version's records (exact `asset:version` specs), as
+ * `downstream` (the version, `asset:version`) and its `upstreams`. Only an INSERT: records never change after.
+ */
+export function recordedEdges(record: StreamRecordLike): { downstream: string; upstreams: string[] } | undefined {
+  const data = record.dynamodb;
+  if (record.eventName !== 'INSERT' || !data?.Keys || !data.NewImage) return undefined;
+  if (tableOf(fromItem(data.Keys as Record<string, AttributeValue>)) !== 'versions') return undefined;
+  const item = image(RecordsImage, data.NewImage);
+  if (!item?.records?.length) return undefined;
+  return { downstream: formatSpec(item.asset, item.version), upstreams: item.records };
 }
 
 /** The events one stream record means; `[]` for changes nobody subscribes to (counters, metadata edits). */

@@ -4,7 +4,7 @@
  * stream consumer and local mode's poller run exactly this code.
  */
 import type { ArcaEvent, DetailType } from '../../contract/events.ts';
-import { deriveEvents, type StreamRecordLike } from './derive.ts';
+import { deriveEvents, recordedEdges, type StreamRecordLike } from './derive.ts';
 
 /** What fan-out needs to know of a hook (never its secret). */
 export interface HookTarget {
@@ -22,6 +22,8 @@ export interface OutboxPorts {
   publish(events: ArcaEvent[]): Promise<void>;
   listHooks(): Promise<HookTarget[]>;
   enqueue(jobs: DeliveryJob[]): Promise<void>;
+  /** Idempotent puts of lineage edges (`downstream` records each of `upstreams`). */
+  writeEdges(downstream: string, upstreams: string[]): Promise<void>;
 }
 
 /** What the logs say of an event: everything but the file list, which is counted instead. */
@@ -38,10 +40,13 @@ export const deliveryJobs = (hooks: HookTarget[], events: ArcaEvent[]): Delivery
   events.flatMap((event) => hooks.filter((h) => hookWants(h, event)).map((h) => ({ hookId: h.id, event })));
 
 /**
- * Handles one record; throws when publishing or enqueueing fails, so the caller retries the record (its
+ * Handles one record: a new version's lineage edges, then its events. Throws when a write fails, so the caller retries the record (its
  * events then carry the same ids: consumers deduplicate on `eventId`).
  */
 export async function processRecord(record: StreamRecordLike, ports: OutboxPorts): Promise<ArcaEvent[]> {
+  // The create wrote these edges already unless it stopped right after its transaction; puts are idempotent.
+  const edges = recordedEdges(record);
+  if (edges) await ports.writeEdges(edges.downstream, edges.upstreams);
   const events = deriveEvents(record);
   if (events.length === 0) return events;
   await ports.publish(events);

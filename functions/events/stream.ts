@@ -1,6 +1,6 @@
 /**
- * Lambda entry: the DynamoDB stream consumer of the assets, versions and aliases tables (the outbox). Each
- * record's events go to the bus and, for each matching webhook, a delivery job to SQS. A failing record is
+ * Lambda entry: the DynamoDB stream consumer of the assets, versions and aliases tables (the outbox). A new
+ * version's lineage edges are written (again) to the lineage table; each record's events go to the bus and, for each matching webhook, a delivery job to SQS. A failing record is
  * reported with the records after it, so the stream retries from there and no later record overtakes it.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -9,13 +9,17 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
-import { hookStore } from '../hooks/runtime.ts';
+import { hookStore, hooksEnv } from '../hooks/runtime.ts';
+import { dynamoClients } from '../adapters/dynamoBase.ts';
+import { writeEdges } from '../adapters/lineageEdges.ts';
 import { required } from '../shared/vars.ts';
 import { enqueueDeliveries, putEvents } from './aws.ts';
 import { eventLogFields, processRecord, type HookTarget, type OutboxPorts } from './outbox.ts';
 
 const busName = required(ENV.eventBus);
 const queueUrl = required(ENV.deliveryQueueUrl);
+const lineageTable = required(ENV.lineageTable);
+const { doc } = dynamoClients(hooksEnv.dynamoEndpoint);
 const eventBridge = new EventBridgeClient({});
 const sqs = new SQSClient({});
 const metrics = new Metrics({ namespace: 'Arca', serviceName: 'arca' });
@@ -27,6 +31,7 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     // One read of the hooks per batch.
     listHooks: () => (hooks ??= hookStore.all()),
     enqueue: (jobs) => enqueueDeliveries(sqs, queueUrl, jobs),
+    writeEdges: (downstream, upstreams) => writeEdges(doc, lineageTable, downstream, upstreams),
   };
   let published = 0;
   try {

@@ -3,9 +3,8 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand
 import { z } from 'zod';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
-import { cursorKeyNames, decodeCursor, encodeCursor } from '../adapters/cursor.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';
-import { allItems, call, transact } from '../adapters/dynamoBase.ts';
+import { allItems, call, queryPage, transact } from '../adapters/dynamoBase.ts';
 
 export const HookItem = z.object({
   id: z.string(),
@@ -69,10 +68,12 @@ export class HookStore {
     return true;
   }
 
-  async list(limit: number, cursor?: string): Promise<Page<HookItem>> {
-    const start = decodeCursor(cursor, cursorKeyNames('hooks'));
-    const out = await call(() => this.ddb.send(new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: start, ConsistentRead: true })));
-    return { items: (out.Items ?? []).map((i) => HookItem.parse(i)), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  list(limit: number, cursor?: string): Promise<Page<HookItem>> {
+    return queryPage(
+      { table: 'hooks', cursor },
+      (start) => this.ddb.send(new ScanCommand({ TableName: this.tables.hooks, Limit: limit, ExclusiveStartKey: start, ConsistentRead: true })),
+      (i) => HookItem.parse(i),
+    );
   }
 
   /** Every hook (fan-out reads them all; a registry holds few). */
@@ -93,26 +94,24 @@ export class HookStore {
   }
 
   /** A hook's delivery attempts, newest first. */
-  async deliveries(hookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
-    const start = decodeCursor(cursor, cursorKeyNames('deliveries'), { name: 'hookId', value: hookId });
-    const out = await call(() =>
-      this.ddb.send(
-        new QueryCommand({
-          TableName: this.tables.deliveries,
-          KeyConditionExpression: 'hookId = :h',
-          ExpressionAttributeValues: { ':h': hookId },
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: start,
-        }),
-      ),
-    );
-    return {
-      items: (out.Items ?? []).map((i) => {
+  deliveries(hookId: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
+    return queryPage(
+      { table: 'deliveries', partition: { name: 'hookId', value: hookId }, cursor },
+      (start) =>
+        this.ddb.send(
+          new QueryCommand({
+            TableName: this.tables.deliveries,
+            KeyConditionExpression: 'hookId = :h',
+            ExpressionAttributeValues: { ':h': hookId },
+            ScanIndexForward: false,
+            Limit: limit,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      (i) => {
         const { sk: _sk, expiresAt: _exp, ...record } = DeliveryItem.parse(i);
         return record;
-      }),
-      nextCursor: encodeCursor(out.LastEvaluatedKey),
-    };
+      },
+    );
   }
 }

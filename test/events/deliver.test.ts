@@ -121,9 +121,27 @@ describe('fan-out', () => {
       publish: async (e) => void calls.push(`publish ${e.map((x) => x.detailType).join()}`),
       listHooks: async () => hooks,
       enqueue: async (jobs) => void calls.push(`enqueue ${jobs.map((j) => j.hookId).join()}`),
+      writeEdges: async () => void calls.push('edges'),
     });
     expect(events).toHaveLength(1);
     expect(calls).toEqual(['publish Alias Updated', 'enqueue fraud-only']);
+  });
+
+  it('processRecord writes a new version\'s lineage edges before its events, and never for a later change', async () => {
+    const version = { asset: 'fraud/ens', vkey: 'v1', version: '1.0.0', status: 'ready', records: ['fraud/xgb:1.0.0', 'fraud/data:2.0.0'], files: [] };
+    const calls: string[] = [];
+    const ports = {
+      publish: async (e: ArcaEvent[]) => void calls.push(`publish ${e.length}`),
+      listHooks: async () => [],
+      enqueue: async () => undefined,
+      writeEdges: async (downstream: string, upstreams: string[]) => void calls.push(`edges ${downstream} <- ${upstreams.join(' ')}`),
+    };
+    await processRecord({ eventName: 'INSERT', dynamodb: { Keys: marshall({ asset: 'fraud/ens', vkey: 'v1' }), NewImage: marshall(version), SequenceNumber: '9' } }, ports);
+    expect(calls[0]).toBe('edges fraud/ens:1.0.0 <- fraud/xgb:1.0.0 fraud/data:2.0.0');
+    calls.length = 0;
+    const published = { ...version, status: 'published', publishedBy: 'x', publishedAt: '2026-11-22T10:00:00Z' };
+    await processRecord({ eventName: 'MODIFY', dynamodb: { Keys: marshall({ asset: 'fraud/ens', vkey: 'v1' }), OldImage: marshall(version), NewImage: marshall(published), SequenceNumber: '10' } }, ports);
+    expect(calls.filter((c) => c.startsWith('edges'))).toEqual([]);
   });
 
   it('processRecord touches nothing for a change that means no event', async () => {
@@ -131,6 +149,6 @@ describe('fan-out', () => {
     const fail = async () => {
       throw new Error('must not be called');
     };
-    await expect(processRecord(record, { publish: fail, listHooks: fail, enqueue: fail })).resolves.toEqual([]);
+    await expect(processRecord(record, { publish: fail, listHooks: fail, enqueue: fail, writeEdges: fail })).resolves.toEqual([]);
   });
 });

@@ -174,3 +174,20 @@ describe('commit of a file too large to hash within the request', () => {
     expect(await statusOf('3.0.0')).toBe('ready');
   });
 });
+
+describe('a run output finalized by its blob arriving (no commit)', () => {
+  it('the ObjectCreated job makes a declared output ready, as it does a version', async () => {
+    const bytes = Buffer.from('a step output, uploaded by single PUT');
+    const sha256 = hex(bytes);
+    const declared = await svc.call('PUT', '/v1/flows/af/runs/r1/outputs/features', { body: { files: [{ path: 'f.bin', size: bytes.length, sha256 }] } });
+    expect(declared).toMatchObject({ status: 201, body: { status: 'pending' } });
+    // The object as S3 holds it after the presigned PUT: the signed checksum, and the output it waits for.
+    s3.on(HeadObjectCommand, { Key: `blobs/sha256/${sha256}` }).resolves({
+      ContentLength: bytes.length,
+      ChecksumSHA256: b64(sha256),
+      Metadata: { 'arca-version': 'output:af/r1/features' },
+    });
+    await job({ Records: [{ s3: { bucket: { name: 'arca-test' }, object: { key: `blobs/sha256/${sha256}`, size: bytes.length } } }] } as unknown as S3Event);
+    expect((await svc.call('GET', '/v1/flows/af/runs/r1/outputs/features')).body.status).toBe('ready');
+  });
+});

@@ -2,15 +2,33 @@
  * Lineage both ways over three generations (dataset → model → ensemble, the dataset promoted from a run
  * output) through the handlers on DynamoDB Local, with the DynamoDB requests of each read counted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ENV } from '../../contract/env.ts';
 import { startService, type Service } from '../fixtures/service.ts';
+
+// The create's own edge write, failed on demand to stand for a Lambda that stops right after the transaction.
+const putEdges = vi.hoisted(() => ({ fail: false }));
+vi.mock('../../functions/adapters/lineageRepo.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../functions/adapters/lineageRepo.ts')>();
+  return {
+    ...original,
+    putEdges: async (...args: Parameters<typeof original.putEdges>) => {
+      if (putEdges.fail) throw new Error('the create stopped after its transaction');
+      return original.putEdges(...args);
+    },
+  };
+});
 
 let svc: Service;
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 const files = [{ path: 'data.bin', size: 3, sha256: sha(7) }];
 
 beforeAll(async () => {
-  svc = await startService();
+  // The local stream poller (the crash test) needs its webhook-secret key, though no hook is registered.
+  svc = await startService({ [ENV.hookSecretKey]: '33'.repeat(32) });
   const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const { ddb } = await import('../../functions/adapters/dynamo.ts');
   // A verified blob: versions and outputs are ready at once, no S3 involved.
@@ -94,5 +112,37 @@ describe('lineage (GET …/-/lineage?version=)', () => {
     expect((await lineageOf('lin/data', '')).res.status).toBe(400);
     expect((await lineageOf('lin/data', 'version=nope')).res.status).toBe(400);
     expect((await lineageOf('lin/data', 'version=9.9.9')).res.status).toBe(404);
+  });
+
+  it('loses no edges when the create stops between its transaction and its edge write: the versions stream writes them', async () => {
+    await svc.call('POST', '/v1/assets', { body: { name: 'lin/crash', type: 'model' } });
+    putEdges.fail = true;
+    const crashed = await svc.call('POST', '/v1/assets/lin/crash/-/versions', { body: { version: '1.0.0', files, records: ['lin/data:1.0.0'] } });
+    putEdges.fail = false;
+    expect(crashed.status).toBe(500);
+    const downstream = async () => ((await lineageOf('lin/data')).res.body.downstream.items as unknown[]);
+    // The version exists, its edge does not (yet).
+    expect((await lineageOf('lin/crash')).res.body.upstream.records).toEqual([{ asset: 'lin/data', version: '1.0.0' }]);
+    expect(await downstream()).not.toContainEqual({ asset: 'lin/crash', version: '1.0.0' });
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'arca-lineage-stream-'));
+    const { startEvents } = await import('../../local/events.ts');
+    const poller = await startEvents({ dynamo: svc.dynamo.client, endpoint: svc.dynamo.endpoint, tables: svc.dynamo.tables, checkpointFile: path.join(dir, 'cp.json'), pollMs: 50 });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(await downstream()).some((v) => JSON.stringify(v) === JSON.stringify({ asset: 'lin/crash', version: '1.0.0' }))) {
+        if (Date.now() > deadline) throw new Error('the stream did not write the edge');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await poller.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The stream replayed every create from the start: edges written twice are still one each.
+    expect(await downstream()).toEqual([
+      { asset: 'lin/crash', version: '1.0.0' },
+      { asset: 'lin/model', version: '1.0.0' },
+      { asset: 'lin/other', version: '1.0.0' },
+    ]);
   });
 });

@@ -54,9 +54,18 @@ describe('the outbox: table streams → Outbox function → bus (SPEC R-EVENT)',
       },
     });
     const actions = actionsOfRole(template, roleOf(ev.streamFunction));
-    for (const forbidden of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'kms:Decrypt', 's3:PutObject']) {
-      expect(actions).not.toContain(forbidden);
-    }
+    for (const forbidden of ['kms:Decrypt', 's3:PutObject']) expect(actions).not.toContain(forbidden);
+  });
+
+  it('writes DynamoDB only to the lineage table (a new version\'s edges, again from its stream record)', () => {
+    const lineageArn = JSON.stringify(arnOf(registry.tables.lineage));
+    const writes = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleOf(ev.streamFunction)))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((st) => [st.Action].flat().some((a) => /^dynamodb:(PutItem|BatchWriteItem|UpdateItem|DeleteItem)$/.test(a)));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const st of writes) for (const r of [st.Resource].flat()) expect(JSON.stringify(r)).toContain(lineageArn.slice(1, -1));
+    expect(actionsOfRole(template, roleOf(ev.streamFunction))).toContain('dynamodb:BatchWriteItem');
   });
 });
 

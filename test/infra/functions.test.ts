@@ -116,6 +116,7 @@ describe('functions (SPEC R-DEPLOY)', () => {
       [ENV.authMode]: 'iam',
       [ENV.verifyMode]: 's3-checksum',
       [ENV.grants]: '[]',
+      [ENV.grantsCacheSeconds]: '30',
     });
   });
 

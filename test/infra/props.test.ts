@@ -21,6 +21,8 @@ describe('AssetRegistry props change the template as documented', () => {
     ['multipartThreshold', { multipartThreshold: 16 * 1024 * 1024 }, ENV.multipartThreshold, String(16 * 1024 * 1024)],
     ['presignGetTtlSeconds', { presignGetTtlSeconds: 300 }, ENV.presignGetTtl, '300'],
     ['presignPutTtlSeconds', { presignPutTtlSeconds: 7200 }, ENV.presignPutTtl, '7200'],
+    ['grantsCacheSeconds', { grantsCacheSeconds: 5 }, ENV.grantsCacheSeconds, '5'],
+    ['grantsCacheSeconds 0 (no cache)', { grantsCacheSeconds: 0 }, ENV.grantsCacheSeconds, '0'],
     ['initialAdmins', { initialAdmins: ['arn:aws:iam::123456789012:role/Admin'] }, ENV.grants, JSON.stringify([{ principal: 'arn:aws:iam::123456789012:role/Admin', prefix: '', role: 'admin' }])],
     [
       'grants (after initialAdmins)',
@@ -145,6 +147,8 @@ describe('props are validated early, with the fix in the message', () => {
     [{ grants: [{ principal: 'arn:aws:s3:::bucket', prefix: '', role: 'reader' }] }, /deploy-time grant 0 .*principal: must be an IAM principal ARN/],
     [{ grants: [{ principal: 'group:ml', prefix: 'Team/', role: 'reader' }] }, /deploy-time grant 0 .*prefix: must be empty/],
     [{ initialAdmins: ['not an arn'] }, /deploy-time grant 0 .*principal/],
+    [{ grantsCacheSeconds: 3601 }, /grantsCacheSeconds must be an integer from 0 to 3600/],
+    [{ grantsCacheSeconds: -1 }, /grantsCacheSeconds must be an integer from 0 to 3600/],
   ] as [AssetRegistryProps, RegExp][])('%j is refused', (props, message) => {
     expect(() => resolveSettings(props)).toThrow(message);
     expect(() => synth(props)).toThrow(message);
@@ -162,6 +166,7 @@ describe('props are validated early, with the fix in the message', () => {
       auth: { mode: 'iam' },
       initialAdmins: [],
       grants: [],
+      grantsCacheSeconds: 30,
       objectLock: false,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -181,6 +186,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
         jwtAudience: 'a,b',
         initialAdmins: 'arn:aws:iam::1:role/A, arn:aws:iam::1:role/B',
         grants: '[{"principal":"group:ml","prefix":"ml/","role":"writer"}]',
+        grantsCacheSeconds: '10',
         objectLock: 'true',
         removalPolicy: 'destroy',
       }),
@@ -190,6 +196,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
       auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['a', 'b'] },
       initialAdmins: ['arn:aws:iam::1:role/A', 'arn:aws:iam::1:role/B'],
       grants: [{ principal: 'group:ml', prefix: 'ml/', role: 'writer' }],
+      grantsCacheSeconds: 10,
       objectLock: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
