@@ -1,5 +1,5 @@
 /**
- * `ArcaClient`: the typed SDK. One method per route of SPEC §3 (request types from contract/ zod schemas,
+ * `ArcaClient`: the typed SDK. One method per route of R-API (request types from contract/ zod schemas,
  * response types from contract/), plus the workflows built on them: `push`, `pull`, `loadOrGenerate`.
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -48,7 +48,7 @@ export interface ArcaClientOptions {
   cacheDir?: string;
   /** Parts or files in flight at once (uploads and ranged downloads). Default 8. */
   concurrency?: number;
-  /** Files above this size are declared with part digests (SPEC §3.1). Default 64 MiB, as the service. */
+  /** Files above this size are declared with part digests (R-UPLOAD). Default 64 MiB, as the service. */
   multipartThreshold?: number;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The SDK's one error type. A service error keeps the service's `code`, `message` and `requestId`
- * (SPEC §3.2) so the CLI can print them as they came; client-side failures use the same codes where one
+ * (R-ERR) so the CLI can print them as they came; client-side failures use the same codes where one
  * fits (a download whose bytes do not match is `ChecksumMismatch`) and `ClientError` otherwise.
  */
 import type { ErrorCode } from '../contract/errors.ts';

@@ -26,7 +26,7 @@ export function regionFromUrl(url: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host)?.[1] ?? /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(host)?.[1];
 }
 
-/** Encodes each `/`-separated segment, keeping the slashes: asset names and specs sit in paths as is (SPEC §3). */
+/** Encodes each `/`-separated segment, keeping the slashes: asset names and specs sit in paths as is (R-API). */
 export const encodePath = (s: string): string => s.split('/').map(encodeURIComponent).join('/');
 
 export const USER_AGENT = 'arca-sdk/0.1.0';

@@ -285,8 +285,8 @@ export async function uploadTasks(
 const COMMIT_DEADLINE_MS = 15 * 60 * 1000;
 
 /**
- * Commit is idempotent and the version also becomes ready on its own once its bytes are verified (SPEC
- * §3.1), so a commit that times out or fails on the server's side is retried, checking the version's status
+ * Commit is idempotent and the version also becomes ready on its own once its bytes are verified
+ * (R-UPLOAD), so a commit that times out or fails on the server's side is retried, checking the version's status
  * in between, until it is ready or a deadline passes. A commit answered 202 (the service is still hashing a
  * large file) is repeated the same way: a later one answers ready, or 422 when the bytes turned out wrong.
  */

@@ -1,5 +1,5 @@
 /**
- * Verifies a webhook delivery from Arca (SPEC §6). Use it on the raw request body, before parsing:
+ * Verifies a webhook delivery from Arca (R-EVENT). Use it on the raw request body, before parsing:
  *
  *   if (!verifyWebhook(secret, req.headers, rawBody)) return reply(401);
  *   const event = JSON.parse(rawBody) as WebhookPayload;   // deduplicate on event.id

@@ -1,4 +1,4 @@
-/** The error codes of SPEC §3.2 and the HTTP status each maps to. One table, read by the API and the SDK. */
+/** The error codes of R-ERR and the HTTP status each maps to. One table, read by the API and the SDK. */
 export const ERROR_STATUS = {
   ValidationError: 400,
   Unauthorized: 401,

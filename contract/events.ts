@@ -1,5 +1,5 @@
 /**
- * The event catalogue (SPEC §6, R-EVENT) and the webhook API's schemas. One zod schema per detail type:
+ * The event catalogue (R-EVENT) and the webhook API's schemas. One zod schema per detail type:
  * the service builds details that satisfy them, `docs/events/*.schema.json` is generated from them, and
  * the SDK types events with them. Free of AWS and Node imports so the console can use it too.
  */
@@ -81,7 +81,7 @@ export function detailJsonSchema(type: DetailType): Record<string, unknown> {
   return {
     $id: `urn:arca:event-detail:${detailSlug(type)}`,
     title: `${type} (source ${EVENT_SOURCE})`,
-    description: `The \`detail\` of an Arca \`${type}\` event (SPEC §6), on the EventBridge bus and in webhook payloads.`,
+    description: `The \`detail\` of an Arca \`${type}\` event (R-EVENT), on the EventBridge bus and in webhook payloads.`,
     ...z.toJSONSchema(DETAIL_SCHEMAS[type]),
   };
 }

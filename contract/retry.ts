@@ -1,5 +1,5 @@
 /**
- * The webhook retry schedule (SPEC §6: "failed deliveries retry with backoff for 24 h, then land in a
+ * The webhook retry schedule (R-EVENT: "failed deliveries retry with backoff for 24 h, then land in a
  * dead-letter queue"). One pure definition read by the SQS delivery worker (visibility delays), the CDK
  * construct (the queue's maxReceiveCount) and local mode (timers), so all three agree.
  */

@@ -1,5 +1,5 @@
 /**
- * The route table: every HTTP route of SPEC §3, declared once. The CDK stack derives its API Gateway
+ * The route table: every HTTP route of R-API, declared once. The CDK stack derives its API Gateway
  * routes and functions from it; the Lambda entry of each group and local mode match full paths with it.
  *
  * API Gateway allows a greedy `{proxy+}` only at the end of a path, and asset names contain `/`, so the

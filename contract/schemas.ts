@@ -1,5 +1,5 @@
 /**
- * Request and response schemas of the HTTP API (SPEC §1.7, §3), with the types inferred from them.
+ * Request and response schemas of the HTTP API (R-META, R-API), with the types inferred from them.
  * The API validates every input against these before use; the SDK types its calls with them.
  *
  * Size limits (SPEC: "a field over its limit" is 413) carry `params: { tooLarge: true }` so the error

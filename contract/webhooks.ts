@@ -1,5 +1,5 @@
 /**
- * The webhook signature (SPEC §6): `arca-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
+ * The webhook signature (R-EVENT): `arca-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`.
  * The service signs with it and the SDK's `verifyWebhook` checks with it, so the format lives in one place.
  */
 import { createHmac } from 'node:crypto';

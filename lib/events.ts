@@ -1,5 +1,5 @@
 /**
- * `RegistryEvents`: the registry's outbox and webhooks (SPEC §6, R-EVENT), part of `AssetRegistry`.
+ * `RegistryEvents`: the registry's outbox and webhooks (R-EVENT), part of `AssetRegistry`.
  *
  *   table streams (assets, versions, aliases) ──▶ Events function ──▶ the registry's EventBridge bus
  *                                                        └──▶ SQS delivery queue ──▶ HookDelivery function ──▶ HTTPS

@@ -1,5 +1,5 @@
 /**
- * SSRF guard for webhook URLs (SPEC §4): `https` only, and every address the host resolves to must be
+ * SSRF guard for webhook URLs (R-SEC): `https` only, and every address the host resolves to must be
  * public. The same check runs at registration (a 400 for the caller) and as the `lookup` of every
  * delivery's connection, so a name that later re-resolves to a private address (DNS rebinding) is refused
  * at connect time too. Local mode may allow `http` and loopback (never other private ranges).

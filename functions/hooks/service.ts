@@ -1,5 +1,5 @@
 /**
- * The webhooks domain (SPEC §6): register, list, delete a hook, list its delivery attempts. Knows nothing
+ * The webhooks domain (R-EVENT): register, list, delete a hook, list its delivery attempts. Knows nothing
  * of HTTP; the URL guard, the secret box and the store come in as dependencies.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,8 +1,8 @@
-// Arca console: a hash-routed page over the registry's HTTP API (SPEC §3, §10), with the local bearer token.
+// Arca console: a hash-routed page over the registry's HTTP API (R-API, R-UI), with the local bearer token.
 // Every user-supplied string reaches the DOM as a text node or an attribute value, never parsed as markup.
 import { bearerToken, signInError } from './auth.js';
 
-/** Above this size the API wants a multipart upload with part digests (SPEC §3.1); the console refuses such files. */
+/** Above this size the API wants a multipart upload with part digests (R-UPLOAD); the console refuses such files. */
 const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
 const VERSION_RE = /^[0-9A-Za-z.+-]+$/;

@@ -24,7 +24,7 @@ describe('hashFile (one pass, whole file and parts)', () => {
     expect(await hashFile(join(dir, 'small'), bytes.length, { withParts: true })).toEqual({ size: bytes.length, sha256: sha(bytes), parts: [sha(bytes)] });
   });
 
-  it('hashes each part of a file above one part size, split at the SPEC §3.1 part size', async () => {
+  it('hashes each part of a file above one part size, split at the R-UPLOAD part size', async () => {
     const size = 70 * MIB + 12_345;
     const bytes = Buffer.alloc(size);
     for (let i = 0; i < size; i += 4096) bytes.writeUInt32LE(i, i);
@@ -43,7 +43,7 @@ describe('hashFile (one pass, whole file and parts)', () => {
   });
 });
 
-describe('part size rule (SPEC §3.1), shared with the service', () => {
+describe('part size rule (R-UPLOAD), shared with the service', () => {
   it.each([
     [0, 64 * MIB],
     [64 * MIB, 64 * MIB],

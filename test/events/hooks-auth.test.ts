@@ -1,4 +1,4 @@
-/** Who may manage webhooks (SPEC §4: admins manage hooks): an admin of every asset name, nobody less. */
+/** Who may manage webhooks (R-SEC: admins manage hooks): an admin of every asset name, nobody less. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
 import { startService, type Service } from '../fixtures/service.ts';

@@ -1,5 +1,5 @@
 /**
- * Events end to end in local mode (SPEC §6, R-LOCAL): DynamoDB Local's streams → the outbox → signed
+ * Events end to end in local mode (R-EVENT, R-LOCAL): DynamoDB Local's streams → the outbox → signed
  * webhooks to a loopback receiver. Its own registry, with a short retry backoff and a cap of 2 versions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

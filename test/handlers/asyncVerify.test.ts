@@ -1,5 +1,5 @@
 /**
- * Commit bounded in time (SPEC §3.1 "whichever comes first"): a multipart file whose whole-object hash is
+ * Commit bounded in time (R-UPLOAD "whichever comes first"): a multipart file whose whole-object hash is
  * over ARCA_INLINE_VERIFY_MAX_BYTES is not hashed by the API. Commit completes the upload and answers 202
  * with the version pending; the ObjectCreated job hashes the blob and makes the version ready, or rejects
  * it, after which commit answers 422. Handlers on DynamoDB Local, S3 mocked, `s3-checksum` mode (AWS).

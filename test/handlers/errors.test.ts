@@ -1,5 +1,5 @@
 /**
- * Every error code of SPEC §3.2 through the exported group handlers (IAM auth with grants, DynamoDB Local,
+ * Every error code of R-ERR through the exported group handlers (IAM auth with grants, DynamoDB Local,
  * S3 mocked): status, headers and the `{ error: { code, message, requestId, details? } }` body together.
  */
 import { createHash } from 'node:crypto';

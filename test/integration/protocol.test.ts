@@ -1,5 +1,5 @@
 /**
- * HTTP protocol rules of SPEC §3 over local mode: Idempotency-Key on version creation, ETag / If-Match on
+ * HTTP protocol rules of R-API over local mode: Idempotency-Key on version creation, ETag / If-Match on
  * PATCH, cursor pagination, and `x-request-id` on every answer.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

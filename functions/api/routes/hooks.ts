@@ -1,4 +1,4 @@
-/** Webhook routes (SPEC §6): thin adapters from HTTP to functions/hooks/service.ts. Admins of the whole registry only. */
+/** Webhook routes (R-EVENT): thin adapters from HTTP to functions/hooks/service.ts. Admins of the whole registry only. */
 import { CreateHookRequest } from '../../../contract/events.ts';
 import { ListQuery } from '../../../contract/schemas.ts';
 import { auditPut } from '../../adapters/auditRepo.ts';

@@ -1,4 +1,4 @@
-"""Typed errors: one class per service error code (SPEC §3.2), each carrying code, message and request id."""
+"""Typed errors: one class per service error code (R-ERR), each carrying code, message and request id."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 /**
- * Commit bounded in time, end to end in local mode (SPEC §3.1 "whichever comes first"): with the inline
+ * Commit bounded in time, end to end in local mode (R-UPLOAD "whichever comes first"): with the inline
  * limit at 1 MiB, committing a multipart file completes its upload and answers 202 without hashing; the
  * verifying front raises ObjectCreated for CompleteMultipartUpload, the finalize job hashes the blob and the
  * version becomes ready (or its blob is rejected and commit answers 422). Starts its own registry, since
