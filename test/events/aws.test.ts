@@ -21,6 +21,7 @@ Object.assign(process.env, {
   POWERTOOLS_METRICS_DISABLED: 'true',
   [ENV.hooksTable]: 'Hooks',
   [ENV.deliveriesTable]: 'Deliveries',
+  [ENV.lineageTable]: 'Lineage',
   [ENV.eventBus]: 'arca-bus',
   [ENV.deliveryQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/deliveries',
   [ENV.hookKeyId]: 'arn:aws:kms:eu-west-1:123456789012:key/hooks',
