@@ -161,6 +161,48 @@ export async function planUploads(
   return { tasks, skipped };
 }
 
+/** The resume-state fields naming what a declaration's uploads belong to (a version, or a run output). */
+export type UploadTarget = Pick<UploadState, 'api' | 'asset' | 'version' | 'idempotencyKey' | 'requestHash'>;
+
+/**
+ * Multipart uploads whose parts are recorded in the resume store as they land, so that a re-run of the same
+ * declaration (`resumed`: the service answered the same uploadIds) skips them: `plan` for planUploads, `reissue`
+ * and `onDone` for uploadTasks, `clear` once committed. `parts` asks for fresh part URLs of one upload.
+ */
+export function trackedMultipart(store: ResumeStore, target: UploadTarget, resumed: boolean, parts: (uploadId: string, from: number) => Promise<MultipartInstructions>) {
+  const states = new Map<string, UploadState>();
+  return {
+    plan: async (rec: FileRecord, multipart: { uploadId: string; partSize: number }) => {
+      const prior = resumed ? await store.load(rec.sha256) : undefined;
+      const state: UploadState = { ...target, uploadId: multipart.uploadId, partSize: multipart.partSize, done: prior?.uploadId === multipart.uploadId ? prior.done : [] };
+      states.set(rec.sha256, state);
+      await store.save(rec.sha256, state);
+      // A replayed declaration hands back the first answer's URLs, which may have expired: ask for fresh ones.
+      const urls = await allPartUrls(rec, resumed, (from) => parts(multipart.uploadId, from));
+      return { urls, done: new Set(state.done) };
+    },
+    reissue: (task: Task, from: number) => parts(states.get(task.sha256)!.uploadId, from),
+    onDone: async (task: Task) => {
+      if (task.partNumber === undefined) return;
+      const state = states.get(task.sha256)!;
+      state.done.push(task.partNumber);
+      await store.save(task.sha256, state);
+    },
+    clear: async () => {
+      for (const sha of states.keys()) await store.remove(sha);
+    },
+  };
+}
+
+/** Whether one of these files has a resume state of this very target: a re-run of an interrupted upload. */
+export async function hasResumeState(store: ResumeStore, target: UploadTarget, shas: readonly string[]): Promise<boolean> {
+  for (const sha of shas) {
+    const state = await store.load(sha);
+    if (state && (Object.keys(target) as (keyof UploadTarget)[]).every((k) => state[k] === target[k])) return true;
+  }
+  return false;
+}
+
 export async function push(client: ArcaClient, name: string, inputs: string[], opts: PushOptions = {}): Promise<PushResult> {
   const signal = opts.signal;
   const files = await collectFiles(inputs);
@@ -182,36 +224,12 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
   const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
   const resumed = previous !== undefined && previous.version === created.version;
 
-  const states = new Map<string, UploadState>();
-  const { tasks, skipped } = await planUploads(created.files, files, 'pushed', async (rec, multipart) => {
-    const prior = resumed ? await store.load(rec.sha256) : undefined;
-    const state: UploadState = {
-      api: client.url,
-      asset: name,
-      version: created.version,
-      idempotencyKey,
-      requestHash,
-      uploadId: multipart.uploadId,
-      partSize: multipart.partSize,
-      done: prior?.uploadId === multipart.uploadId ? prior.done : [],
-    };
-    states.set(rec.sha256, state);
-    await store.save(rec.sha256, state);
-    // A replayed create hands back the first answer's URLs, which may have expired: ask for fresh ones.
-    const urls = await allPartUrls(rec, resumed, (from) => client.uploadParts(name, created.version, multipart.uploadId, from, signal));
-    return { urls, done: new Set(state.done) };
-  });
-
+  const tracked = trackedMultipart(store, { api: client.url, asset: name, version: created.version, idempotencyKey, requestHash }, resumed, (uploadId, from) =>
+    client.uploadParts(name, created.version, uploadId, from, signal),
+  );
+  const { tasks, skipped } = await planUploads(created.files, files, 'pushed', tracked.plan);
   const before = client.transfers.stats.bytesUploaded;
-  await uploadTasks(client, tasks, (task, from) => client.uploadParts(name, created.version, states.get(task.sha256)!.uploadId, from, signal), {
-    ...opts,
-    onDone: async (task) => {
-      if (task.partNumber === undefined) return;
-      const state = states.get(task.sha256)!;
-      state.done.push(task.partNumber);
-      await store.save(task.sha256, state);
-    },
-  });
+  await uploadTasks(client, tasks, tracked.reissue, { ...opts, onDone: tracked.onDone });
 
   opts.onProgress?.({ phase: 'commit', done: 0, total: 0 });
   let version = await commitUntilReady(
@@ -220,7 +238,7 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
     () => client.getVersion(name, created.version),
     signal,
   );
-  for (const sha of states.keys()) await store.remove(sha);
+  await tracked.clear();
   if (opts.publish) version = await client.publish(name, version.version);
   if (opts.alias) await client.setAlias(name, opts.alias, version.version);
   if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);

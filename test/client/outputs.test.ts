@@ -2,31 +2,26 @@
  * Run outputs and lineage through the SDK and the CLI against a real local registry (DynamoDB Local, the
  * S3 stand-in, the same handlers as AWS): three steps pass outputs, the last one is promoted, lineage reads.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaClient } from '../../client/client.ts';
 import { startLocal, type LocalRegistry } from '../../local/server.ts';
+import { killOnceAPartLands, spawnCli } from '../fixtures/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
 let registry: LocalRegistry | undefined;
 let work: string;
 let client: ArcaClient;
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: work, ARCA_CONFIG: join(work, 'none.json'), ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: join(work, 'cache') };
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+function startCli(args: string[]) {
+  return spawnCli(args, { PATH: process.env.PATH, HOME: work, ARCA_CONFIG: join(work, 'none.json'), ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: join(work, 'cache') });
 }
+const cli = (args: string[]) => startCli(args).done;
+
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'arca-outputs-it-'));
@@ -97,6 +92,27 @@ describe('run outputs and lineage, SDK and CLI, local mode', () => {
     expect(mid.code, mid.stderr).toBe(0);
     expect(mid.stdout).toContain('run output pipe/r1/three');
     expect(mid.stdout).toMatch(/downstream\s+pipe\/model:1\.0\.0/);
+  });
+
+  it('arca outputs put killed after one part resumes through the SDK, sending only the missing parts', { timeout: 180_000 }, async () => {
+    const MIB = 1024 * 1024;
+    const bytes = randomBytes(2 * 64 * MIB + MIB);
+    const digest = sha(bytes);
+    const path = join(work, 'big-output.bin');
+    await writeFile(path, bytes);
+    const stateFile = join(work, 'cache', 'uploads', `${digest}.json`);
+    const interrupted = await killOnceAPartLands(startCli(['outputs', 'put', 'pipe', 'r5', 'big', path, '--concurrency', '1']), stateFile);
+    expect(interrupted.version).toBe('output:pipe/r5/big');
+    await expect(client.getOutput('pipe', 'r5', 'big')).rejects.toThrow(/is not ready/);
+
+    const before = client.stats.bytesUploaded;
+    const resumed = await client.putOutput('pipe', 'r5', 'big', [path]);
+    expect(resumed).toMatchObject({ resumed: true, output: { status: 'ready', size: bytes.length } });
+    expect(client.stats.bytesUploaded - before).toBeLessThanOrEqual(bytes.length - interrupted.done.length * 64 * MIB);
+    expect(resumed.skipped).toBeGreaterThanOrEqual(interrupted.done.length * 64 * MIB);
+    await expect(readFile(stateFile)).rejects.toThrow(/ENOENT/);
+    const got = await client.getOutput('pipe', 'r5', 'big');
+    expect(sha(Buffer.from(await (await fetch(got.files[0]!.url!)).arrayBuffer()))).toBe(digest);
   });
 
   it('reports a bad ttl as the service error', async () => {

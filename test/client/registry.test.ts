@@ -2,7 +2,6 @@
  * The SDK and CLI against a real local registry (DynamoDB Local, the S3 stand-in behind its verifying
  * front, the same handlers as AWS), started by this file so that a test can stop it (--offline).
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -14,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaClient } from '../../client/client.ts';
 import { verifyWebhook } from '../../client/index.ts';
 import { startLocal, type LocalRegistry } from '../../local/server.ts';
+import { killOnceAPartLands, spawnCli } from '../fixtures/cli.ts';
 
 const MIB = 1024 * 1024;
-const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
 
 let registry: LocalRegistry | undefined;
 let work: string;
@@ -50,15 +49,7 @@ async function tree(dir: string): Promise<Record<string, string>> {
 }
 
 function cli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: work, ARCA_CONFIG: join(work, 'none.json'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
+  return spawnCli(args, { PATH: process.env.PATH, HOME: work, ARCA_CONFIG: join(work, 'none.json'), ...env });
 }
 
 beforeAll(async () => {
@@ -131,19 +122,7 @@ describe('push and pull against local mode', () => {
     const sha = await randomFile(file, size);
     const stateFile = join(cacheDir, 'uploads', `${sha}.json`);
     const env = { ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
-    const run = cli(['push', 'it/resume', file, '--concurrency', '1'], env);
-    let exited = false;
-    void run.done.then(() => (exited = true));
-    // Kill the CLI as soon as its resume state shows one part arrived.
-    for (;;) {
-      if (exited) throw new Error(`the CLI ended before it could be interrupted: ${(await run.done).stderr}`);
-      const state = await readFile(stateFile, 'utf8').then((t) => JSON.parse(t) as { done: number[] }, () => undefined);
-      if (state && state.done.length >= 1) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    run.child.kill('SIGKILL');
-    expect((await run.done).signal).toBe('SIGKILL');
-    const interrupted = JSON.parse(await readFile(stateFile, 'utf8')) as { version: string; done: number[] };
+    const interrupted = await killOnceAPartLands(cli(['push', 'it/resume', file, '--concurrency', '1'], env), stateFile);
     expect((await client.getVersion('it/resume', interrupted.version)).status).toBe('pending');
 
     const before = client.stats.bytesUploaded;
