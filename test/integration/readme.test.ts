@@ -1,6 +1,6 @@
 /**
  * The README's first screen, run as a newcomer would: the `npx arca` block, verbatim but for the registry's URL
- * and token file, in an empty folder with its own config and cache, against the local registry.
+ * and token file, in an empty folder with its own config and cache, against the local registry; and its console URL.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -49,5 +49,15 @@ describe("the README's first screen", () => {
     expect(await readFile(path.join(dir, 'model', 'model.pkl'), 'utf8')).toBe(weights);
     const aliases = await call<{ items: { alias: string; version: string }[] }>('GET', `/v1/assets/${asset}/-/aliases`);
     expect(aliases.body.items).toEqual([expect.objectContaining({ alias: 'production', version: '1.0.0' })]);
+  });
+
+  it('gives a console URL that serves the console', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    const consoleUrl = /The console is at <(http:\/\/localhost:4100\/[^>]*)>/.exec(readme)?.[1];
+    expect(consoleUrl).toBeDefined();
+    const page = await fetch(consoleUrl!.replace('http://localhost:4100', arca().url));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<title>Arca console</title>');
   });
 });
