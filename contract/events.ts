@@ -3,7 +3,7 @@
  * the service builds details that satisfy them, `docs/events/*.schema.json` is generated from them, and
  * the SDK types events with them. Free of AWS and Node imports so the console can use it too.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EVENT_SOURCE = 'arca';
 

@@ -7,7 +7,7 @@
  * every error answer shares the `Error` component (R-ERR).
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { CreateHookRequest } from './events.ts';
 import { ROUTES, type Route, type RouteId } from './routes.ts';

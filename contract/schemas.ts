@@ -5,7 +5,7 @@
  * Size limits (SPEC: "a field over its limit" is 413) carry `params: { tooLarge: true }` so the error
  * mapper can answer 413 PayloadTooLarge instead of 400 ValidationError.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES, type Role as RoleName } from './routes.ts';
 
 const KIB = 1024;

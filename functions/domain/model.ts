@@ -2,7 +2,7 @@
  * The stored shape of assets, versions and aliases (contract/tables.ts), parsed on every read so a
  * malformed item fails loudly instead of flowing on as a cast.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AssetType, CapPolicy, VersionStatus } from '../../contract/schemas.ts';
 
 export const StoredFile = z.object({

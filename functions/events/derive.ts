@@ -11,7 +11,7 @@
 import { fromItem } from '../adapters/dynamoBase.ts';
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
 import { formatSpec } from '../domain/spec.ts';

@@ -1,6 +1,6 @@
 /** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';

@@ -4,7 +4,7 @@
  * (ARCA_GRANTS), reader < writer < publisher < admin.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES, type Role } from '../../contract/routes.ts';
 import { env, type Env } from './env.ts';
 import { ArcaError } from './errors.ts';
