@@ -14,7 +14,7 @@ import { auditPut, type AuditPut } from './auditRepo.ts';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
-import type { KeySpan } from '../domain/spec.ts';
+import type { IndexSpan } from '../domain/spec.ts';
 import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
@@ -313,16 +313,10 @@ export async function listVersions(asset: string, f: VersionFilter): Promise<{ i
   return { items, nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
-/**
- * One Query of a sparse resolvable index, newest first: the whole candidate set for a range, or the
- * answer itself (`limit` 1) for latest and partial versions. Further pages are read only when a page
- * ends without an answer.
- */
-/** The key condition and filter of one span's query (R-SPEC): DynamoDB bounds the candidates, not the caller. */
-function spanQuery(pk: string, asset: string, span: KeySpan, prereleaseOf: readonly string[], publishedOnly: boolean) {
+/** The key condition (and the status filter) of one span's query (R-SPEC): DynamoDB bounds the candidates, not the caller. */
+function spanQuery(asset: string, span: IndexSpan, publishedOnly: boolean) {
   const values: Record<string, string> = { ':a': asset };
-  const names: Record<string, string> = {};
-  let key = `${pk} = :a`;
+  let key = `${span.index === 'live' ? 'liveAsset' : 'stableAsset'} = :a`;
   if (span.prefix !== undefined) {
     key += ' AND begins_with(vkey, :p)';
     values[':p'] = span.prefix;
@@ -336,57 +330,35 @@ function spanQuery(pk: string, asset: string, span: KeySpan, prereleaseOf: reado
     key += ' AND vkey <= :to';
     values[':to'] = span.to;
   }
-  const filters: string[] = [];
-  if (prereleaseOf.length > 0) {
-    // On `version`, not `vkey`: DynamoDB refuses a filter on a key attribute. A release has no `-`; of the
-    // pre-releases only the named tuples' can match.
-    filters.push(`(NOT contains(#version, :dash)${prereleaseOf.map((_, i) => ` OR begins_with(#version, :t${i})`).join('')})`);
-    names['#version'] = 'version';
-    values[':dash'] = '-';
-    prereleaseOf.forEach((t, i) => (values[`:t${i}`] = t));
-  }
-  if (publishedOnly) {
-    filters.push('#status = :published');
-    names['#status'] = 'status';
-    values[':published'] = 'published';
-  }
+  if (!publishedOnly) return { IndexName: span.index, KeyConditionExpression: key, ExpressionAttributeValues: values };
+  values[':published'] = 'published';
   return {
+    IndexName: span.index,
     KeyConditionExpression: key,
-    FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
-    ExpressionAttributeNames: filters.length > 0 ? names : undefined,
+    FilterExpression: '#status = :published',
+    ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: values,
   };
 }
 
 /**
- * Queries a sparse index newest first, once per span, each until `accept` picks an item from a page; then
- * `accept` picks among the spans' picks. A `limit` holds only without a filter (DynamoDB applies `Limit`
- * before the filter), so a filtered query pages instead.
+ * Queries the sparse resolvable indexes newest first, once per span and in parallel, each until `accept` picks
+ * an item from a page; then `accept` chooses among the spans' picks. With `limit` (the answer is among a
+ * span's first items) a span is one page; the status filter of `publishedOnly` forbids it, so those page.
  */
 export async function queryResolvable(
   asset: string,
-  plan: { index: 'live' | 'stable'; spans: readonly KeySpan[]; limit?: number; prereleaseOf?: readonly string[]; publishedOnly: boolean },
+  plan: { spans: readonly IndexSpan[]; limit: number; publishedOnly: boolean },
   accept: (items: VersionItem[]) => VersionItem | undefined,
 ): Promise<VersionItem | undefined> {
-  const pk = plan.index === 'live' ? 'liveAsset' : 'stableAsset';
-  const prereleaseOf = plan.prereleaseOf ?? [];
-  const limit = plan.publishedOnly || prereleaseOf.length > 0 ? undefined : plan.limit;
+  const limit = plan.publishedOnly ? undefined : plan.limit;
   const picks = await Promise.all(
     plan.spans.map(async (span) => {
-      const query = spanQuery(pk, asset, span, prereleaseOf, plan.publishedOnly);
+      const query = spanQuery(asset, span, plan.publishedOnly);
       let start: Item | undefined;
       do {
         const out = await call(() =>
-          ddb.send(
-            new QueryCommand({
-              TableName: tables.versions,
-              IndexName: plan.index,
-              ...query,
-              ScanIndexForward: false,
-              Limit: limit,
-              ExclusiveStartKey: start,
-            }),
-          ),
+          ddb.send(new QueryCommand({ TableName: tables.versions, ...query, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: start })),
         );
         const found = accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
         if (found) return found;
@@ -398,7 +370,6 @@ export async function queryResolvable(
   return accept(picks.filter((p): p is VersionItem => p !== undefined));
 }
 
-/** Versions of an asset (every status), for cascading deletes. */
 /** Keys of every version of an asset, for cascading deletes, and which of them are live (announced when removed). */
 export async function allVersionKeys(asset: string): Promise<{ keys: { asset: string; vkey: string }[]; live: { asset: string; vkey: string }[] }> {
   const keys: { asset: string; vkey: string }[] = [];

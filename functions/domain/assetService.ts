@@ -46,7 +46,7 @@ export async function getAssetRecord(name: string): Promise<AssetRecord> {
   const [item, aliases, latest] = await Promise.all([
     getAsset(name),
     listAliases(name),
-    queryResolvable(name, { index: 'stable', spans: [{}], limit: 1, publishedOnly: false }, (items) => items[0]),
+    queryResolvable(name, { spans: [{ index: 'stable' }], limit: 1, publishedOnly: false }, (items) => items[0]),
   ]);
   if (!item) throw missing(name);
   return assetRecord(item, latest?.version, aliases.items);

@@ -33,16 +33,18 @@ export interface KeySpan {
 }
 
 /**
- * How to find the answer: `get` one version item; `alias` read the alias then its version; or `query` a
- * sparse index of resolvable versions for the asset, newest first, once per span (a range's `||`
- * alternatives are disjoint intervals). `limit` is set only when the answer is among the first `limit`
- * items of a span (callers that add a filter drop it). `prereleaseOf` (live index only): `X.Y.Z-`, the
- * only tuples whose pre-releases can match, so the query may drop every other pre-release.
+ * How to find the answer: `get` one version item; `alias` read the alias then its version; or `query` the
+ * sparse indexes of resolvable versions for the asset, newest first, once per span (a range's `||`
+ * alternatives are disjoint intervals, and a pre-release a range names adds the interval of its tuple).
+ * `limit`: the answer is among the first `limit` items of a span (callers that add a filter drop it).
  */
 export type ResolvePlan =
   | { kind: 'get'; version: string }
   | { kind: 'alias'; alias: string }
-  | { kind: 'query'; index: 'live' | 'stable'; spans: KeySpan[]; limit?: number; prereleaseOf?: string[] };
+  | { kind: 'query'; spans: IndexSpan[]; limit: number };
+
+/** A key span of one sparse index: `stable` holds releases only, `live` pre-releases too. */
+export type IndexSpan = KeySpan & { index: 'live' | 'stable' };
 
 const PARTIAL = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 
@@ -85,8 +87,9 @@ export function formatSpec(name: string, version: string, path?: string): string
 }
 
 /**
- * A range can match a pre-release only when a comparator names one (node-semver's rule). The `<X.Y.Z-0`
- * upper bound node-semver writes for `^`, `~` and `x` ranges admits no pre-release of X.Y.Z, so it does not count.
+ * A range can match a pre-release only when a comparator of the same comparator set names one of the same
+ * X.Y.Z (node-semver's rule). The `<X.Y.Z-0` upper bound node-semver writes for `^`, `~` and `x` ranges admits
+ * no pre-release of X.Y.Z, so it does not count.
  */
 const admitsPrerelease = (c: semver.Comparator): boolean => {
   const pre = c.semver.prerelease ?? []; // `*` parses to the ANY comparator, which has no prerelease list
@@ -100,7 +103,7 @@ const UPPER = new Set(['<', '<=', '', '=']);
 /**
  * The key interval of one comparator set (R-SPEC range resolution flat in the number of versions): the
  * highest lower bound and the lowest upper bound, both taken inclusively (strictness is left to
- * `selectVersion`, which is why a stable span needs the two top items), or `undefined` when it is empty.
+ * `selectVersion`, which is why a span needs its two top items), or `undefined` when it is empty.
  */
 function spanOf(comparators: readonly semver.Comparator[]): KeySpan | undefined {
   let lower: semver.SemVer | undefined;
@@ -114,14 +117,30 @@ function spanOf(comparators: readonly semver.Comparator[]): KeySpan | undefined 
   return { from: lower && versionKey(lower.version), to: upper && versionKey(upper.version) };
 }
 
+/** The part of `span` inside the keys of X.Y.Z's pre-releases and X.Y.Z itself, or `undefined` when they miss. */
+function withinTuple(span: KeySpan, c: semver.Comparator): KeySpan | undefined {
+  const tuple = `${c.semver.major}.${c.semver.minor}.${c.semver.patch}`;
+  const lowest = versionKey(`${tuple}-0`); // no pre-release of the tuple sorts below `-0`
+  const release = versionKey(tuple);
+  const from = span.from !== undefined && span.from > lowest ? span.from : lowest;
+  const to = span.to !== undefined && span.to < release ? span.to : release;
+  return from <= to ? { from, to } : undefined;
+}
+
+/**
+ * Per comparator set: its releases on the stable index, and for every X.Y.Z it names a pre-release of, that
+ * tuple's slice of the live index, where every item but the span's ends matches. So every span holds its
+ * answer in its two top items: one Query per alternative plus one per named tuple, each reading ≤ 2 items.
+ */
 function rangePlan(range: string): ResolvePlan {
-  const sets = new semver.Range(range).set;
-  const spans = sets.map(spanOf).filter((s): s is KeySpan => s !== undefined);
-  const named = sets.flatMap((cs) => cs.filter(admitsPrerelease)).map((c) => `${c.semver.major}.${c.semver.minor}.${c.semver.patch}-`);
-  // The stable index holds releases only, so a span's releases form an interval: the answer is its top item,
-  // or the next one when the top is a strict upper bound. On the live index unrelated pre-releases sit among
-  // the candidates; the filter drops them, and a filter forbids `Limit`.
-  return named.length === 0 ? { kind: 'query', index: 'stable', spans, limit: 2 } : { kind: 'query', index: 'live', spans, prereleaseOf: [...new Set(named)] };
+  const spans = new semver.Range(range).set.flatMap((comparators): IndexSpan[] => {
+    const span = spanOf(comparators);
+    if (!span) return [];
+    const tuples = new Map(comparators.filter(admitsPrerelease).map((c) => [`${c.semver.major}.${c.semver.minor}.${c.semver.patch}`, c]));
+    const prereleases = [...tuples.values()].map((c) => withinTuple(span, c)).filter((s): s is KeySpan => s !== undefined);
+    return [{ index: 'stable', ...span }, ...prereleases.map((s): IndexSpan => ({ index: 'live', ...s }))];
+  });
+  return { kind: 'query', spans, limit: 2 };
 }
 
 export function resolvePlan(selector: Selector): ResolvePlan {
@@ -131,9 +150,9 @@ export function resolvePlan(selector: Selector): ResolvePlan {
     case 'alias':
       return { kind: 'alias', alias: selector.alias };
     case 'latest':
-      return { kind: 'query', index: 'stable', spans: [{}], limit: 1 };
+      return { kind: 'query', spans: [{ index: 'stable' }], limit: 1 };
     case 'partial':
-      return { kind: 'query', index: 'stable', spans: [{ prefix: versionKeyPrefix(selector.major, selector.minor) }], limit: 1 };
+      return { kind: 'query', spans: [{ index: 'stable', prefix: versionKeyPrefix(selector.major, selector.minor) }], limit: 1 };
     case 'range':
       return rangePlan(selector.range);
   }

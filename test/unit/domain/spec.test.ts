@@ -73,21 +73,19 @@ describe('selectVersion', () => {
 
 /**
  * Simulates the DynamoDB queries a plan describes over the sparse indexes, as the repository runs them:
- * per span the key condition, the pre-release filter and `Limit`, then selection among the spans' picks.
+ * per span its index, the key condition and `Limit`, then selection among the spans' picks.
  */
 function runPlan(plan: ResolvePlan, selector: Selector, versions: string[]): string | undefined {
   if (plan.kind !== 'query') throw new Error('not a query plan');
   const picks = plan.spans.map((span) => {
     const items = versions
-      .filter((v) => plan.index === 'live' || semver.prerelease(v) === null)
+      .filter((v) => span.index === 'live' || semver.prerelease(v) === null)
       .map((v) => ({ v, key: versionKey(v) }))
       .filter((i) => span.prefix === undefined || i.key.startsWith(span.prefix))
       .filter((i) => (span.from === undefined || i.key >= span.from) && (span.to === undefined || i.key <= span.to))
-      .filter((i) => plan.prereleaseOf === undefined || !i.v.includes('-') || plan.prereleaseOf.some((t) => i.v.startsWith(t)))
       .sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
       .map((i) => i.v);
-    const page = plan.limit === undefined || plan.prereleaseOf !== undefined ? items : items.slice(0, plan.limit);
-    return selectVersion(selector, page);
+    return selectVersion(selector, items.slice(0, plan.limit));
   });
   return selectVersion(selector, picks.filter((p) => p !== undefined));
 }
@@ -140,9 +138,9 @@ describe('resolution (property)', () => {
 });
 
 describe('resolvePlan', () => {
-  it.each<[string, ResolvePlan['kind'], string | undefined]>([
-    ['a:1.2.3', 'get', undefined],
-    ['a:prod', 'alias', undefined],
+  it.each<[string, ResolvePlan['kind'], string]>([
+    ['a:1.2.3', 'get', ''],
+    ['a:prod', 'alias', ''],
     ['a:latest', 'query', 'stable'],
     ['a:1', 'query', 'stable'],
     ['a:^1.2', 'query', 'stable'], // node-semver's `<2.0.0-0` bound admits no pre-release
@@ -150,13 +148,13 @@ describe('resolvePlan', () => {
     ['a:1.x', 'query', 'stable'],
     ['a:*', 'query', 'stable'],
     ['a:>=1.0.0 <2.0.0', 'query', 'stable'],
-    ['a:^2.0.0-rc.0', 'query', 'live'],
-    ['a:>=1.2.0-0', 'query', 'live'],
-    ['a:^1.0 || >=3.0.0-beta', 'query', 'live'],
-  ])('%s → %s on %s', (raw, kind, index) => {
+    ['a:^2.0.0-rc.0', 'query', 'stable live'],
+    ['a:>=1.2.0-0', 'query', 'stable live'],
+    ['a:^1.0 || >=3.0.0-beta', 'query', 'stable stable live'],
+  ])('%s → %s on [%s]', (raw, kind, indexes) => {
     const plan = resolvePlan(parseSpec(raw).selector);
     expect(plan.kind).toBe(kind);
-    expect(plan.kind === 'query' ? plan.index : undefined).toBe(index);
+    expect(plan.kind === 'query' ? plan.spans.map((s) => s.index).join(' ') : '').toBe(indexes);
   });
 });
 
@@ -180,18 +178,19 @@ describe('range plans bound the query by the range (flat in the number of versio
     expect(semver.maxSatisfying(versions, range) ?? undefined).toBe(expected);
   });
 
-  it('a plain range reads at most two items per alternative; one naming a pre-release filters unrelated ones', () => {
+  it('a plain range reads at most two items per alternative; a named pre-release adds its tuple on the live index', () => {
     expect(resolvePlan(parseSpec('a:^1.2').selector)).toEqual({
       kind: 'query',
-      index: 'stable',
-      spans: [{ from: versionKey('1.2.0'), to: versionKey('2.0.0-0') }],
+      spans: [{ index: 'stable', from: versionKey('1.2.0'), to: versionKey('2.0.0-0') }],
       limit: 2,
     });
     expect(resolvePlan(parseSpec('a:>=1.2.1-rc.0 <2').selector)).toEqual({
       kind: 'query',
-      index: 'live',
-      spans: [{ from: versionKey('1.2.1-rc.0'), to: versionKey('2.0.0-0') }],
-      prereleaseOf: ['1.2.1-'],
+      spans: [
+        { index: 'stable', from: versionKey('1.2.1-rc.0'), to: versionKey('2.0.0-0') },
+        { index: 'live', from: versionKey('1.2.1-rc.0'), to: versionKey('1.2.1') },
+      ],
+      limit: 2,
     });
     expect(resolvePlan(parseSpec('a:>2 <1').selector)).toMatchObject({ spans: [] });
   });
