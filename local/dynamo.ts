@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 // A JDK, not a JRE: the loopback launcher runs through Java's single-file source launcher (jdk.compiler).
 export const JAVA_HINT = 'install a Java 17+ JDK, e.g. apt-get install openjdk-17-jdk-headless (or brew install openjdk@17)';
@@ -117,4 +117,20 @@ export async function startDynamo(opts: { dbPath?: string }): Promise<LocalDynam
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/**
+ * A barrier that resolves once every transaction DynamoDB Local has answered is committed to its SQLite file.
+ *
+ * DynamoDB Local answers a write before it is on disk: `SQLiteDBAccess.commitTransaction` queues the COMMIT on
+ * its single SQLite thread and returns without waiting for it, so a `kill -9` right after a 2xx loses a write the
+ * caller was told was made (test/integration/dynamo-commit.test.ts reproduces it). A read waits for its job on
+ * that same FIFO thread, so one GetItem sent after a write returns only after that write's COMMIT has run.
+ * Local mode awaits this after every API handler, before the response leaves (local/server.ts).
+ */
+export function transactionsDurable(client: DynamoDBClient, table: string, partitionKey: string): () => Promise<void> {
+  const barrier = new GetItemCommand({ TableName: table, Key: { [partitionKey]: { S: '#durability-barrier' } }, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': partitionKey } });
+  return async () => {
+    await client.send(barrier);
+  };
 }

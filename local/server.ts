@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULTS, ENV, type EnvName } from '../contract/env.ts';
 import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
-import { startDynamo } from './dynamo.ts';
+import { TABLES } from '../contract/tables.ts';
+import { startDynamo, transactionsDurable } from './dynamo.ts';
 import { createApiServer, type ApiHandler } from './http.ts';
 import { newStandInSecret, standInCredentials, startS3, toS3Event } from './s3.ts';
 import type { ObjectCreated } from './s3-front.ts';
@@ -118,9 +119,23 @@ async function scheduleJobs(onError: (error: unknown) => void): Promise<() => Pr
   };
 }
 
-async function loadHandlers(): Promise<Record<RouteGroup, ApiHandler>> {
+/**
+ * The API's two handlers. The write group answers only once what it wrote is on disk (`durable`, see
+ * `transactionsDurable`), so an acknowledged write survives a `kill -9` of local mode; the read group writes
+ * nothing (functions/api/read.ts) and needs no barrier.
+ */
+async function loadHandlers(durable: () => Promise<void>): Promise<Record<RouteGroup, ApiHandler>> {
   const [read, write] = await Promise.all([import('../functions/api/read.ts'), import('../functions/api/write.ts')]);
-  return { read: read.handler as ApiHandler, write: write.handler as ApiHandler };
+  const afterDurable =
+    (handler: ApiHandler): ApiHandler =>
+    async (event, context) => {
+      try {
+        return await handler(event, context);
+      } finally {
+        await durable();
+      }
+    };
+  return { read: read.handler as ApiHandler, write: afterDurable(write.handler as ApiHandler) };
 }
 
 export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry> {
@@ -185,7 +200,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const handlers = await loadHandlers();
+    const handlers = await loadHandlers(transactionsDurable(dynamo.client, tables.assets, TABLES.assets.partitionKey.name));
     await objectCreated.connect();
     stops.push(await scheduleJobs(onError));
     // The outbox: table streams → events (logged) → webhooks, on the same code as the Lambda consumer.
