@@ -1,7 +1,8 @@
 /**
  * Presigned GET URLs (R-UPLOAD): µs per URL from the service's reused signer (`signGetUrl`) beside the SDK's
  * `getSignedUrl` on the same client in the same run, and the CPU a resolve of a 1,000-file version spends
- * signing (`presignGet` × 1,000, the path `resolve` takes). min / median / max over `RUNS` runs.
+ * signing (`presignGet` × 1,000, the path `resolve` takes), beside the floor of the SDK's signing: one bare
+ * `SignatureV4` with static credentials on the same request. min / median / max over `RUNS` runs.
  *
  *   npx tsx bench/presign.ts [runs=7]
  */
@@ -11,10 +12,13 @@ import { performance } from 'node:perf_hooks';
 // Static credentials, as a Lambda's environment provides them; set before the service's modules load.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
 await import('../test/fixtures/unit-env.ts');
-const [{ GetObjectCommand }, { getSignedUrl }, { presignGet, presigner, signGetUrl }] = await Promise.all([
+const [{ GetObjectCommand }, { getSignedUrl }, { presignGet, presigner, signGetUrl }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
   import('@aws-sdk/client-s3'),
   import('@aws-sdk/s3-request-presigner'),
   import('../functions/adapters/s3.ts'),
+  import('@smithy/signature-v4'),
+  import('node:crypto'),
+  import('@aws-sdk/core/util'),
 ]);
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 7));
@@ -36,13 +40,52 @@ const cpuMs = async (fn: () => Promise<unknown>): Promise<number> => {
 
 const sdk = (key: string) => getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'arca-test', Key: key, ResponseContentDisposition: disposition }), { expiresIn: 3600 });
 const ours = (key: string) => signGetUrl(presigner, 'arca-test', key, { expiresIn: 3600, contentDisposition: disposition });
-await perUrl(sdk); // warm both paths (JIT, credential resolution, the signer's first URL)
-await perUrl(ours);
+const bytes = (d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+/** The SDK's checksum interface over node:crypto (what `@smithy/hash-node` provides to the clients). */
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
 
-const rows: Record<string, number[]> = { 'getSignedUrl, µs per URL': [], 'reused signer, µs per URL': [], 'resolve of 1,000 files, signing CPU ms': [] };
+// The floor of signing through the SDK: one bare SignatureV4 with static credentials, the same request.
+const bare = new SignatureV4({
+  credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret', sessionToken: 'bench-token' },
+  region: 'us-east-1',
+  service: 's3',
+  sha256: NodeSha256,
+  uriEscapePath: false,
+});
+const host = 'arca-test.s3.us-east-1.amazonaws.com';
+const floor = async (key: string) =>
+  formatUrl(
+    await bare.presign(
+      { method: 'GET', protocol: 'https:', hostname: host, path: `/${key}`, query: { 'x-id': 'GetObject', 'response-content-disposition': disposition }, headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+      { expiresIn: 3600 },
+    ),
+  );
+await perUrl(sdk); // warm every path (JIT, credential resolution, the signer's first URL)
+await perUrl(ours);
+await perUrl(floor);
+
+const rows: Record<string, number[]> = {
+  'getSignedUrl, µs per URL': [],
+  'reused signer, µs per URL': [],
+  'bare SignatureV4 (static credentials), µs per URL': [],
+  'resolve of 1,000 files, signing CPU ms': [],
+};
 for (let run = 0; run < RUNS; run++) {
   rows['getSignedUrl, µs per URL']?.push(await perUrl(sdk));
   rows['reused signer, µs per URL']?.push(await perUrl(ours));
+  rows['bare SignatureV4 (static credentials), µs per URL']?.push(await perUrl(floor));
   rows['resolve of 1,000 files, signing CPU ms']?.push(await cpuMs(() => Promise.all(keys.map((k) => presignGet(k.slice(-64), 'model.bin', 'application/octet-stream')))));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
