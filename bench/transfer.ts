@@ -14,10 +14,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream, openSync, writeSync, closeSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { UPSTREAM_TOKEN_HEADER } from '../local/s3-front.ts';
 import { startLocal } from '../local/server.ts';
 
 const MIB = 1024 * 1024;
@@ -95,6 +98,28 @@ async function startSink(file: string, sha256: string): Promise<{ url: string; s
   return { url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill() };
 }
 
+/**
+ * A plain forwarding hop to local mode's store that adds the store's token: s3rver answers only requests that
+ * carry it (local mode's own clients), and awscli cannot add a header. The peers pay one loopback hop, as
+ * `arca push` pays the verifying front.
+ */
+async function storeHop(storeUrl: string, token: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const upstream = new URL(storeUrl);
+  const server = createServer((req, res) => {
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, [UPSTREAM_TOKEN_HEADER]: token } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -124,6 +149,7 @@ async function main(): Promise<void> {
   const aws = which('aws');
   let registry: Awaited<ReturnType<typeof startLocal>> | undefined;
   let sink: Awaited<ReturnType<typeof startSink>> | undefined;
+  let hop: Awaited<ReturnType<typeof storeHop>> | undefined;
   try {
     process.stderr.write(`bench: writing a ${SIZE / MIB} MiB random file…\n`);
     const sha256 = await makeFile(file);
@@ -157,7 +183,10 @@ async function main(): Promise<void> {
     };
 
     const targets: { target: Row['target']; api: string; token: string; s3: string; bucket: string }[] = [{ target: 'sink', api: sink.url, token: 'sink', s3: sink.url, bucket: 'bench' }];
-    if (registry) targets.push({ target: 'stand-in', api: registry.url, token: registry.token, s3: registry.s3StoreUrl, bucket: registry.bucket });
+    if (registry) {
+      hop = await storeHop(registry.s3StoreUrl, registry.s3StoreToken);
+      targets.push({ target: 'stand-in', api: registry.url, token: registry.token, s3: hop.url, bucket: registry.bucket });
+    }
     for (const t of targets.filter((x) => !only || only.includes(x.target))) {
       if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
       await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()]);
@@ -180,6 +209,7 @@ async function main(): Promise<void> {
     }
   } finally {
     sink?.stop();
+    await hop?.stop();
     await registry?.stop();
     await rm(work, { recursive: true, force: true });
   }
