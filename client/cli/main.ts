@@ -3,7 +3,7 @@
  * actions, so `arca --version` and `arca --help` start without loading the SDK or the AWS signer.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { HookRecord } from '../../contract/events.ts';
 import type { GrantRecord } from '../../contract/schemas.ts';
 import type { ArcaClient } from '../client.ts';
@@ -555,6 +555,15 @@ export function buildProgram(): Command {
         return;
       }
       console.log(`removed ${r.removed.length} blobs (${formatBytes(r.removed.reduce((n, b) => n + b.size, 0))}); ${r.kept} left, ${formatBytes(r.bytes)}`);
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(arca completion bash), or zsh')
+    .addArgument(new Argument('<shell>').choices(['bash', 'zsh']))
+    .action(async (shell: 'bash' | 'zsh') => {
+      const { completionScript } = await import('./completion.ts');
+      process.stdout.write(completionScript(program, shell));
     });
 
   return program;
