@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // .venv-python/: bin/test-python's venv, which holds third-party JS (urllib3's emscripten worker).
-  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/', 'bench/out/', '.venv-python/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.arca/', 'coverage/', 'local/console/', 'bench/out/', '.venv-python/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,8 +21,8 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI, local mode's launcher and bench scripts talk to a terminal on purpose.
-    files: ['client/cli/**', 'local/main.ts', 'bench/**', 'test/deployed/**'],
+    // The CLI, the package build, local mode's launcher and bench scripts talk to a terminal on purpose.
+    files: ['client/cli/**', 'bin/build-client.ts', 'local/main.ts', 'bench/**', 'test/deployed/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -47,6 +47,12 @@ function checkSize(path: string, expected: number, read: number): void {
   if (read !== expected) throw new Error(`${path} changed while it was read (${expected} bytes expected, ${read} read)`);
 }
 
+/**
+ * The worker's file beside this module: the TypeScript source in a clone, `hashWorker.js` in the built package
+ * (bin/build-client.ts bundles this module into a chunk of dist/ and the worker into dist/hashWorker.js).
+ */
+const WORKER_FILE = import.meta.url.endsWith('.ts') ? './hashWorker.ts' : './hashWorker.js';
+
 /** Chunks in flight between the reader and the part hasher: bounds memory at BUFFERS × READ_CHUNK. */
 const BUFFERS = 4;
 
@@ -56,7 +62,7 @@ async function hashWithPartWorker(
   partSize: number,
   opts: { onBytes?: (n: number) => void; signal?: AbortSignal },
 ): Promise<FileDigest> {
-  const worker = new Worker(new URL('./hashWorker.ts', import.meta.url), { workerData: { partSize } });
+  const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: { partSize } });
   const free: Uint8Array[] = Array.from({ length: BUFFERS }, () => new Uint8Array(READ_CHUNK));
   const waiters: ((b: Uint8Array) => void)[] = [];
   let failed: Error | undefined;

@@ -139,8 +139,8 @@ async function download(client: ArcaClient, f: ManifestFile & { url: string }, o
 async function rangedDownload(client: ArcaClient, f: ManifestFile & { url: string }, tmp: string, opts: PullOptions, onBytes: (n: number) => void): Promise<string> {
   await writeFile(tmp, '');
   await truncate(tmp, f.size);
-  const ranges: { start: number; end: number; landed: PromiseWithResolvers<void> }[] = [];
-  for (let start = 0; start < f.size; start += RANGE_SIZE) ranges.push({ start, end: Math.min(f.size, start + RANGE_SIZE), landed: Promise.withResolvers<void>() });
+  const ranges: { start: number; end: number; landed: Deferred }[] = [];
+  for (let start = 0; start < f.size; start += RANGE_SIZE) ranges.push({ start, end: Math.min(f.size, start + RANGE_SIZE), landed: deferred() });
   // A failed download rejects every range; only the hasher's current one is awaited, so mark all handled.
   for (const r of ranges) r.landed.promise.catch(() => undefined);
   const hashing = (async () => {
@@ -162,6 +162,23 @@ async function rangedDownload(client: ArcaClient, f: ManifestFile & { url: strin
     throw err;
   }
   return hashing;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** `Promise.withResolvers()`, which Node 20 lacks (the installed package runs there). */
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 const retryable = (err: unknown) => err instanceof TransferError && err.retryable;

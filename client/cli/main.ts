@@ -3,13 +3,13 @@
  * actions, so `arca --version` and `arca --help` start without loading the SDK or the AWS signer.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import type { HookRecord } from '../../contract/events.ts';
 import type { GrantRecord } from '../../contract/schemas.ts';
 import type { ArcaClient } from '../client.ts';
 import type { ConfigSettings } from '../config.ts';
 import type { ArcaApiError } from '../errors.ts';
-import { bar, formatBytes, printAudit, printTable, type Bar } from './output.ts';
+import { formatBytes, printAudit, printTable, progressBars, type Bar, type MakeBar } from './output.ts';
 
 export const VERSION = '0.1.0';
 
@@ -43,7 +43,8 @@ function positiveInt(text: string, what: string): number {
 
 const isJson = (cmd: Command): boolean => cmd.optsWithGlobals<GlobalOptions>().json === true;
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-const wantsBar = (cmd: Command) => !isJson(cmd) && process.stderr.isTTY === true;
+/** A progress bar maker on a terminal (not with --json), else undefined. */
+const barsFor = async (cmd: Command): Promise<MakeBar | undefined> => (!isJson(cmd) && process.stderr.isTTY === true ? progressBars() : undefined);
 
 /** Wraps an action: builds the client, prints JSON or text, and turns errors into a message and exit 1. */
 function run<A extends unknown[]>(fn: (client: ArcaClient, cmd: Command, ...args: A) => Promise<unknown>) {
@@ -181,6 +182,7 @@ export function buildProgram(): Command {
         const meta = o.meta ? await readJsonFile(o.meta, '--meta') : {};
         const params = o.params ? await readJsonFile(o.params, '--params') : (meta.params as Record<string, unknown> | undefined);
         let progress: Bar | undefined;
+        const bar = await barsFor(cmd);
         const result = await client.push(name, paths, {
           ...meta,
           version: o.version,
@@ -194,7 +196,7 @@ export function buildProgram(): Command {
           publish: o.publish,
           alias: o.alias,
           resume: o.resume,
-          onProgress: wantsBar(cmd)
+          onProgress: bar
             ? (p) => {
                 if (p.phase === 'commit') return progress?.stop();
                 progress = bar(progress, p.phase === 'hash' ? 'hashing' : 'uploading', p.total);
@@ -223,12 +225,13 @@ export function buildProgram(): Command {
       run(async (client, cmd, spec: string) => {
         const o = cmd.opts<{ out?: string; offline?: boolean; copy?: boolean; stage?: 'published' }>();
         let progress: Bar | undefined;
+        const bar = await barsFor(cmd);
         const result = await client.pull(spec, {
           outDir: o.out,
           offline: o.offline,
           copy: o.copy,
           stage: o.stage,
-          onProgress: wantsBar(cmd)
+          onProgress: bar
             ? (p) => {
                 progress = bar(progress, 'downloading', p.total);
                 progress.update(p.done);
@@ -552,6 +555,15 @@ export function buildProgram(): Command {
         return;
       }
       console.log(`removed ${r.removed.length} blobs (${formatBytes(r.removed.reduce((n, b) => n + b.size, 0))}); ${r.kept} left, ${formatBytes(r.bytes)}`);
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(arca completion bash), or zsh')
+    .addArgument(new Argument('<shell>').choices(['bash', 'zsh']))
+    .action(async (shell: 'bash' | 'zsh') => {
+      const { completionScript } = await import('./completion.ts');
+      process.stdout.write(completionScript(program, shell));
     });
 
   return program;

@@ -1,5 +1,4 @@
 /** Terminal output helpers of the CLI: byte sizes, plain tables, a progress bar on a TTY. */
-import { createRequire } from 'node:module';
 import type { SingleBar } from 'cli-progress';
 import type { AuditEntry } from '../../contract/schemas.ts';
 
@@ -30,34 +29,41 @@ export interface Bar {
   stop(): void;
 }
 
-/** Reuses `current` while the label and total stay the same; otherwise starts a new bar (bytes, rate, ETA). */
-export function bar(current: Bar | undefined, label: string, total: number): Bar {
-  if (current && current.label === label) return current;
-  current?.stop();
-  // cli-progress is CommonJS and only needed on a terminal: loaded on first use.
-  const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
-  const started = Date.now();
-  const b: SingleBar = new SingleBar(
-    {
-      // Fits 80 columns: cli-progress cuts lines at the terminal's width.
-      format: `{bar} {percentage}% ${label} {done}/{size} {rate} ETA {eta_formatted}`,
-      barsize: 20,
-      hideCursor: true,
-      stream: process.stderr,
-      etaBuffer: 50,
-    },
-    Presets.shades_classic,
-  );
-  const payload = (done: number) => ({ done: formatBytes(done), size: formatBytes(total), rate: `${formatBytes(done / Math.max(0.001, (Date.now() - started) / 1000))}/s` });
-  b.start(total, 0, payload(0));
-  let stopped = false;
-  return {
-    label,
-    update: (done) => b.update(done, payload(done)),
-    stop: () => {
-      if (!stopped) b.stop();
-      stopped = true;
-    },
+export type MakeBar = (current: Bar | undefined, label: string, total: number) => Bar;
+
+/**
+ * Loads cli-progress (CommonJS, and only needed on a terminal, so not at start-up) and returns `bar`, which
+ * reuses `current` while the label stays the same and otherwise starts a new bar (bytes, rate, ETA).
+ */
+export async function progressBars(): Promise<MakeBar> {
+  // A CommonJS module's exports are its default export, both in Node and in the esbuild bundle.
+  const { SingleBar, Presets } = (await import('cli-progress')).default;
+  return (current, label, total) => {
+    if (current && current.label === label) return current;
+    current?.stop();
+    const started = Date.now();
+    const b: SingleBar = new SingleBar(
+      {
+        // Fits 80 columns: cli-progress cuts lines at the terminal's width.
+        format: `{bar} {percentage}% ${label} {done}/{size} {rate} ETA {eta_formatted}`,
+        barsize: 20,
+        hideCursor: true,
+        stream: process.stderr,
+        etaBuffer: 50,
+      },
+      Presets.shades_classic,
+    );
+    const payload = (done: number) => ({ done: formatBytes(done), size: formatBytes(total), rate: `${formatBytes(done / Math.max(0.001, (Date.now() - started) / 1000))}/s` });
+    b.start(total, 0, payload(0));
+    let stopped = false;
+    return {
+      label,
+      update: (done) => b.update(done, payload(done)),
+      stop: () => {
+        if (!stopped) b.stop();
+        stopped = true;
+      },
+    };
   };
 }
 
