@@ -7,6 +7,7 @@
  *   `-` and the pre-release identifiers: numeric ones as `0` + 16 digits, alphanumeric ones as `1` + text,
  *   joined by `!` (below every identifier character, so a shorter identifier list sorts first).
  */
+import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 
 const WIDTH = 16;
@@ -26,13 +27,42 @@ export function versionKey(version: string): string {
   return `${core}-${ids.join('!')}`;
 }
 
-/** Where every blob lives: `blobs/sha256/<64 lower-case hex>`, its content's SHA-256. */
+/**
+ * Where blobs live. Each upload writes its own object, `blobs/sha256/<64 lower-case hex>/<upload nonce>`,
+ * so whoever uploads other bytes under a digest occupies only their own key, never the key an honest
+ * upload of that digest writes to (docs/security.md, "Digest poisoning"). Objects stored before per-upload
+ * keys sit at `blobs/sha256/<hex>` and are still read (stored entries without a key name them).
+ */
 export const BLOB_PREFIX = 'blobs/sha256/';
 
-export const blobKey = (sha256: string): string => `${BLOB_PREFIX}${sha256}`;
+const HEX = /^[0-9a-f]{64}$/;
+/** An upload's nonce: 128 random bits, base64url (`uploadNonce`). */
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
 
-/** The digest a blob's key names; `undefined` for any other key. */
-export function parseBlobKey(key: string): string | undefined {
-  const sha256 = key.startsWith(BLOB_PREFIX) ? key.slice(BLOB_PREFIX.length) : '';
-  return /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined;
+/** 128 random bits: an upload's key is its own, whoever else uploads the same digest. */
+export const uploadNonce = (): string => randomBytes(16).toString('base64url');
+
+/** The object one upload of `sha256` writes to. */
+export const uploadKey = (sha256: string, nonce: string): string => `${BLOB_PREFIX}${sha256}/${nonce}`;
+
+/** The object of a blob stored before per-upload keys: read, never written any more. */
+export const legacyBlobKey = (sha256: string): string => `${BLOB_PREFIX}${sha256}`;
+
+export interface BlobObject {
+  /** The digest the key names (what the bytes must hash to). */
+  sha256: string;
+  /** The key below the prefix, `<hex>/<nonce>` (or `<hex>` for a legacy object): per-object records use it. */
+  id: string;
 }
+
+/** The digest and id a blob object's key names; `undefined` for any other key. */
+export function parseBlobKey(key: string): BlobObject | undefined {
+  if (!key.startsWith(BLOB_PREFIX)) return undefined;
+  const id = key.slice(BLOB_PREFIX.length);
+  const [sha256 = '', nonce, ...rest] = id.split('/');
+  if (!HEX.test(sha256) || rest.length > 0 || (nonce !== undefined && !NONCE.test(nonce))) return undefined;
+  return { sha256, id };
+}
+
+/** The object key of a per-object record id (`parseBlobKey(key).id`). */
+export const blobKeyOfId = (id: string): string => `${BLOB_PREFIX}${id}`;

@@ -54,7 +54,7 @@ export function acknowledgeFunction(registry: AssetRegistry, fn: IFunction, acce
     acknowledge(
       policy,
       `IAM5[Resource::${arnRef(registry.bucket.node.defaultChild as CfnElement)}/${BLOB_PREFIX}*]`,
-      'Blob keys are content hashes (blobs/sha256/<hex>) unknown at deploy time; the grant is limited to the blob prefix and to the actions declared for this function in lib/access.ts.',
+      'Blob keys are content hashes and upload nonces (blobs/sha256/<hex>/<nonce>) unknown at deploy time; the grant is limited to the blob prefix and to the actions declared for this function in lib/access.ts.',
     );
   }
 }

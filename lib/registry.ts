@@ -187,7 +187,7 @@ export function resolveSettings(props: AssetRegistryProps = {}): RegistrySetting
 export class AssetRegistry extends Construct {
   /** The metadata tables, by their contract name. */
   public readonly tables: Record<TableName, dynamodb.Table>;
-  /** The blob store (`blobs/sha256/<hex>`), create-only. */
+  /** The blob store (`blobs/sha256/<hex>/<upload nonce>`, one object per upload), create-only. */
   public readonly bucket: s3.Bucket;
   /** The registry's EventBridge bus (SPEC R-EVENT); the events construct feeds it from the table streams. */
   public readonly bus: events.EventBus;

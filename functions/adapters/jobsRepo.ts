@@ -5,10 +5,10 @@
 import { DeleteCommand, PutCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { BLOB_PREFIX, blobKey, parseBlobKey } from '../../contract/keys.ts';
-import { OutputItem, VersionItem, nowEpoch } from '../domain/model.ts';
+import { BLOB_PREFIX, legacyBlobKey, parseBlobKey } from '../../contract/keys.ts';
+import { OutputItem, VersionItem, nowEpoch, objectKeyOf } from '../domain/model.ts';
 import { env } from '../shared/env.ts';
-import { allItems, call, ddb, tables, type Item } from './dynamo.ts';
+import { allItems, ddb, tables, type Item } from './dynamo.ts';
 import { s3 } from './s3.ts';
 
 const scan = (input: ScanCommandInput): AsyncGenerator<Item> => allItems((start) => ddb.send(new ScanCommand({ ...input, ExclusiveStartKey: start })));
@@ -25,8 +25,11 @@ export async function* expiredPendingVersions(nowEpoch: number): AsyncGenerator<
   for await (const item of items) yield VersionItem.parse(item);
 }
 
-/** Every digest a live or pending version's files, or an unexpired run output's, name: the blobs the collector must keep. */
-export async function referencedDigests(): Promise<Set<string>> {
+/**
+ * Every object a live or pending version's file entries, or an unexpired run output's, name: the objects the
+ * collector must keep (an unverified entry names its upload's own object, a verified one the verified object).
+ */
+export async function referencedKeys(): Promise<Set<string>> {
   const referenced = new Set<string>();
   const items = scan({
     TableName: tables.versions,
@@ -37,7 +40,7 @@ export async function referencedDigests(): Promise<Set<string>> {
     ConsistentRead: true,
   });
   for await (const item of items) {
-    for (const file of VersionItem.shape.files.parse(item.files)) referenced.add(file.sha256);
+    for (const file of VersionItem.shape.files.parse(item.files)) referenced.add(objectKeyOf(file));
   }
   // DynamoDB's TTL deletes lazily: an output past `expiresAt` keeps nothing even while its item remains.
   const outputs = scan({
@@ -49,40 +52,59 @@ export async function referencedDigests(): Promise<Set<string>> {
     ConsistentRead: true,
   });
   for await (const item of outputs) {
-    for (const file of OutputItem.shape.files.parse(item.files)) referenced.add(file.sha256);
+    for (const file of OutputItem.shape.files.parse(item.files)) referenced.add(objectKeyOf(file));
   }
   return referenced;
 }
 
 export interface StoredBlob {
+  key: string;
   sha256: string;
   lastModified: Date;
 }
 
-/** The objects under `blobs/sha256/`, a page (up to 1,000) at a time. */
+/** The blob objects under `blobs/sha256/` (per-upload and legacy keys), a page (up to 1,000) at a time. */
 export async function* blobPages(): AsyncGenerator<StoredBlob[]> {
   let token: string | undefined;
   do {
     const out = await s3.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: BLOB_PREFIX, ContinuationToken: token }));
     yield (out.Contents ?? []).flatMap((o) => {
-      const sha256 = parseBlobKey(o.Key ?? '');
-      return sha256 && o.LastModified ? [{ sha256, lastModified: o.LastModified }] : [];
+      const blob = o.Key ? parseBlobKey(o.Key) : undefined;
+      return blob && o.Key && o.LastModified ? [{ key: o.Key, sha256: blob.sha256, lastModified: o.LastModified }] : [];
     });
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
 }
 
-/** Removes a blob's verified record, so no new version counts it `present`; returns the old record. */
-export async function forgetBlob(sha256: string): Promise<Item | undefined> {
-  const out = await call(() => ddb.send(new DeleteCommand({ TableName: tables.blobs, Key: { sha256 }, ReturnValues: 'ALL_OLD' })));
-  return out.Attributes;
+/**
+ * Removes a digest's verified record if it names the object `key`, so no new version counts that object
+ * `present`; returns the old record (`undefined`: the record names another object, or there is none).
+ */
+export async function forgetBlob(sha256: string, key: string): Promise<Item | undefined> {
+  const legacy = key === legacyBlobKey(sha256);
+  try {
+    const out = await ddb.send(
+      new DeleteCommand({
+        TableName: tables.blobs,
+        Key: { sha256 },
+        ConditionExpression: legacy ? 'attribute_exists(verifiedAt) AND attribute_not_exists(#key)' : '#key = :key',
+        ExpressionAttributeNames: { '#key': 'key' },
+        ...(legacy ? {} : { ExpressionAttributeValues: { ':key': key } }),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
 }
 
 /**
- * Digests whose stored object the service rejected (other bytes than the key says, `markRejected`) before
- * `beforeIso` and that no commit has verified since.
+ * The record ids (`<hex>/<nonce>`, or `<hex>` for a legacy object) of objects the service rejected (other
+ * bytes than their digest, `markRejected`) before `beforeIso` and that no commit has verified since.
  */
-export async function rejectedDigests(beforeIso: string): Promise<string[]> {
+export async function rejectedObjects(beforeIso: string): Promise<string[]> {
   const found: string[] = [];
   const items = scan({
     TableName: tables.blobs,
@@ -95,13 +117,13 @@ export async function rejectedDigests(beforeIso: string): Promise<string[]> {
   return found;
 }
 
-/** Removes a rejected blob's record unless a commit verified the object meanwhile; true when removed. */
-export async function forgetRejected(sha256: string): Promise<boolean> {
+/** Removes a rejected object's record unless a commit verified the (legacy) object meanwhile; true when removed. */
+export async function forgetRejected(id: string): Promise<boolean> {
   try {
     await ddb.send(
       new DeleteCommand({
         TableName: tables.blobs,
-        Key: { sha256 },
+        Key: { sha256: id },
         ConditionExpression: 'attribute_exists(rejectedAt) AND attribute_not_exists(verifiedAt)',
       }),
     );
@@ -121,14 +143,14 @@ export async function restoreBlob(record: Item): Promise<void> {
   }
 }
 
-/** Deletes blob objects (at most 1,000 per call); returns the digests S3 refused to delete. */
-export async function deleteBlobObjects(sha256s: readonly string[]): Promise<string[]> {
-  if (sha256s.length === 0) return [];
+/** Deletes blob objects (at most 1,000 keys per call); returns the keys S3 refused to delete. */
+export async function deleteBlobObjects(keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
   const out = await s3.send(
     new DeleteObjectsCommand({
       Bucket: env.bucket,
-      Delete: { Objects: sha256s.map((sha) => ({ Key: blobKey(sha) })), Quiet: true },
+      Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
     }),
   );
-  return (out.Errors ?? []).map((e) => parseBlobKey(e.Key ?? '') ?? e.Key ?? '');
+  return (out.Errors ?? []).map((e) => e.Key ?? '');
 }

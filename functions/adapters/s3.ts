@@ -20,7 +20,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import { blobKey } from '../../contract/keys.ts';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
 import { tracer } from '../shared/observability.ts';
@@ -49,8 +48,11 @@ export const VERSION_META = 'arca-version';
 
 export const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
 
-/** Presigned single PUT: key, length, SHA-256 and create-only are signed headers the uploader must send. */
-export async function presignPut(sha256: string, size: number, waiting: string): Promise<PresignedRequest> {
+/**
+ * Presigned single PUT of `sha256`'s bytes to `key` (the upload's own object): key, length, SHA-256 and
+ * create-only are signed headers the uploader must send.
+ */
+export async function presignPut(key: string, sha256: string, size: number, waiting: string): Promise<PresignedRequest> {
   const headers = {
     'content-length': String(size),
     'if-none-match': '*',
@@ -61,7 +63,7 @@ export async function presignPut(sha256: string, size: number, waiting: string):
     presigner,
     new PutObjectCommand({
       Bucket: env.bucket,
-      Key: blobKey(sha256),
+      Key: key,
       ContentLength: size,
       ChecksumSHA256: headers['x-amz-checksum-sha256'],
       IfNoneMatch: '*',
@@ -72,11 +74,11 @@ export async function presignPut(sha256: string, size: number, waiting: string):
   return { method: 'PUT', url, headers };
 }
 
-export async function createMultipartUpload(sha256: string, waiting: string): Promise<string> {
+export async function createMultipartUpload(key: string, waiting: string): Promise<string> {
   const out = await s3.send(
     new CreateMultipartUploadCommand({
       Bucket: env.bucket,
-      Key: blobKey(sha256),
+      Key: key,
       ChecksumAlgorithm: 'SHA256',
       Metadata: { [VERSION_META]: waiting },
     }),
@@ -85,13 +87,13 @@ export async function createMultipartUpload(sha256: string, waiting: string): Pr
   return out.UploadId;
 }
 
-export async function presignPart(sha256: string, uploadId: string, partNumber: number, size: number, partSha256: string): Promise<PartUrl> {
+export async function presignPart(key: string, uploadId: string, partNumber: number, size: number, partSha256: string): Promise<PartUrl> {
   const headers = { 'content-length': String(size), 'x-amz-checksum-sha256': hexToBase64(partSha256) };
   const url = await getSignedUrl(
     presigner,
     new UploadPartCommand({
       Bucket: env.bucket,
-      Key: blobKey(sha256),
+      Key: key,
       UploadId: uploadId,
       PartNumber: partNumber,
       ContentLength: size,
@@ -171,8 +173,8 @@ export async function signGetUrl(client: S3Client, bucket: string, key: string, 
   return formatUrl(signed);
 }
 
-export async function presignGet(sha256: string, filename: string, contentType?: string): Promise<string> {
-  return signGetUrl(presigner, env.bucket, blobKey(sha256), {
+export async function presignGet(key: string, filename: string, contentType?: string): Promise<string> {
+  return signGetUrl(presigner, env.bucket, key, {
     expiresIn: env.presignGetTtl,
     contentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
     contentType,
@@ -189,9 +191,9 @@ export interface StoredObject {
   metadata: Record<string, string>;
 }
 
-export async function headBlob(sha256: string): Promise<StoredObject | undefined> {
+export async function headBlob(key: string): Promise<StoredObject | undefined> {
   try {
-    const out = await s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: blobKey(sha256), ChecksumMode: 'ENABLED' }));
+    const out = await s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key, ChecksumMode: 'ENABLED' }));
     return { size: out.ContentLength ?? 0, checksumSha256: out.ChecksumSHA256, metadata: out.Metadata ?? {} };
   } catch (err) {
     if (isS3Error(err, 'NotFound', 'NoSuchKey', '404')) return undefined;
@@ -200,9 +202,9 @@ export async function headBlob(sha256: string): Promise<StoredObject | undefined
 }
 
 /** Streams the object through SHA-256: the service's own check of what arrived. */
-export async function hashBlob(sha256: string): Promise<{ size: number; sha256: string } | undefined> {
+export async function hashBlob(key: string): Promise<{ size: number; sha256: string } | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: blobKey(sha256) }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
     const hash = createHash('sha256');
     let size = 0;
     for await (const chunk of out.Body as Readable) {
@@ -224,13 +226,13 @@ export interface UploadedPart {
 }
 
 /** The parts that arrived, or `undefined` when the upload no longer exists (completed or aborted). */
-export async function listParts(sha256: string, uploadId: string): Promise<UploadedPart[] | undefined> {
+export async function listParts(key: string, uploadId: string): Promise<UploadedPart[] | undefined> {
   const parts: UploadedPart[] = [];
   let marker: string | undefined;
   try {
     do {
       const out = await s3.send(
-        new ListPartsCommand({ Bucket: env.bucket, Key: blobKey(sha256), UploadId: uploadId, PartNumberMarker: marker }),
+        new ListPartsCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
       );
       for (const p of out.Parts ?? []) {
         parts.push({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', size: p.Size ?? 0, checksumSha256: p.ChecksumSHA256 });
@@ -246,13 +248,13 @@ export async function listParts(sha256: string, uploadId: string): Promise<Uploa
 
 export type CompleteOutcome = 'completed' | 'exists' | 'gone';
 
-/** Completes create-only: `exists` when the blob key is already taken, `gone` when the upload is no more. */
-export async function completeMultipartUpload(sha256: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteOutcome> {
+/** Completes create-only: `exists` when the key is already taken (a concurrent commit completed it), `gone` when the upload is no more. */
+export async function completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteOutcome> {
   try {
     await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: env.bucket,
-        Key: blobKey(sha256),
+        Key: key,
         UploadId: uploadId,
         IfNoneMatch: '*',
         MultipartUpload: {
@@ -268,15 +270,15 @@ export async function completeMultipartUpload(sha256: string, uploadId: string, 
   }
 }
 
-export async function abortMultipartUpload(sha256: string, uploadId: string): Promise<void> {
+export async function abortMultipartUpload(key: string, uploadId: string): Promise<void> {
   try {
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: env.bucket, Key: blobKey(sha256), UploadId: uploadId }));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId }));
   } catch (err) {
     if (!isS3Error(err, 'NoSuchUpload', '404')) throw err;
   }
 }
 
-/** Places or lifts the S3 legal hold on a blob (buckets with Object Lock). */
-export async function setLegalHold(sha256: string, on: boolean): Promise<void> {
-  await s3.send(new PutObjectLegalHoldCommand({ Bucket: env.bucket, Key: blobKey(sha256), LegalHold: { Status: on ? 'ON' : 'OFF' } }));
+/** Places or lifts the S3 legal hold on a blob object (buckets with Object Lock). */
+export async function setLegalHold(key: string, on: boolean): Promise<void> {
+  await s3.send(new PutObjectLegalHoldCommand({ Bucket: env.bucket, Key: key, LegalHold: { Status: on ? 'ON' : 'OFF' } }));
 }

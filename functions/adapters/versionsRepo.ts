@@ -29,10 +29,11 @@ export async function getVersion(asset: string, version: string, consistent = fa
 }
 
 /**
- * The one read of version creation: the asset item and which of the files' blobs are verified, in one
+ * The one read of version creation: the asset item and which of the files' blobs are verified (with the
+ * object holding each one's verified bytes), in one
  * BatchGetItem (a version with more than 99 distinct digests needs more).
  */
-export async function loadForCreate(name: string, sha256s: readonly string[]): Promise<{ asset?: AssetItem; verified: Set<string> }> {
+export async function loadForCreate(name: string, sha256s: readonly string[]): Promise<{ asset?: AssetItem; verified: Map<string, string> }> {
   const distinct = [...new Set(sha256s)];
   const first = distinct.slice(0, 99);
   const found = await batchGet({
@@ -40,8 +41,8 @@ export async function loadForCreate(name: string, sha256s: readonly string[]): P
     ...(first.length ? { [tables.blobs]: { Keys: first.map((sha256) => ({ sha256 })) } } : {}),
   });
   const assetItem = found[tables.assets]?.[0];
-  const verified = new Set(verifiedIn(found[tables.blobs] ?? []));
-  if (distinct.length > first.length) for (const sha of await verifiedBlobs(distinct.slice(first.length))) verified.add(sha);
+  const verified = verifiedIn(found[tables.blobs] ?? []);
+  if (distinct.length > first.length) for (const [sha, key] of await verifiedBlobs(distinct.slice(first.length))) verified.set(sha, key);
   return { asset: assetItem ? AssetItem.parse(assetItem) : undefined, verified };
 }
 

@@ -19,7 +19,7 @@ import { paramsHash } from './paramsHash.ts';
 import { formatSpec } from './spec.ts';
 import { putEdges } from '../adapters/lineageRepo.ts';
 import { resolveRecords } from './resolve.ts';
-import { instructions, startUploads, waitingTag } from './uploads.ts';
+import { instructions, startUploads, waitingTag, withVerified } from './uploads.ts';
 import { nextVersion, parseVersion } from './versions.ts';
 import { versionRecord } from './views.ts';
 
@@ -95,7 +95,7 @@ export async function storeVersion(
   const loaded = await loadForCreate(assetName, planned.map((f) => f.sha256));
   if (!loaded.asset) throw notFound(`asset ${assetName} does not exist`, { name: assetName });
   let state = stateOf(loaded.asset);
-  const baseFiles: StoredFile[] = planned.map((f) => ({ ...f, verified: loaded.verified.has(f.sha256) }));
+  const baseFiles = withVerified(planned, loaded.verified);
   const pendingFiles = baseFiles.filter((f) => !f.verified).length;
 
   let uploads: Awaited<ReturnType<typeof startUploads>> | undefined;

@@ -1,6 +1,7 @@
 /** One file of a version, as a presigned download URL. */
 import { presignGet } from '../adapters/s3.ts';
 import { conflict, notFound } from '../shared/errors.ts';
+import { objectKeyOf } from './model.ts';
 import { liveVersion } from './versionService.ts';
 
 export async function downloadUrl(asset: string, version: string, path: string): Promise<string> {
@@ -8,5 +9,5 @@ export async function downloadUrl(asset: string, version: string, path: string):
   if (item.status === 'pending') throw conflict('VersionNotReady', `${asset}:${item.version} is not ready: its bytes are not all verified`);
   const file = item.files.find((f) => f.path === path && f.verified);
   if (!file) throw notFound(`${asset}:${item.version} has no file ${path}`, { path });
-  return presignGet(file.sha256, path.slice(path.lastIndexOf('/') + 1), file.contentType);
+  return presignGet(objectKeyOf(file), path.slice(path.lastIndexOf('/') + 1), file.contentType);
 }

@@ -8,6 +8,7 @@
  * whose job hashes it, and commit reports it `verifying` until the job's verdict is recorded on the blob.
  */
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
+import { parseBlobKey } from '../../contract/keys.ts';
 import { markRejected, markVerified, rejection, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import {
   abortMultipartUpload,
@@ -24,7 +25,7 @@ import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { count } from '../shared/metrics.ts';
 import { compositeChecksum, partCount, partDigests } from './files.ts';
-import { isExpired, nowIso, type StoredFile, type VersionItem } from './model.ts';
+import { isExpired, nowIso, objectKeyOf, type StoredFile, type VersionItem } from './model.ts';
 
 type Arrival =
   | { kind: 'verified' }
@@ -32,16 +33,20 @@ type Arrival =
   | { kind: 'missing'; parts?: number[] }
   | { kind: 'mismatch'; reason: string };
 
+/** A file's object's record id in the Blobs table (its key below `blobs/sha256/`). */
+const recordId = (file: StoredFile): string => parseBlobKey(objectKeyOf(file))?.id ?? file.sha256;
+
 /**
- * Checks the object stored under the file's digest, hashing it only up to `hashUpTo` bytes. A wrong object
- * is recorded as rejected, never trusted; only the garbage collector deletes (R-SEC), so the key takes the
- * right bytes once it has collected it.
+ * Checks the file's own object (its upload's key), hashing it only up to `hashUpTo` bytes. A wrong object
+ * is recorded as rejected, never trusted; it occupies only its uploader's key (contract/keys.ts), so an
+ * honest upload of the same digest, to a key of its own, verifies at once. Only the garbage collector deletes.
  */
 async function verifyObject(file: StoredFile, hashUpTo: number): Promise<Arrival> {
+  const key = objectKeyOf(file);
   let mismatch: string | undefined;
   const s3Verifies = env.verifyMode === 's3-checksum';
   if (s3Verifies || file.size > hashUpTo) {
-    const head = await headBlob(file.sha256);
+    const head = await headBlob(key);
     if (!head) return { kind: 'missing' };
     if (head.size !== file.size) mismatch = `stored ${head.size} bytes, declared ${file.size}`;
     else if (s3Verifies && head.checksumSha256 === hexToBase64(file.sha256)) return { kind: 'verified' };
@@ -50,26 +55,27 @@ async function verifyObject(file: StoredFile, hashUpTo: number): Promise<Arrival
     }
   }
   if (mismatch === undefined && file.size > hashUpTo) {
-    // The ObjectCreated job hashes it; its verdict, once there, is on the blob's record.
-    const rejected = await rejection(file.sha256);
+    // The ObjectCreated job hashes it; its verdict, once there, is on the object's record.
+    const rejected = await rejection(recordId(file));
     return rejected === undefined ? { kind: 'verifying' } : { kind: 'mismatch', reason: rejected };
   }
   if (mismatch === undefined) {
     // A composite checksum vouches for the parts only; the whole-file digest is checked by hashing.
-    const hashed = await hashBlob(file.sha256);
+    const hashed = await hashBlob(key);
     if (!hashed) return { kind: 'missing' };
     if (hashed.size !== file.size) mismatch = `stored ${hashed.size} bytes, declared ${file.size}`;
     else if (hashed.sha256 !== file.sha256) mismatch = `stored bytes hash to ${hashed.sha256}`;
     else return { kind: 'verified' };
   }
-  logger.warn('stored bytes do not match the declared digest', { sha256: file.sha256, mismatch });
-  await markRejected(file.sha256, mismatch, nowIso());
+  logger.warn('stored bytes do not match the declared digest', { sha256: file.sha256, key, mismatch });
+  await markRejected(recordId(file), mismatch, nowIso());
   return { kind: 'mismatch', reason: mismatch };
 }
 
 async function arrive(file: StoredFile, hashUpTo: number): Promise<Arrival> {
   if (!file.uploadId || !file.partSize) return verifyObject(file, hashUpTo);
-  const listed = await listParts(file.sha256, file.uploadId);
+  const key = objectKeyOf(file);
+  const listed = await listParts(key, file.uploadId);
   if (listed !== undefined) {
     const digests = partDigests(file).map(hexToBase64);
     const byNumber = new Map(listed.map((p) => [p.partNumber, p]));
@@ -82,12 +88,12 @@ async function arrive(file: StoredFile, hashUpTo: number): Promise<Arrival> {
       else missing.push(n);
     }
     if (missing.length > 0) {
-      // The blob may have arrived through another version's upload meanwhile.
-      const existing = await headBlob(file.sha256);
+      // A concurrent commit may have completed the upload between its listing and ours.
+      const existing = await headBlob(key);
       if (!existing) return { kind: 'missing', parts: missing };
-      await abortMultipartUpload(file.sha256, file.uploadId);
-    } else if ((await completeMultipartUpload(file.sha256, file.uploadId, parts)) === 'exists') {
-      await abortMultipartUpload(file.sha256, file.uploadId);
+      await abortMultipartUpload(key, file.uploadId);
+    } else if ((await completeMultipartUpload(key, file.uploadId, parts)) === 'exists') {
+      await abortMultipartUpload(key, file.uploadId);
     }
   }
   return verifyObject(file, hashUpTo);
@@ -121,66 +127,80 @@ export interface Finalized {
   verifying: StoredFile[];
 }
 
+export interface Verified {
+  /** Files whose bytes arrived and are being hashed by the ObjectCreated job (empty: every file is verified). */
+  verifying: StoredFile[];
+  /** Digest → the object holding its verified bytes, for `verifiedEntry`. */
+  keys: Map<string, string>;
+}
+
 /**
- * Checks the unverified files' bytes (versions and run outputs alike): records verified blobs, throws
- * ChecksumMismatch or UploadIncomplete, and returns the files still being hashed by the ObjectCreated job
- * (empty: every file is verified).
+ * Checks the unverified files' bytes (versions and run outputs alike), each file's own object: records
+ * verified digests, throws ChecksumMismatch or UploadIncomplete, and returns the files still being hashed by
+ * the ObjectCreated job and where each verified digest's bytes are.
  */
-export async function verifyFiles(files: readonly StoredFile[], hashUpTo: (f: StoredFile) => number): Promise<StoredFile[]> {
+export async function verifyFiles(files: readonly StoredFile[], hashUpTo: (f: StoredFile) => number): Promise<Verified> {
   const unverified = files.filter((f) => !f.verified);
-  const already = await verifiedBlobs(unverified.map((f) => f.sha256));
+  const keys = await verifiedBlobs(unverified.map((f) => f.sha256));
   // Bytes that arrived through another upload meanwhile: this file's own upload is not needed any more.
-  await Promise.all(unverified.filter((f) => f.uploadId && already.has(f.sha256)).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
-  const toCheck = [...new Map(unverified.filter((f) => !already.has(f.sha256)).map((f) => [f.sha256, f])).values()];
+  await Promise.all(unverified.filter((f) => f.uploadId && keys.has(f.sha256)).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
+  const toCheck = [...new Map(unverified.filter((f) => !keys.has(f.sha256)).map((f) => [objectKeyOf(f), f])).values()];
   const arrivals = new Map(
-    (await pool(toCheck, 8, async (f) => [f.sha256, await arrive(f, hashUpTo(f))] as const)).map(([sha, a]) => [sha, a]),
+    (await pool(toCheck, 8, async (f) => [objectKeyOf(f), await arrive(f, hashUpTo(f))] as const)).map(([key, a]) => [key, a]),
   );
+  const arrival = (f: StoredFile) => arrivals.get(objectKeyOf(f));
   // Recorded whatever else the files still wait for, so no later commit or job hashes them again.
-  await markVerified(
-    toCheck.filter((f) => arrivals.get(f.sha256)?.kind === 'verified').map((f) => ({ sha256: f.sha256, size: f.size })),
-    nowIso(),
-  );
-  const mismatched = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'mismatch');
+  const verifiedNow = toCheck.filter((f) => arrival(f)?.kind === 'verified');
+  await markVerified(verifiedNow.map((f) => ({ sha256: f.sha256, size: f.size, key: objectKeyOf(f) })), nowIso());
+  for (const f of verifiedNow) keys.set(f.sha256, objectKeyOf(f));
+  const pending = unverified.filter((f) => !keys.has(f.sha256));
+  const mismatched = pending.filter((f) => arrival(f)?.kind === 'mismatch');
   if (mismatched.length > 0) {
     count('ChecksumMismatches');
     throw new ArcaError('ChecksumMismatch', `stored bytes do not match the declared size or SHA-256 of ${mismatched.map((f) => f.path).join(', ')}; upload them again`, {
       files: mismatched.map((f) => {
-        const a = arrivals.get(f.sha256);
+        const a = arrival(f);
         return { path: f.path, sha256: f.sha256, reason: a?.kind === 'mismatch' ? a.reason : undefined };
       }),
     });
   }
-  const missing = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'missing');
+  const missing = pending.filter((f) => arrival(f)?.kind === 'missing');
   if (missing.length > 0) {
     throw conflict('UploadIncomplete', `bytes have not arrived for ${missing.map((f) => f.path).join(', ')}`, {
       missing: missing.map((f) => {
-        const a = arrivals.get(f.sha256);
+        const a = arrival(f);
         return { path: f.path, sha256: f.sha256, ...(a?.kind === 'missing' && a.parts ? { parts: a.parts } : {}) };
       }),
     });
   }
-  const verifying = unverified.filter((f) => arrivals.get(f.sha256)?.kind === 'verifying');
-  if (verifying.length === 0) return [];
+  const verifying = pending.filter((f) => arrival(f)?.kind === 'verifying');
+  if (verifying.length === 0) return { verifying: [], keys };
   // Read again after recording this run's verdicts: of two jobs hashing sibling files at once, at least
   // the later one then sees both verified and finishes.
-  const since = await verifiedBlobs(verifying.map((f) => f.sha256), true);
-  return verifying.filter((f) => !since.has(f.sha256));
+  for (const [sha, key] of await verifiedBlobs(verifying.map((f) => f.sha256), true)) keys.set(sha, key);
+  return { verifying: verifying.filter((f) => !keys.has(f.sha256)), keys };
 }
 
-/** A file's stored entry once its bytes are verified: the upload bookkeeping is dropped. */
-export const verifiedEntry = ({ uploadId: _u, parts: _p, ...f }: StoredFile): StoredFile => ({ ...f, verified: true });
+/**
+ * A file's stored entry once its bytes are verified: the upload bookkeeping is dropped and the entry names
+ * the object holding the verified bytes (its own upload's, or another upload's of the same digest).
+ */
+export const verifiedEntry =
+  (keys: ReadonlyMap<string, string>) =>
+  ({ uploadId: _u, parts: _p, ...f }: StoredFile): StoredFile =>
+    f.verified ? f : { ...f, key: keys.get(f.sha256) ?? f.key, verified: true };
 
 /**
- * `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). `arrived`: the blob the
+ * `by`: who committed (the ObjectCreated job acts as the service, SYSTEM_ACTOR). `arrived`: the object key the
  * ObjectCreated job was raised for, hashed whatever its size; any other file is hashed only up to the
  * inline limit.
  */
 export async function finalizeVersion(asset: string, version: string, by = SYSTEM_ACTOR, arrived?: string): Promise<Finalized> {
-  const hashUpTo = (f: StoredFile) => (f.sha256 === arrived ? Infinity : env.inlineVerifyMaxBytes);
+  const hashUpTo = (f: StoredFile) => (objectKeyOf(f) === arrived ? Infinity : env.inlineVerifyMaxBytes);
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
     if (done(item)) return { item, verifying: [] };
-    const still = await verifyFiles(item.files, hashUpTo);
+    const { verifying: still, keys } = await verifyFiles(item.files, hashUpTo);
     if (still.length > 0) return { item, verifying: still };
     const now = nowIso();
     const status = item.status === 'pending' ? 'ready' : item.status;
@@ -188,7 +208,7 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
       item,
       {
         status,
-        files: item.files.map(verifiedEntry),
+        files: item.files.map(verifiedEntry(keys)),
         pendingFiles: 0,
         ...indexAttributes(item.asset, item.version, status),
         pendingExpiresAt: undefined,

@@ -3,6 +3,7 @@
  * malformed item fails loudly instead of flowing on as a cast.
  */
 import * as z from 'zod';
+import { legacyBlobKey } from '../../contract/keys.ts';
 import { AssetType, CapPolicy, VersionStatus } from '../../contract/schemas.ts';
 
 export const StoredFile = z.object({
@@ -13,12 +14,21 @@ export const StoredFile = z.object({
   contentType: z.string().optional(),
   /** The blob's bytes were verified for this file (all files of a ready version, new formats once committed). */
   verified: z.boolean(),
+  /**
+   * The S3 object: while unverified, this upload's own key (contract/keys.ts `uploadKey`); once verified, the
+   * object whose bytes were verified, so resolve presigns it without reading the Blobs table. Absent on
+   * entries stored before per-upload keys (`objectKeyOf`).
+   */
+  key: z.string().optional(),
   uploadId: z.string().optional(),
   partSize: z.number().optional(),
   /** The declared part digests, 32 bytes each, concatenated (hex would not fit 10,000 parts in an item). */
   parts: z.instanceof(Uint8Array).optional(),
 });
 export type StoredFile = z.infer<typeof StoredFile>;
+
+/** The object a file entry names. */
+export const objectKeyOf = (f: Pick<StoredFile, 'key' | 'sha256'>): string => f.key ?? legacyBlobKey(f.sha256);
 
 const stringSet = z.preprocess((v) => (v instanceof Set ? [...v] : v), z.array(z.string()));
 

@@ -14,9 +14,9 @@ import { ArcaError, conflict, notFound, validationError } from '../shared/errors
 import { storeVersion } from './createVersion.ts';
 import { planFiles } from './files.ts';
 import { verifiedEntry, verifyFiles } from './finalize.ts';
-import { nowEpoch, nowIso, outputExpired, type Actor, type OutputItem, type StoredFile } from './model.ts';
+import { nowEpoch, nowIso, objectKeyOf, outputExpired, type Actor, type OutputItem, type StoredFile } from './model.ts';
 import { LATEST_RUN, parseAssetName, parseSegment } from './names.ts';
-import { instructions, outputWaitingTag, partUrls, startUploads } from './uploads.ts';
+import { instructions, outputWaitingTag, partUrls, startUploads, withVerified } from './uploads.ts';
 import { committedFiles, fileRecord, outputRecord } from './views.ts';
 
 const DAY = 24 * 3600;
@@ -67,10 +67,7 @@ export async function declareOutput(
   const planned = planFiles(req.files, [], { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
   const requestHash = createHash('sha256').update(canonicalize(req) ?? '').digest('hex');
   const verified = await verifiedBlobs(planned.map((f) => f.sha256));
-  const uploads = await startUploads(
-    planned.map((f) => ({ ...f, verified: verified.has(f.sha256) })),
-    tagOf(ref),
-  );
+  const uploads = await startUploads(withVerified(planned, verified), tagOf(ref));
   const now = nowEpoch();
   const createdAt = nowIso();
   const item: OutputItem = {
@@ -104,7 +101,7 @@ export async function reissueOutputParts(flow: string, run: string, name: string
 }
 
 /**
- * Verifies the output's bytes with the version commit's code. `arrived`: the blob the ObjectCreated job was
+ * Verifies the output's bytes with the version commit's code. `arrived`: the object the ObjectCreated job was
  * raised for, hashed whatever its size. `complete: false` while the job still hashes large files.
  */
 export async function commitOutput(flow: string, run: string, name: string, arrived?: string): Promise<{ record: OutputRecord; complete: boolean }> {
@@ -112,9 +109,9 @@ export async function commitOutput(flow: string, run: string, name: string, arri
   for (let attempt = 0; attempt < 5; attempt++) {
     const item = await liveOutput(ref, true);
     if (item.status === 'ready') return { record: outputRecord(item), complete: true };
-    const verifying = await verifyFiles(item.files, (f: StoredFile) => (f.sha256 === arrived ? Infinity : env.inlineVerifyMaxBytes));
+    const { verifying, keys } = await verifyFiles(item.files, (f: StoredFile) => (objectKeyOf(f) === arrived ? Infinity : env.inlineVerifyMaxBytes));
     if (verifying.length > 0) return { record: outputRecord(item, committedFiles(item.files, verifying)), complete: false };
-    const ready = await markOutputReady(item, item.files.map(verifiedEntry));
+    const ready = await markOutputReady(item, item.files.map(verifiedEntry(keys)));
     if (ready) return { record: outputRecord(ready), complete: true };
   }
   throw new ArcaError('Throttled', `${label(ref)} kept changing during commit; retry`);
@@ -126,7 +123,7 @@ export async function readOutput(flow: string, run: string, name: string): Promi
   const item = await liveOutput(ref);
   if (item.status !== 'ready') throw notReady(ref);
   const files = await Promise.all(
-    item.files.map(async (f) => ({ ...fileRecord(f), url: await presignGet(f.sha256, f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType) })),
+    item.files.map(async (f) => ({ ...fileRecord(f), url: await presignGet(objectKeyOf(f), f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType) })),
   );
   return outputRecord(item, files);
 }

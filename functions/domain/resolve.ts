@@ -7,7 +7,7 @@ import { getAlias } from '../adapters/aliasesRepo.ts';
 import { presignGet } from '../adapters/s3.ts';
 import { getVersion, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound } from '../shared/errors.ts';
-import { isResolvable, type StoredFile, type VersionItem } from './model.ts';
+import { isResolvable, objectKeyOf, type StoredFile, type VersionItem } from './model.ts';
 import { formatSpec, parseSpec, resolvePlan, selectVersion, type AssetSpec } from './spec.ts';
 
 export interface ResolveOptions {
@@ -65,7 +65,7 @@ export async function resolve(raw: string, opts: ResolveOptions = {}): Promise<R
         size: f.size,
         sha256: f.sha256,
         format: f.format,
-        url: await presignGet(f.sha256, f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType),
+        url: await presignGet(objectKeyOf(f), f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType),
       })),
     ),
   };

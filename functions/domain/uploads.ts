@@ -2,11 +2,12 @@
  * Upload instructions (R-UPLOAD): `present` for verified blobs, one presigned PUT below the multipart
  * threshold, or a multipart upload with at most 1,000 part URLs per response.
  */
+import { uploadKey, uploadNonce } from '../../contract/keys.ts';
 import type { FileRecord, MultipartInstructions } from '../../contract/schemas.ts';
 import { abortMultipartUpload, createMultipartUpload, presignPart, presignPut } from '../adapters/s3.ts';
 import { validationError } from '../shared/errors.ts';
 import { partCount, partDigests, partLength } from './files.ts';
-import type { StoredFile } from './model.ts';
+import { objectKeyOf, type StoredFile } from './model.ts';
 import { fileRecord } from './views.ts';
 
 export const PART_URLS_PER_RESPONSE = 1000;
@@ -30,19 +31,39 @@ export function parseWaitingTag(tag: string): Waiting | undefined {
 }
 
 /**
- * Starts a multipart upload for each unverified multipart file (one per distinct digest) and returns the
- * files with their `uploadId`; `abort` undoes it when the version is not stored after all.
+ * Files as a create finds them in the Blobs table: a verified digest is `present` and points at the object
+ * holding its verified bytes; any other file is unverified (whatever key it carried, e.g. a promoted output's).
+ */
+export const withVerified = (files: readonly StoredFile[], verified: ReadonlyMap<string, string>): StoredFile[] =>
+  files.map((f) => {
+    const key = verified.get(f.sha256);
+    return key === undefined ? { ...f, verified: false } : { ...f, key, verified: true };
+  });
+
+/**
+ * Gives each unverified file an object key of its own (one per distinct digest of this call), starts a
+ * multipart upload for each multipart one, and returns the files with their `key` and `uploadId`; `abort`
+ * undoes the multipart uploads when the version is not stored after all.
  */
 export async function startUploads(files: StoredFile[], waiting: string): Promise<{ files: StoredFile[]; abort: () => Promise<void> }> {
+  const keys = new Map<string, string>();
   const started = new Map<string, string>();
   for (const f of files) {
-    if (f.verified || !f.parts || started.has(f.sha256)) continue;
-    started.set(f.sha256, await createMultipartUpload(f.sha256, waiting));
+    if (f.verified || keys.has(f.sha256)) continue;
+    const key = uploadKey(f.sha256, uploadNonce());
+    keys.set(f.sha256, key);
+    if (f.parts) started.set(key, await createMultipartUpload(key, waiting));
   }
   return {
-    files: files.map((f) => (started.has(f.sha256) && !f.verified ? { ...f, uploadId: started.get(f.sha256) } : f)),
+    files: files.map((f) => {
+      const key = f.verified ? undefined : keys.get(f.sha256);
+      if (key === undefined) return f;
+      const { uploadId: _stale, ...rest } = f;
+      const uploadId = started.get(key);
+      return uploadId === undefined ? { ...rest, key } : { ...rest, key, uploadId };
+    }),
     abort: async () => {
-      await Promise.all([...started].map(([sha, id]) => abortMultipartUpload(sha, id)));
+      await Promise.all([...started].map(([key, id]) => abortMultipartUpload(key, id)));
     },
   };
 }
@@ -55,7 +76,7 @@ export async function partUrls(file: StoredFile, from: number): Promise<Multipar
   const last = Math.min(total, from + PART_URLS_PER_RESPONSE - 1);
   const parts = await Promise.all(
     Array.from({ length: last - from + 1 }, (_, i) => from + i).map((n) =>
-      presignPart(file.sha256, file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
+      presignPart(objectKeyOf(file), file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
     ),
   );
   return { uploadId: file.uploadId, partSize: file.partSize, parts, ...(last < total ? { nextPart: last + 1 } : {}) };
@@ -67,7 +88,7 @@ export async function instructions(files: StoredFile[], waiting: string): Promis
     files.map(async (f): Promise<FileRecord> => {
       if (f.verified) return { ...fileRecord(f), state: 'present' };
       if (f.uploadId) return { ...fileRecord(f), multipart: await partUrls(f, 1) };
-      return { ...fileRecord(f), upload: await presignPut(f.sha256, f.size, waiting) };
+      return { ...fileRecord(f), upload: await presignPut(objectKeyOf(f), f.sha256, f.size, waiting) };
     }),
   );
 }

@@ -1,4 +1,5 @@
 /** Reading and changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. */
+import { parseBlobKey } from '../../contract/keys.ts';
 import type { AddFilesRequest, FileRecord, MultipartInstructions, UpdateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
 import { auditPut } from '../adapters/auditRepo.ts';
@@ -12,8 +13,8 @@ import { count } from '../shared/metrics.ts';
 import { contentionBackoff } from './contention.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { finalizeVersion } from './finalize.ts';
-import { effectiveStatus, isExpired, nowIso, type Actor, type VersionItem } from './model.ts';
-import { instructions, partUrls, startUploads, waitingTag } from './uploads.ts';
+import { effectiveStatus, isExpired, nowIso, objectKeyOf, type Actor, type VersionItem } from './model.ts';
+import { instructions, partUrls, startUploads, waitingTag, withVerified } from './uploads.ts';
 import { parseVersion } from './versions.ts';
 import { committedFiles, etagOf, ifMatchHolds, versionRecord } from './views.ts';
 
@@ -67,10 +68,7 @@ export async function addFiles(asset: string, version: string, req: AddFilesRequ
     const planned = planFiles(req.files, item.files, { maxFormats: env.maxFormatsPerVersion, multipartThreshold: env.multipartThreshold });
     const verified = await verifiedBlobs(planned.map((f) => f.sha256));
     const waiting = waitingTag(item.asset, item.version);
-    const uploads = await startUploads(
-      planned.map((f) => ({ ...f, verified: verified.has(f.sha256) })),
-      waiting,
-    );
+    const uploads = await startUploads(withVerified(planned, verified), waiting);
     const added = uploads.files;
     const pendingFiles = item.pendingFiles + added.filter((f) => !f.verified).length;
     const fields = { files: [...item.files, ...added], pendingFiles, updatedAt: nowIso(), updatedBy: actor.principal };
@@ -105,7 +103,10 @@ export async function commit(asset: string, version: string, actor: Actor): Prom
   return { record: versionRecord(item, committedFiles(item.files, verifying)), complete: verifying.length === 0 };
 }
 
-const distinctBlobs = (v: VersionItem): string[] => [...new Set(v.files.map((f) => f.sha256))];
+/** The objects a version's entries name (a digest uploaded twice may sit in two objects). */
+const distinctBlobs = (v: VersionItem): string[] => [...new Set(v.files.map(objectKeyOf))];
+/** An object's record id in the Blobs table (holders are counted per object: the hold is on the object). */
+const recordId = (key: string): string => parseBlobKey(key)?.id ?? key;
 const holderOf = (v: VersionItem): string => waitingTag(v.asset, v.version);
 
 /**
@@ -114,19 +115,19 @@ const holderOf = (v: VersionItem): string => waitingTag(v.asset, v.version);
  */
 async function holdBlobs(v: VersionItem): Promise<void> {
   if (!env.objectLock) return;
-  for (const sha of distinctBlobs(v)) {
-    await setLegalHold(sha, true);
-    await updateHolders(sha, holderOf(v), true);
+  for (const key of distinctBlobs(v)) {
+    await setLegalHold(key, true);
+    await updateHolders(recordId(key), holderOf(v), true);
   }
 }
 
 /** Lifts the hold of each blob no other published version holds (re-placed if one published meanwhile). */
 async function releaseBlobs(v: VersionItem): Promise<void> {
   if (!env.objectLock) return;
-  for (const sha of distinctBlobs(v)) {
-    if ((await updateHolders(sha, holderOf(v), false)) > 0) continue;
-    await setLegalHold(sha, false);
-    if ((await updateHolders(sha, holderOf(v), false)) > 0) await setLegalHold(sha, true);
+  for (const key of distinctBlobs(v)) {
+    if ((await updateHolders(recordId(key), holderOf(v), false)) > 0) continue;
+    await setLegalHold(key, false);
+    if ((await updateHolders(recordId(key), holderOf(v), false)) > 0) await setLegalHold(key, true);
   }
 }
 
@@ -184,7 +185,7 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
     const now = nowIso();
     const reasons = await tombstone(item, actor, reason || undefined, now);
     if (!reasons) {
-      await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
+      await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
       if (item.status === 'published') await releaseBlobs(item);
       return versionRecord({ ...item, status: 'deleted', deletedAt: now, deletedBy: actor.principal, deleteReason: reason, liveAsset: undefined, stableAsset: undefined, pendingExpiresAt: undefined, rev: item.rev + 1, updatedAt: now });
     }

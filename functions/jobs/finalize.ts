@@ -18,17 +18,18 @@ import { metrics } from '../shared/observability.ts';
 /** Outcomes that are normal for an event: other files still uploading, a tombstoned version, bad bytes. */
 const EXPECTED = new Set(['UploadIncomplete', 'NotFound', 'ChecksumMismatch', 'ValidationError']);
 
-export async function finalizeBlob(sha256: string): Promise<'ready' | 'waiting' | 'skipped'> {
-  const object = await headBlob(sha256);
+/** `key`: the object that arrived (an upload's own key, contract/keys.ts). */
+export async function finalizeBlob(key: string): Promise<'ready' | 'waiting' | 'skipped'> {
+  const object = await headBlob(key);
   const waiting = object ? parseWaitingTag(object.metadata[VERSION_META] ?? '') : undefined;
   if (!waiting) return 'skipped';
   try {
-    if (waiting.kind === 'output') return (await commitOutput(waiting.flow, waiting.run, waiting.name, sha256)).complete ? 'ready' : 'waiting';
-    const { verifying } = await finalizeVersion(waiting.asset, waiting.version, SYSTEM_ACTOR, sha256);
+    if (waiting.kind === 'output') return (await commitOutput(waiting.flow, waiting.run, waiting.name, key)).complete ? 'ready' : 'waiting';
+    const { verifying } = await finalizeVersion(waiting.asset, waiting.version, SYSTEM_ACTOR, key);
     return verifying.length === 0 ? 'ready' : 'waiting';
   } catch (err) {
     if (err instanceof ArcaError && EXPECTED.has(err.code)) {
-      logger.info('blob arrived; version not finalized yet', { sha256, ...waiting, code: err.code });
+      logger.info('blob arrived; version not finalized yet', { key, ...waiting, code: err.code });
       return 'waiting';
     }
     throw err;
@@ -39,8 +40,7 @@ export async function handler(event: S3Event): Promise<void> {
   try {
     for (const record of event.Records) {
       const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
-      const sha256 = parseBlobKey(key);
-      if (sha256) await finalizeBlob(sha256);
+      if (parseBlobKey(key)) await finalizeBlob(key);
     }
   } finally {
     // Finalizing counts checksum mismatches (functions/shared/metrics.ts).

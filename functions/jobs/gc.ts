@@ -1,21 +1,24 @@
 /**
- * Scheduled garbage collector (SPEC R-STORE): deletes blobs that no live or pending version references,
- * once they are older than the grace period. It is the only principal the bucket policy lets delete.
+ * Scheduled garbage collector (SPEC R-STORE): deletes blob objects that no live or pending version's file
+ * entries, nor an unexpired run output's, name, once they are older than the grace period. Every upload has
+ * an object of its own (contract/keys.ts), so this also collects the objects of uploads that never
+ * verified and the duplicates of a digest uploaded twice. It is the only principal the bucket policy lets delete.
  *
- * A blob can gain a referrer while the collector works: a version created with that digest counts the
- * blob `present` from its Blobs record. So deletion is two-phase: (1) candidates — unreferenced in a first
- * scan and older than the grace period — lose their Blobs record, so no new version can count them
- * present; (2) after a settle delay longer than any API request, a second scan; a candidate a version
- * claimed meanwhile gets its record back, the rest are deleted. The bucket is versioned, so a deletion
- * leaves a delete marker and the bytes stay recoverable until the noncurrent version expires (30 days).
+ * An object can gain a referrer while the collector works: a version created with its digest counts it
+ * `present` from the digest's Blobs record, which names the object. So deletion is two-phase: (1) candidates
+ * — unreferenced in a first scan and older than the grace period — lose the digest's record if it names
+ * them, so no new version can count them present; (2) after a settle delay longer than any API request, a
+ * second scan; a candidate a version claimed meanwhile gets its record back, the rest are deleted. The bucket
+ * is versioned, so a deletion leaves a delete marker and the bytes stay recoverable until the noncurrent
+ * version expires (30 days).
  *
- * A blob the service rejected (its object holds other bytes than its key says) is useless to every version
- * and, the bucket being create-only, blocks the right bytes from ever arriving under that key. So it goes
- * without waiting for the grace period or for its versions to expire: one hour after the rejection,
- * unless a commit has verified the object since.
+ * An object the service rejected (other bytes than its digest) is useless to every version, though it
+ * blocks nobody but its uploader (whose key it occupies). It goes without waiting for the grace period or
+ * for its version to expire: one hour after the rejection.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedDigests, rejectedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
+import { blobKeyOfId } from '../../contract/keys.ts';
+import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedKeys, rejectedObjects, restoreBlob, type StoredBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';
@@ -42,21 +45,21 @@ export interface CollectResult {
   deleted: number;
   /** Candidates a version claimed during the run: kept, record restored. */
   reclaimed: number;
-  /** Rejected blobs (other bytes than their key) deleted. */
+  /** Rejected objects (other bytes than their digest) deleted. */
   rejected: number;
   /** Deletions S3 refused (retried next run). */
   failed: number;
 }
 
-/** Deletes `sha256s`' objects, 1,000 per request; returns how many went and how many S3 refused. */
-async function deleteObjects(sha256s: readonly string[]): Promise<{ deleted: number; failed: number }> {
+/** Deletes objects, 1,000 per request; returns how many went and how many S3 refused. */
+async function deleteObjects(keys: readonly string[]): Promise<{ deleted: number; failed: number }> {
   let failed = 0;
-  for (let i = 0; i < sha256s.length; i += 1000) {
-    const refused = await deleteBlobObjects(sha256s.slice(i, i + 1000));
+  for (let i = 0; i < keys.length; i += 1000) {
+    const refused = await deleteBlobObjects(keys.slice(i, i + 1000));
     failed += refused.length;
     if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
   }
-  return { deleted: sha256s.length - failed, failed };
+  return { deleted: keys.length - failed, failed };
 }
 
 export async function collect(options: CollectOptions): Promise<CollectResult> {
@@ -65,32 +68,32 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   const result: CollectResult = { scanned: 0, candidates: 0, deleted: 0, reclaimed: 0, rejected: 0, failed: 0 };
 
   const rejected: string[] = [];
-  for (const sha of await rejectedDigests(new Date(now - REJECTED_DELAY_MS).toISOString())) {
-    if (await forgetRejected(sha)) rejected.push(sha);
+  for (const id of await rejectedObjects(new Date(now - REJECTED_DELAY_MS).toISOString())) {
+    if (await forgetRejected(id)) rejected.push(blobKeyOfId(id));
   }
   const gone = await deleteObjects(rejected);
   result.rejected = gone.deleted;
   result.failed += gone.failed;
 
-  const firstScan = await referencedDigests();
-  const candidates: string[] = [];
+  const firstScan = await referencedKeys();
+  const candidates: StoredBlob[] = [];
   for await (const page of blobPages()) {
     result.scanned += page.length;
     for (const blob of page) {
-      if (candidates.length < MAX_CANDIDATES && blob.lastModified.getTime() < cutoff && !firstScan.has(blob.sha256)) candidates.push(blob.sha256);
+      if (candidates.length < MAX_CANDIDATES && blob.lastModified.getTime() < cutoff && !firstScan.has(blob.key)) candidates.push(blob);
     }
   }
   result.candidates = candidates.length;
   if (candidates.length === 0) return result;
 
   const forgotten = new Map<string, Item | undefined>();
-  for (const sha of candidates) forgotten.set(sha, await forgetBlob(sha));
+  for (const blob of candidates) forgotten.set(blob.key, await forgetBlob(blob.sha256, blob.key));
   await new Promise((r) => setTimeout(r, options.settleMs ?? DEFAULT_SETTLE_MS));
 
-  const secondScan = await referencedDigests();
+  const secondScan = await referencedKeys();
   const doomed: string[] = [];
-  for (const [sha, record] of forgotten) {
-    if (!secondScan.has(sha)) doomed.push(sha);
+  for (const [key, record] of forgotten) {
+    if (!secondScan.has(key)) doomed.push(key);
     else {
       result.reclaimed++;
       if (record) await restoreBlob(record);

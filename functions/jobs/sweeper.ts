@@ -8,7 +8,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { expiredPendingVersions } from '../adapters/jobsRepo.ts';
 import { abortMultipartUpload } from '../adapters/s3.ts';
 import { tombstone } from '../adapters/versionsRepo.ts';
-import { nowEpoch, nowIso, type Actor } from '../domain/model.ts';
+import { nowEpoch, nowIso, objectKeyOf, type Actor } from '../domain/model.ts';
 import { logger } from '../shared/logger.ts';
 import { metrics } from '../shared/observability.ts';
 
@@ -33,7 +33,7 @@ export async function sweep(now: number = nowEpoch()): Promise<SweepResult> {
     }
     result.expired++;
     const uploads = item.files.filter((f) => f.uploadId !== undefined && !f.verified);
-    await Promise.all(uploads.map((f) => abortMultipartUpload(f.sha256, f.uploadId as string)));
+    await Promise.all(uploads.map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
     result.abortedUploads += uploads.length;
     logger.info('pending version expired', { asset: item.asset, version: item.version, abortedUploads: uploads.length });
   }

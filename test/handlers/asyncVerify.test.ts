@@ -45,12 +45,17 @@ function bigFile(path: string, fill: number, declared?: string) {
   return {
     bytes,
     declaration: { path, size: bytes.length, sha256, parts: [part] },
-    key: `blobs/sha256/${sha256}`,
+    /** The upload's own object, learnt once the version is created (`learnKeys`). */
+    key: '',
     listed: [{ PartNumber: 1, ETag: `"e${fill}"`, Size: bytes.length, ChecksumSHA256: b64(part) }],
     composite: `${createHash('sha256').update(Buffer.from(part, 'hex')).digest('base64')}-1`,
   };
 }
 type BigFile = ReturnType<typeof bigFile>;
+
+async function learnKeys(version: string, ...files: BigFile[]): Promise<void> {
+  for (const f of files) f.key = await svc.fileKey('av/big', version, f.declaration.path);
+}
 
 /** S3 as it is after CompleteMultipartUpload: the object exists, uploads are gone. */
 function completed(files: BigFile[], version: string): void {
@@ -74,6 +79,7 @@ const statusOf = async (version: string) => (await svc.call('GET', `/v1/assets/a
 describe('commit of a file too large to hash within the request', () => {
   const big = bigFile('train.bin', 1);
   const small = Buffer.from('small single put');
+  let smallKey = '';
 
   it('completes the upload and answers 202, the version pending, without reading the object', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
@@ -81,12 +87,14 @@ describe('commit of a file too large to hash within the request', () => {
       body: { version: '1.0.0', files: [big.declaration, { path: 'readme.txt', size: small.length, sha256: hex(small) }] },
     });
     expect(created.status).toBe(201);
+    await learnKeys('1.0.0', big);
+    smallKey = await svc.fileKey('av/big', '1.0.0', 'readme.txt');
     s3.reset();
     s3.on(ListPartsCommand).resolves({ Parts: big.listed, IsTruncated: false });
     s3.on(CompleteMultipartUploadCommand).resolves({});
     s3.on(HeadObjectCommand, { Key: big.key }).resolves({ ContentLength: big.bytes.length, ChecksumSHA256: big.composite, Metadata: {} });
     // The single PUT carries S3's verified full-object checksum: checked inline, no hashing either.
-    s3.on(HeadObjectCommand, { Key: `blobs/sha256/${hex(small)}` }).resolves({ ContentLength: small.length, ChecksumSHA256: b64(hex(small)), Metadata: {} });
+    s3.on(HeadObjectCommand, { Key: smallKey }).resolves({ ContentLength: small.length, ChecksumSHA256: b64(hex(small)), Metadata: {} });
     const res = await svc.call('POST', '/v1/assets/av/big/-/versions/1.0.0/commit');
     expect(res).toMatchObject({
       status: 202,
@@ -105,7 +113,7 @@ describe('commit of a file too large to hash within the request', () => {
 
   it('a second commit while the job hashes answers 202 again, hashing nothing and completing nothing', async () => {
     completed([big], '1.0.0');
-    s3.on(HeadObjectCommand, { Key: `blobs/sha256/${hex(small)}` }).resolves({ ContentLength: small.length, ChecksumSHA256: b64(hex(small)), Metadata: {} });
+    s3.on(HeadObjectCommand, { Key: smallKey }).resolves({ ContentLength: small.length, ChecksumSHA256: b64(hex(small)), Metadata: {} });
     const res = await svc.call('POST', '/v1/assets/av/big/-/versions/1.0.0/commit');
     expect(res).toMatchObject({ status: 202, body: { status: 'pending' } });
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
@@ -129,6 +137,7 @@ describe('commit of a file too large to hash within the request', () => {
     const wrong = bigFile('wrong.bin', 2, 'e'.repeat(64));
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
     await svc.call('POST', '/v1/assets/av/big/-/versions', { body: { version: '2.0.0', files: [wrong.declaration] } });
+    await learnKeys('2.0.0', wrong);
     s3.on(ListPartsCommand).resolves({ Parts: wrong.listed, IsTruncated: false });
     s3.on(CompleteMultipartUploadCommand).resolves({});
     s3.on(HeadObjectCommand).resolves({ ContentLength: wrong.bytes.length, ChecksumSHA256: wrong.composite, Metadata: {} });
@@ -140,8 +149,10 @@ describe('commit of a file too large to hash within the request', () => {
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(1);
     expect(await statusOf('2.0.0')).toBe('pending');
     const { ddb } = await import('../../functions/adapters/dynamo.ts');
-    const blob = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: 'e'.repeat(64) } }));
+    // The verdict is on the upload's object, not on the digest: another upload of e…e is not blocked.
+    const blob = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: wrong.key.slice('blobs/sha256/'.length) } }));
     expect(blob.Item).toMatchObject({ rejectedReason: `stored bytes hash to ${hex(wrong.bytes)}` });
+    expect((await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: 'e'.repeat(64) } }))).Item).toBeUndefined();
 
     s3.resetHistory();
     const res = await svc.call('POST', '/v1/assets/av/big/-/versions/2.0.0/commit');
@@ -157,6 +168,7 @@ describe('commit of a file too large to hash within the request', () => {
     const [a, b] = [bigFile('a.bin', 3), bigFile('b.bin', 4)];
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-3' });
     await svc.call('POST', '/v1/assets/av/big/-/versions', { body: { version: '3.0.0', files: [a.declaration, b.declaration] } });
+    await learnKeys('3.0.0', a, b);
     s3.on(ListPartsCommand, { Key: a.key }).resolves({ Parts: a.listed, IsTruncated: false });
     s3.on(ListPartsCommand, { Key: b.key }).resolves({ Parts: b.listed, IsTruncated: false });
     s3.on(CompleteMultipartUploadCommand).resolves({});
@@ -181,13 +193,15 @@ describe('a run output finalized by its blob arriving (no commit)', () => {
     const sha256 = hex(bytes);
     const declared = await svc.call('PUT', '/v1/flows/af/runs/r1/outputs/features', { body: { files: [{ path: 'f.bin', size: bytes.length, sha256 }] } });
     expect(declared).toMatchObject({ status: 201, body: { status: 'pending' } });
+    const key = new URL(declared.body.files[0].upload.url).pathname.slice(1);
+    expect(key).toMatch(new RegExp(`^blobs/sha256/${sha256}/[A-Za-z0-9_-]{22}$`));
     // The object as S3 holds it after the presigned PUT: the signed checksum, and the output it waits for.
-    s3.on(HeadObjectCommand, { Key: `blobs/sha256/${sha256}` }).resolves({
+    s3.on(HeadObjectCommand, { Key: key }).resolves({
       ContentLength: bytes.length,
       ChecksumSHA256: b64(sha256),
       Metadata: { 'arca-version': 'output:af/r1/features' },
     });
-    await job({ Records: [{ s3: { bucket: { name: 'arca-test' }, object: { key: `blobs/sha256/${sha256}`, size: bytes.length } } }] } as unknown as S3Event);
+    await job({ Records: [{ s3: { bucket: { name: 'arca-test' }, object: { key, size: bytes.length } } }] } as unknown as S3Event);
     expect((await svc.call('GET', '/v1/flows/af/runs/r1/outputs/features')).body.status).toBe('ready');
   });
 });

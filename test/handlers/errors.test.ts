@@ -148,8 +148,13 @@ describe('every error code (R-ERR)', () => {
     expect((await call('GET', '/v1/assets/err/a/-/versions/1.2.0')).body.status).toBe('pending');
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
     const { ddb } = await import('../../functions/adapters/dynamo.ts');
-    const blob = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: sha('other') } }));
-    expect(blob.Item).toEqual({ sha256: sha('other'), rejectedAt: expect.any(String), rejectedReason: `stored bytes hash to ${sha('wrong')}` });
+    // Recorded on the upload's own object (`<hex>/<nonce>`), not on the digest: the digest stays free for others.
+    const id = (await svc.fileKey('err/a', '1.2.0', 'n.bin')).slice('blobs/sha256/'.length);
+    expect(id).toMatch(new RegExp(`^${sha('other')}/[A-Za-z0-9_-]{22}$`));
+    const blob = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: id } }));
+    expect(blob.Item).toEqual({ sha256: id, rejectedAt: expect.any(String), rejectedReason: `stored bytes hash to ${sha('wrong')}` });
+    const digest = await ddb.send(new GetCommand({ TableName: svc.dynamo.tables.blobs, Key: { sha256: sha('other') } }));
+    expect(digest.Item).toBeUndefined();
     // Not present for anyone else: a new version declaring these bytes must upload them.
     const other = await call('POST', '/v1/assets/err/a/-/versions/1.2.0/files', { body: { files: [{ path: 'again.bin', size: 5, sha256: sha('other') }] } });
     expect(other.body.files.find((f: { path: string }) => f.path === 'again.bin').upload).toBeDefined();

@@ -37,6 +37,8 @@ describe('version lifecycle through the handlers', () => {
     });
   });
 
+  let uploadedPath = '';
+
   it('creates version 1.0.0 with a presigned PUT for its file', async () => {
     const res = await svc.call('POST', '/v1/assets/fraud/xgb/-/versions', {
       body: { files: [{ path: 'model.pkl', size: bytes.length, sha256: digest }], params: { depth: 6 } },
@@ -53,7 +55,10 @@ describe('version lifecycle through the handlers', () => {
       'x-amz-meta-arca-version': 'fraud/xgb@1.0.0',
     });
     const url = new URL(file.upload.url);
-    expect([url.host, url.pathname]).toEqual(['arca-test.s3.us-east-1.amazonaws.com', `/blobs/sha256/${digest}`]);
+    // The upload's own object: its digest, then a nonce no other upload of the digest shares.
+    expect(url.host).toBe('arca-test.s3.us-east-1.amazonaws.com');
+    expect(url.pathname).toMatch(new RegExp(`^/blobs/sha256/${digest}/[A-Za-z0-9_-]{22}$`));
+    uploadedPath = url.pathname;
   });
 
   it('refuses to publish a pending version', async () => {
@@ -119,7 +124,8 @@ describe('version lifecycle through the handlers', () => {
     const res = await svc.call('GET', '/v1/assets/fraud/xgb/-/versions/1.0.0/files/model.pkl');
     expect(res.status).toBe(302);
     const url = new URL(res.headers.location ?? '');
-    expect([url.host, url.pathname]).toEqual(['arca-test.s3.us-east-1.amazonaws.com', `/blobs/sha256/${digest}`]);
+    // The object whose bytes commit verified, named by the version's entry (no Blobs read on the way).
+    expect([url.host, url.pathname]).toEqual(['arca-test.s3.us-east-1.amazonaws.com', uploadedPath]);
     expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="model.pkl"');
   });
 

@@ -50,10 +50,11 @@ describe('multipart upload (R-UPLOAD) verified with S3 checksums (R-STORE)', () 
     const res = await svc.call('POST', '/v1/assets/mp/big/-/versions', { body: { version: '1.0.0', files: [file] } });
     expect(res.status).toBe(201);
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
-      Key: `blobs/sha256/${whole}`,
+      Key: await svc.fileKey('mp/big', '1.0.0', 'train.parquet'),
       ChecksumAlgorithm: 'SHA256',
       Metadata: { 'arca-version': 'mp/big@1.0.0' },
     });
+    expect(await svc.fileKey('mp/big', '1.0.0', 'train.parquet')).toMatch(new RegExp(`^blobs/sha256/${whole}/[A-Za-z0-9_-]{22}$`));
     const mp = res.body.files[0].multipart;
     expect(mp).toMatchObject({ uploadId: 'up-1', partSize: 64 * MIB });
     expect(mp.nextPart).toBeUndefined();
@@ -141,7 +142,7 @@ describe('ObjectCreated job (functions/jobs/finalize.ts)', () => {
     await svc.call('POST', '/v1/assets/mp/big/-/versions', { body: { version: '4.0.0', files: [{ path: 'a.txt', size: bytes.length, sha256: sha }] } });
     s3.on(HeadObjectCommand).resolves({ ContentLength: bytes.length, ChecksumSHA256: Buffer.from(sha, 'hex').toString('base64'), Metadata: { 'arca-version': 'mp/big@4.0.0' } });
     const { handler } = await import('../../functions/jobs/finalize.ts');
-    await handler(event(`blobs/sha256/${sha}`));
+    await handler(event(await svc.fileKey('mp/big', '4.0.0', 'a.txt')));
     expect((await svc.call('GET', '/v1/assets/mp/big/-/versions/4.0.0')).body.status).toBe('ready');
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
     // The commit that comes second returns the same ready version.
@@ -153,6 +154,6 @@ describe('ObjectCreated job (functions/jobs/finalize.ts)', () => {
     await handler(event('other/key'));
     expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
     s3.on(HeadObjectCommand).resolves({ ContentLength: 1, Metadata: {} });
-    expect(await finalizeBlob('9'.repeat(64))).toBe('skipped');
+    expect(await finalizeBlob(`blobs/sha256/${'9'.repeat(64)}`)).toBe('skipped');
   });
 });

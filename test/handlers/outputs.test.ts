@@ -18,6 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
+import { parseBlobKey } from '../../contract/keys.ts';
 import { startService, type Service } from '../fixtures/service.ts';
 
 const s3 = mockClient(S3Client);
@@ -30,9 +31,10 @@ afterAll(async () => svc?.stop());
 afterEach(() => s3.reset());
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-/** The bucket holds these objects (by digest) for HEAD and GET. */
+/** The bucket holds these bytes for HEAD and GET, under every upload key of their digest (uploads are not the point here). */
 function bucketHolds(...objects: Buffer[]): void {
-  const byKey = new Map(objects.map((b) => [`blobs/sha256/${sha(b)}`, b]));
+  const byDigest = new Map(objects.map((b) => [sha(b), b]));
+  const byKey = { get: (key: string) => byDigest.get(parseBlobKey(key)?.sha256 ?? '') };
   s3.on(HeadObjectCommand).callsFake(async (input: { Key: string }) => {
     const b = byKey.get(input.Key);
     if (!b) throw Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
@@ -177,12 +179,13 @@ describe('run outputs through the handlers', () => {
     const lonely = Buffer.from('only this output holds it');
     const put = await svc.call('PUT', out('etl', 'r1', 'tmp'), { body: { files: declare(lonely), ttlDays: 1 } });
     expect(put.status).toBe(201);
+    const key = new URL(put.body.files[0].upload.url).pathname.slice(1);
     bucketHolds(lonely);
     expect((await svc.call('POST', `${out('etl', 'r1', 'tmp')}/commit`)).status).toBe(200);
 
     const { collect } = await import('../../functions/jobs/gc.ts');
     const old = new Date(Date.now() - 48 * 3600_000);
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `blobs/sha256/${sha(lonely)}`, LastModified: old }], IsTruncated: false });
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: key, LastModified: old }], IsTruncated: false });
     s3.on(DeleteObjectsCommand).resolves({});
     expect(await collect({ graceHours: 1, settleMs: 10 })).toMatchObject({ scanned: 1, candidates: 0, deleted: 0 });
 
@@ -202,7 +205,7 @@ describe('run outputs through the handlers', () => {
     expect((await svc.call('POST', `${out('etl', 'r1', 'tmp')}/promote`, { body: { asset: 'team/features' } })).status).toBe(404);
     expect(await collect({ graceHours: 1, settleMs: 10 })).toMatchObject({ scanned: 1, candidates: 1, deleted: 1 });
     const deleted = s3.commandCalls(DeleteObjectsCommand).flatMap((c) => (c.args[0].input.Delete?.Objects ?? []).map((o) => o.Key));
-    expect(deleted).toEqual([`blobs/sha256/${sha(lonely)}`]);
+    expect(deleted).toEqual([key]);
 
     // The name is free again once its output has expired.
     expect((await svc.call('PUT', out('etl', 'r1', 'tmp'), { body: { files: declare(one) } })).status).toBe(201);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
+import { BLOB_PREFIX, uploadKey, uploadNonce } from '../../contract/keys.ts';
 import { actionsOfRole, logicalId, resourcesOf, synth } from './synth.ts';
 
 const { stack, template } = synth();
@@ -70,6 +71,29 @@ describe('blob bucket (SPEC R-SEC, R-STORE)', () => {
       if (id === 'Gc') expect(actions).toContain('s3:DeleteObject');
       else expect(actions.filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
     }
+  });
+
+  it('covers per-upload keys (blobs/sha256/<hex>/<nonce>) with every object grant, the create-only and delete rules, and the event filter', () => {
+    const key = uploadKey('ab'.repeat(32), uploadNonce());
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    /** The key pattern of an object ARN of the blob bucket (`<bucket arn>/<pattern>`), or undefined for another resource. */
+    const objectPattern = (resource: unknown): string | undefined => {
+      const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1];
+      const [arn, suffix] = join ?? [];
+      return JSON.stringify(arn) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] }) && typeof suffix === 'string' ? suffix.slice(1) : undefined;
+    };
+    const patternsOf = (statements: { Resource?: unknown }[]) => statements.flatMap((st) => [st.Resource].flat().flatMap((r) => objectPattern(r) ?? []));
+
+    for (const sid of ['DenyObjectCreationWithoutIfNoneMatch', 'DenyDeleteExceptGarbageCollector', 'DenyDeleteObjectVersion']) {
+      const patterns = patternsOf(statements.filter((st) => st.Sid === sid) as { Resource?: unknown }[]);
+      expect(patterns.length, sid).toBeGreaterThan(0);
+      for (const p of patterns) expect(key, `${sid} on ${p}`).toMatch(glob(p));
+    }
+    const granted = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) => patternsOf((p.Properties.PolicyDocument as { Statement: { Resource?: unknown }[] }).Statement));
+    expect(granted.length).toBeGreaterThan(0);
+    for (const p of granted) expect(key, p).toMatch(glob(p));
+    expect(key.startsWith('blobs/')).toBe(true); // the ObjectCreated filter below
+    expect(BLOB_PREFIX).toMatch(glob('blobs/*')); // the collector's ListBucket condition on s3:prefix
   });
 
   it('sends ObjectCreated events under blobs/ to the finalize function', () => {

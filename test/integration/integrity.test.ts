@@ -6,7 +6,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, describe, expect, it } from 'vitest';
-import { blobKey } from '../../contract/keys.ts';
 import type { ResolveResult, VersionRecord } from '../../contract/schemas.ts';
 import { arca, call, createAsset, createVersion, expectError, sha256hex, uniqueName, uploadSingle } from './api.ts';
 
@@ -22,6 +21,9 @@ function s3Client(endpoint: string): S3Client {
 }
 
 afterAll(() => clients.forEach((c) => c.destroy()));
+
+/** The object a presigned URL writes to: the upload's own key (path-style URL: `/<bucket>/<key>`). */
+const keyOf = (url: string): string => decodeURIComponent(new URL(url).pathname).slice(`/${arca().bucket}/`.length);
 
 const versionPath = (version: string) => `/v1/assets/${name}/-/versions/${version}`;
 
@@ -46,7 +48,7 @@ describe('integrity', () => {
     expectError(await call('POST', `${versionPath('1.0.0')}/commit`), 409, 'UploadIncomplete');
     expect(await status('1.0.0')).toBe('pending');
 
-    // The stand-in gap: write the wrong bytes under the declared digest's key straight into s3rver.
+    // The stand-in gap: write the wrong bytes under the upload's key straight into s3rver.
     const { bucket, s3StoreUrl, s3StoreToken } = arca();
     const store = s3Client(s3StoreUrl);
     store.middlewareStack.add(
@@ -56,7 +58,7 @@ describe('integrity', () => {
       },
       { step: 'build' },
     );
-    await store.send(new PutObjectCommand({ Bucket: bucket, Key: blobKey(sha256hex(declared)), Body: other }));
+    await store.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(record.upload!.url), Body: other }));
     expectError(await call('POST', `${versionPath('1.0.0')}/commit`), 422, 'ChecksumMismatch');
     expect(await status('1.0.0')).toBe('pending');
     const resolved = await call('GET', `/v1/resolve/${name}:1.0.0`);
@@ -76,7 +78,8 @@ describe('integrity', () => {
     const upload = created.body.files[0]!.upload!;
 
     const otherKey = new URL(upload.url);
-    otherKey.pathname = otherKey.pathname.replace(/[0-9a-f]{64}$/, 'f'.repeat(64));
+    expect(otherKey.pathname).toMatch(new RegExp(`/${sha256hex(bytes)}/[A-Za-z0-9_-]{22}$`));
+    otherKey.pathname = otherKey.pathname.replace(/[0-9a-f]{64}/, 'f'.repeat(64));
     const tampered = await fetch(otherKey, { method: 'PUT', headers: upload.headers, body: bytes });
     expect(tampered.status).toBe(403);
     expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
@@ -89,7 +92,7 @@ describe('integrity', () => {
     const { bucket, s3Url } = arca();
     const expiredUrl = await getSignedUrl(
       s3Client(s3Url),
-      new PutObjectCommand({ Bucket: bucket, Key: blobKey(sha256hex(bytes)), ContentLength: bytes.length, ChecksumSHA256: upload.headers['x-amz-checksum-sha256'], IfNoneMatch: '*' }),
+      new PutObjectCommand({ Bucket: bucket, Key: keyOf(upload.url), ContentLength: bytes.length, ChecksumSHA256: upload.headers['x-amz-checksum-sha256'], IfNoneMatch: '*' }),
       {
         signingDate: new Date(Date.now() - 2 * 3600_000),
         expiresIn: 3600,
@@ -140,6 +143,55 @@ describe('integrity', () => {
     const downloaded = Buffer.from(await (await fetch(resolved.body.files[0]!.url)).arrayBuffer());
     expect(downloaded.length).toBe(bytes.length);
     expect(createHash('sha256').update(downloaded).digest('hex')).toBe(sha256);
+  });
+
+  it('lets no writer deny another its bytes: after a poisoned multipart upload of digest X (422), an honest upload of X on another asset commits right away', async () => {
+    // 65 MiB: two parts of the fixed part size (64 MiB, then 1 MiB), the smallest multipart file.
+    const real = randomBytes(65 * MiB);
+    const other = randomBytes(65 * MiB);
+    const partSize = 64 * MiB;
+    const split = (b: Buffer) => [b.subarray(0, partSize), b.subarray(partSize)];
+    const digest = sha256hex(real);
+
+    async function uploadParts(asset: string, version: string, parts: Buffer[]) {
+      const created = await call<VersionRecord>('POST', `/v1/assets/${asset}/-/versions`, {
+        json: { version, files: [{ path: 'weights.bin', size: real.length, sha256: digest, parts: parts.map(sha256hex) }] },
+      });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.files[0]!.state).toBeUndefined();
+      for (const part of created.body.files[0]!.multipart!.parts) {
+        const res = await fetch(part.url, { method: 'PUT', headers: part.headers, body: parts[part.partNumber - 1] });
+        expect(res.status, await res.clone().text()).toBe(200);
+      }
+      return call<VersionRecord>('POST', `/v1/assets/${asset}/-/versions/${version}/commit`);
+    }
+
+    // The poisoner declares X with honest part digests of other bytes: the store accepts every part.
+    const poisoner = uniqueName('poisoner');
+    await createAsset(poisoner);
+    const poisoned = expectError(await uploadParts(poisoner, '1.0.0', split(other)), 422, 'ChecksumMismatch');
+    expect(JSON.stringify(poisoned.details)).toContain(digest);
+
+    // Right after, with no garbage collection in between: the honest writer's upload of X succeeds.
+    const honest = uniqueName('honest');
+    await createAsset(honest);
+    const committed = await uploadParts(honest, '1.0.0', split(real));
+    expect(committed.status, committed.text).toBe(200);
+    expect(committed.body.status).toBe('ready');
+    const resolved = await call<ResolveResult>('GET', `/v1/resolve/${honest}:1.0.0/weights.bin`);
+    expect(resolved.status, resolved.text).toBe(200);
+    const downloaded = Buffer.from(await (await fetch(resolved.body.files[0]!.url)).arrayBuffer());
+    expect(sha256hex(downloaded)).toBe(digest);
+
+    // Dedup now counts X present, for the poisoner too, and it resolves to the honest bytes.
+    const again = await call<VersionRecord>('POST', `/v1/assets/${poisoner}/-/versions`, {
+      json: { version: '1.0.1', files: [{ path: 'weights.bin', size: real.length, sha256: digest, parts: split(real).map(sha256hex) }] },
+    });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.files[0]!.state).toBe('present');
+    const viaPoisoner = await call<ResolveResult>('GET', `/v1/resolve/${poisoner}:1.0.1/weights.bin`);
+    expect(viaPoisoner.status, viaPoisoner.text).toBe(200);
+    expect(sha256hex(Buffer.from(await (await fetch(viaPoisoner.body.files[0]!.url)).arrayBuffer()))).toBe(digest);
   });
 
   it('makes a version ready from the upload\'s own S3 event, without a commit; a later commit returns the same ready record', async () => {

@@ -29,6 +29,7 @@ import {
   presignPut,
   signGetUrl,
 } from '../../../functions/adapters/s3.ts';
+import { uploadKey, uploadNonce } from '../../../contract/keys.ts';
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -40,14 +41,15 @@ describe('presigned uploads', () => {
   it('a PUT signs content-length, host, if-none-match and the SHA-256 as headers, never a CRC32, within the TTL', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 5 * 1024 ** 3 }), hex64, async (size, sha) => {
-        const req = await presignPut(sha, size, 'team/model@1.0.0');
+        const key = uploadKey(sha, uploadNonce());
+        const req = await presignPut(key, sha, size, 'team/model@1.0.0');
         const url = new URL(req.url);
         const signed = signedHeaders(req.url);
         expect(signed).toEqual(expect.arrayContaining(['content-length', 'host', 'if-none-match', 'x-amz-checksum-sha256']));
         expect(signed.some((h) => h.includes('crc32'))).toBe(false);
         expect([...url.searchParams.keys()].some((k) => k.toLowerCase().includes('checksum'))).toBe(false);
         expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(DEFAULTS.presignPutTtlSeconds);
-        expect(url.pathname).toBe(`/blobs/sha256/${sha}`);
+        expect(url.pathname).toBe(`/${key}`);
         // What the uploader must send is exactly what was signed (host is the URL's own).
         expect(Object.keys(req.headers).sort()).toEqual(signed.filter((h) => h !== 'host').sort());
         expect(req.headers).toMatchObject({ 'content-length': String(size), 'if-none-match': '*', 'x-amz-checksum-sha256': hexToBase64(sha) });
@@ -108,32 +110,33 @@ describe('the reused GET signer', () => {
 
 describe('S3 errors translated at the boundary', () => {
   const sha = 'e'.repeat(64);
+  const key = uploadKey(sha, uploadNonce());
   const part = { partNumber: 1, etag: '"x"', size: 5, checksumSha256: 'abc=' };
 
   it('complete with If-None-Match on an existing blob → exists', async () => {
     s3.on(CompleteMultipartUploadCommand).rejects(
       new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: { httpStatusCode: 412 } }),
     );
-    expect(await completeMultipartUpload(sha, 'u', [part])).toBe('exists');
+    expect(await completeMultipartUpload(key, 'u', [part])).toBe('exists');
     const input = s3.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ IfNoneMatch: '*', Key: `blobs/sha256/${sha}`, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"', ChecksumSHA256: 'abc=' }] } });
+    expect(input).toMatchObject({ IfNoneMatch: '*', Key: key, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"', ChecksumSHA256: 'abc=' }] } });
   });
 
   it('complete of an upload that is gone → gone', async () => {
     s3.on(CompleteMultipartUploadCommand).rejects(new NoSuchUpload({ message: 'no such upload', $metadata: { httpStatusCode: 404 } }));
-    expect(await completeMultipartUpload(sha, 'u', [part])).toBe('gone');
+    expect(await completeMultipartUpload(key, 'u', [part])).toBe('gone');
   });
 
   it('other S3 failures are not swallowed', async () => {
     s3.on(CompleteMultipartUploadCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } }));
-    await expect(completeMultipartUpload(sha, 'u', [part])).rejects.toThrow(S3ServiceException);
+    await expect(completeMultipartUpload(key, 'u', [part])).rejects.toThrow(S3ServiceException);
   });
 
   it('HEAD of a missing blob → undefined; present → size, checksum, metadata', async () => {
     s3.on(HeadObjectCommand).rejectsOnce(new NotFound({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
-    expect(await headBlob(sha)).toBeUndefined();
+    expect(await headBlob(key)).toBeUndefined();
     s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ChecksumSHA256: 'abc=', Metadata: { 'arca-version': 'a@1.0.0' } });
-    expect(await headBlob(sha)).toEqual({ size: 5, checksumSha256: 'abc=', metadata: { 'arca-version': 'a@1.0.0' } });
+    expect(await headBlob(key)).toEqual({ size: 5, checksumSha256: 'abc=', metadata: { 'arca-version': 'a@1.0.0' } });
     expect(s3.commandCalls(HeadObjectCommand)[1]?.args[0].input).toMatchObject({ ChecksumMode: 'ENABLED' });
   });
 
@@ -142,12 +145,12 @@ describe('S3 errors translated at the boundary', () => {
       .resolves({ Parts: [{ PartNumber: 1, ETag: 'a', Size: 1, ChecksumSHA256: 'x' }], IsTruncated: true, NextPartNumberMarker: '1' })
       .on(ListPartsCommand, { PartNumberMarker: '1' })
       .resolves({ Parts: [{ PartNumber: 2, ETag: 'b', Size: 1 }], IsTruncated: false });
-    expect(await listParts(sha, 'u')).toEqual([
+    expect(await listParts(key, 'u')).toEqual([
       { partNumber: 1, etag: 'a', size: 1, checksumSha256: 'x' },
       { partNumber: 2, etag: 'b', size: 1, checksumSha256: undefined },
     ]);
     s3.reset();
     s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    expect(await listParts(sha, 'u')).toBeUndefined();
+    expect(await listParts(key, 'u')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../../contract/env.ts';
+import { uploadKey, uploadNonce } from '../../../contract/keys.ts';
 import type { DynamoLocal } from '../../fixtures/dynamo.ts';
 import { BUCKET, getItem, putAsset, putVersion, sha, startJobsEnv } from './harness.ts';
 
@@ -41,7 +42,7 @@ const deletedKeys = () =>
     return (c.args[0].input.Delete?.Objects ?? []).map((o) => o.Key);
   });
 
-describe('garbage collector (SPEC R-STORE)', () => {
+describe('garbage collector (SPEC R-STORE), objects stored before per-upload keys (blobs/sha256/<hex>)', () => {
   it('deletes old blobs that no live or pending version references, and only those', async () => {
     const t = dynamo.tables;
     await putAsset(doc, t, 'gc/a', 3);
@@ -121,5 +122,65 @@ describe('garbage collector (SPEC R-STORE)', () => {
     listing([{ key: `blobs/sha256/${sha(10)}`, at: hoursAgo(2) }]);
     expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 1, candidates: 0, deleted: 0, reclaimed: 0, rejected: 0, failed: 0 });
     expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+});
+
+describe('garbage collector, per-upload objects (blobs/sha256/<hex>/<nonce>)', () => {
+  const upload = (sha256: string) => uploadKey(sha256, uploadNonce());
+  const idOf = (key: string) => key.slice('blobs/sha256/'.length);
+  const putVerified = (sha256: string, key: string) =>
+    doc.send(new PutCommand({ TableName: dynamo.tables.blobs, Item: { sha256, size: 10, key, verifiedAt: hoursAgo(100).toISOString() } }));
+
+  it('deletes the unreferenced upload objects of a digest and keeps the ones versions name; the digest\'s record stays on its object', async () => {
+    const t = dynamo.tables;
+    await putAsset(doc, t, 'gcu/a', 2);
+    const [verified, duplicate, pending, abandoned] = [upload(sha(21)), upload(sha(21)), upload(sha(21)), upload(sha(21))];
+    await putVerified(sha(21), verified);
+    await putVersion(doc, t, { asset: 'gcu/a', version: '1.0.0', status: 'ready', files: [{ sha256: sha(21), key: verified }] });
+    // Uploaded the same digest too and verified it, then was deleted: its object is a duplicate nobody names.
+    await putVersion(doc, t, { asset: 'gcu/a', version: '1.1.0', status: 'deleted', files: [{ sha256: sha(21), key: duplicate }] });
+    await putVersion(doc, t, { asset: 'gcu/a', version: '1.2.0', status: 'pending', pendingExpiresAt: 1, files: [{ sha256: sha(21), key: pending }] });
+    listing([verified, duplicate, pending, abandoned].map((key) => ({ key, at: hoursAgo(100) })));
+
+    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 4, candidates: 2, deleted: 2, reclaimed: 0, rejected: 0, failed: 0 });
+    expect(deletedKeys().sort()).toEqual([duplicate, abandoned].sort());
+    expect(await blobRecord(sha(21))).toMatchObject({ key: verified });
+  });
+
+  it('forgets the digest\'s record with the object it names, and restores it when a version claims the object meanwhile', async () => {
+    const t = dynamo.tables;
+    await putAsset(doc, t, 'gcu/b', 0);
+    const gone = upload(sha(22));
+    const claimed = upload(sha(23));
+    await putVerified(sha(22), gone);
+    await putVerified(sha(23), claimed);
+    listing([gone, claimed].map((key) => ({ key, at: hoursAgo(100) })));
+
+    const running = collect({ graceHours: 48, now: NOW, settleMs: 1500 });
+    for (let i = 0; i < 100 && (await blobRecord(sha(23))); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await blobRecord(sha(23))).toBeUndefined();
+    await putVersion(doc, t, { asset: 'gcu/b', version: '1.0.0', status: 'ready', files: [{ sha256: sha(23), key: claimed }] });
+
+    expect(await running).toEqual({ scanned: 2, candidates: 2, deleted: 1, reclaimed: 1, rejected: 0, failed: 0 });
+    expect(deletedKeys()).toEqual([gone]);
+    expect(await blobRecord(sha(22))).toBeUndefined();
+    expect(await blobRecord(sha(23))).toMatchObject({ key: claimed });
+  });
+
+  it('deletes a rejected upload object an hour after the rejection, leaving the honest object and record of the same digest', async () => {
+    const t = dynamo.tables;
+    await putAsset(doc, t, 'gcu/c', 2);
+    const poisoned = upload(sha(24));
+    const honest = upload(sha(24));
+    await doc.send(new PutCommand({ TableName: t.blobs, Item: { sha256: idOf(poisoned), rejectedAt: hoursAgo(2).toISOString(), rejectedReason: 'stored bytes hash to …' } }));
+    await putVerified(sha(24), honest);
+    await putVersion(doc, t, { asset: 'gcu/c', version: '1.0.0', status: 'pending', pendingExpiresAt: 1, files: [{ sha256: sha(24), key: poisoned }] });
+    await putVersion(doc, t, { asset: 'gcu/c', version: '2.0.0', status: 'ready', files: [{ sha256: sha(24), key: honest }] });
+    listing([poisoned, honest].map((key) => ({ key, at: hoursAgo(2) })));
+
+    expect(await collect({ graceHours: 48, now: NOW, settleMs: 10 })).toEqual({ scanned: 2, candidates: 0, deleted: 0, reclaimed: 0, rejected: 1, failed: 0 });
+    expect(deletedKeys()).toEqual([poisoned]);
+    expect(await blobRecord(idOf(poisoned))).toBeUndefined();
+    expect(await blobRecord(sha(24))).toMatchObject({ key: honest, verifiedAt: expect.any(String) });
   });
 });

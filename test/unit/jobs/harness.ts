@@ -49,6 +49,8 @@ export async function putAsset(doc: DynamoDBDocumentClient, tables: DynamoLocal[
 
 export interface TestFile {
   sha256: string;
+  /** The object the entry names (per-upload key); absent: a legacy entry (`blobs/sha256/<hex>`). */
+  key?: string;
   verified?: boolean;
   uploadId?: string;
 }
@@ -73,6 +75,7 @@ export async function putVersion(
           sha256: f.sha256,
           format: 'bin',
           verified: f.verified ?? v.status !== 'pending',
+          ...(f.key ? { key: f.key } : {}),
           ...(f.uploadId ? { uploadId: f.uploadId, partSize: 64 * 1024 * 1024 } : {}),
         })),
         tags: [],
