@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 // Static credentials, as a Lambda's environment provides them; set before the service's modules load.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
 await import('../test/fixtures/unit-env.ts');
-const [{ GetObjectCommand }, { getSignedUrl }, { presignGet, presigner, signGetUrl }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
+const [{ GetObjectCommand, PutObjectCommand }, { getSignedUrl }, { hexToBase64, presignGet, presignPut, presigner, signGetUrl }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
   import('@aws-sdk/client-s3'),
   import('@aws-sdk/s3-request-presigner'),
   import('../functions/adapters/s3.ts'),
@@ -72,6 +72,17 @@ const floor = async (key: string) =>
       { expiresIn: 3600 },
     ),
   );
+const sha = 'ab'.repeat(32);
+const putHeaders = new Set(['content-length', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-meta-arca-version']);
+const sdkPut = (key: string) =>
+  getSignedUrl(
+    presigner,
+    new PutObjectCommand({ Bucket: 'arca-test', Key: key, ContentLength: 1024, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { 'arca-version': 'team/m@1.0.0' } }),
+    { expiresIn: 3600, signableHeaders: putHeaders, unhoistableHeaders: putHeaders },
+  );
+const oursPut = (key: string) => presignPut(key, sha, 1024, 'team/m@1.0.0').then((r) => r.url);
+await perUrl(sdkPut);
+await perUrl(oursPut);
 await perUrl(sdk); // warm every path (JIT, credential resolution, the signer's first URL)
 await perUrl(ours);
 await perUrl(floor);
@@ -80,12 +91,16 @@ const rows: Record<string, number[]> = {
   'getSignedUrl, µs per URL': [],
   'reused signer, µs per URL': [],
   'bare SignatureV4 (static credentials), µs per URL': [],
+  'PUT with signed headers, getSignedUrl, µs per URL': [],
+  'PUT with signed headers, reused signer, µs per URL': [],
   'resolve of 1,000 files, signing CPU ms': [],
 };
 for (let run = 0; run < RUNS; run++) {
   rows['getSignedUrl, µs per URL']?.push(await perUrl(sdk));
   rows['reused signer, µs per URL']?.push(await perUrl(ours));
   rows['bare SignatureV4 (static credentials), µs per URL']?.push(await perUrl(floor));
+  rows['PUT with signed headers, getSignedUrl, µs per URL']?.push(await perUrl(sdkPut));
+  rows['PUT with signed headers, reused signer, µs per URL']?.push(await perUrl(oursPut));
   rows['resolve of 1,000 files, signing CPU ms']?.push(await cpuMs(() => Promise.all(keys.map((k) => presignGet(k.slice(-64), 'model.bin', 'application/octet-stream')))));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

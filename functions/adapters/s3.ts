@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { formatUrl } from '@aws-sdk/core/util';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import type { RequestPresigningArguments } from '@smithy/types';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
 import { tracer } from '../shared/observability.ts';
@@ -59,18 +60,16 @@ export async function presignPut(key: string, sha256: string, size: number, wait
     'x-amz-checksum-sha256': hexToBase64(sha256),
     [`x-amz-meta-${VERSION_META}`]: waiting,
   };
-  const url = await getSignedUrl(
-    presigner,
-    new PutObjectCommand({
+  const viaSdk = (o: RequestPresigningArguments) =>
+    getSignedUrl(presigner, new PutObjectCommand({
       Bucket: env.bucket,
       Key: key,
       ContentLength: size,
       ChecksumSHA256: headers['x-amz-checksum-sha256'],
       IfNoneMatch: '*',
       Metadata: { [VERSION_META]: waiting },
-    }),
-    { expiresIn: env.presignPutTtl, signableHeaders: new Set(Object.keys(headers)), unhoistableHeaders: new Set(Object.keys(headers)) },
-  );
+    }), o);
+  const url = await signUrl(presigner, env.bucket, key, viaSdk, { method: 'PUT', query: { 'x-id': 'PutObject' }, headers }, { expiresIn: env.presignPutTtl });
   return { method: 'PUT', url, headers };
 }
 
@@ -89,23 +88,22 @@ export async function createMultipartUpload(key: string, waiting: string): Promi
 
 export async function presignPart(key: string, uploadId: string, partNumber: number, size: number, partSha256: string): Promise<PartUrl> {
   const headers = { 'content-length': String(size), 'x-amz-checksum-sha256': hexToBase64(partSha256) };
-  const url = await getSignedUrl(
-    presigner,
-    new UploadPartCommand({
+  const viaSdk = (o: RequestPresigningArguments) =>
+    getSignedUrl(presigner, new UploadPartCommand({
       Bucket: env.bucket,
       Key: key,
       UploadId: uploadId,
       PartNumber: partNumber,
       ContentLength: size,
       ChecksumSHA256: headers['x-amz-checksum-sha256'],
-    }),
-    { expiresIn: env.presignPutTtl, signableHeaders: new Set(Object.keys(headers)), unhoistableHeaders: new Set(Object.keys(headers)) },
-  );
+    }), o);
+  const query = { partNumber: String(partNumber), uploadId, 'x-id': 'UploadPart' };
+  const url = await signUrl(presigner, env.bucket, key, viaSdk, { method: 'PUT', query, headers }, { expiresIn: env.presignPutTtl });
   return { partNumber, url, headers };
 }
 
-/** Where a client's GET URLs for a bucket point and how they are signed; learnt from one `getSignedUrl`. */
-interface GetTemplate {
+/** Where a client's URLs for a bucket point and how they are signed; learnt from one `getSignedUrl`. */
+interface UrlTemplate {
   signer: S3RequestPresigner;
   region: string;
   protocol: string;
@@ -115,12 +113,12 @@ interface GetTemplate {
   pathPrefix: string;
 }
 
-const templates = new WeakMap<S3Client, Map<string, Promise<GetTemplate>>>();
+const templates = new WeakMap<S3Client, Map<string, Promise<UrlTemplate>>>();
 
-function getTemplate(client: S3Client, bucket: string, key: string, firstUrl: string): GetTemplate {
+function learnTemplate(client: S3Client, bucket: string, key: string, firstUrl: string): UrlTemplate {
   const url = new URL(firstUrl);
   const region = decodeURIComponent(url.searchParams.get('X-Amz-Credential') ?? '').split('/')[2];
-  if (!region || !url.pathname.endsWith(`/${key}`)) throw new Error(`cannot learn the GET URL shape of bucket ${bucket} from ${url.origin}${url.pathname}`);
+  if (!region || !url.pathname.endsWith(`/${key}`)) throw new Error(`cannot learn the URL shape of bucket ${bucket} from ${url.origin}${url.pathname}`);
   return {
     // The client's own config (credential provider memoized, so resolved once); the SDK caches the signing key per day.
     signer: new S3RequestPresigner({ ...client.config, region: () => Promise.resolve(region), signingName: 's3' }),
@@ -133,44 +131,65 @@ function getTemplate(client: S3Client, bucket: string, key: string, firstUrl: st
   };
 }
 
-export interface GetUrlOptions {
+/** An object operation as the SDK would serialize it: its query, and the headers the caller must send (signed, never hoisted). */
+export interface ObjectRequest {
+  method: 'GET' | 'PUT';
+  query: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface SignOptions {
   expiresIn: number;
-  contentDisposition?: string;
-  contentType?: string;
   /** Fixed signing time, for tests. */
   signingDate?: Date;
 }
 
 /**
- * A presigned GetObject URL, byte-identical to `getSignedUrl`'s (test/unit/adapters/presign.test.ts). The
- * first URL per client and bucket comes from `getSignedUrl`, which teaches the endpoint (scheme, host, path
- * style) and signing region; later ones are signed by one reused presigner: `getSignedUrl` clones the
- * middleware stack and resolves the endpoint rules for every URL, ~10× the cost of signing (R-UPLOAD).
+ * A presigned URL for one object operation, byte-identical to `getSignedUrl`'s (test/unit/core/s3.test.ts). The
+ * first URL per client and bucket comes from `getSignedUrl` (`viaSdk`, the same operation), which teaches the endpoint (scheme,
+ * host, path style) and signing region; later ones are signed by one reused presigner: `getSignedUrl` clones the
+ * middleware stack and resolves the endpoint rules for every URL, ~7× the cost of signing (R-UPLOAD).
  */
-export async function signGetUrl(client: S3Client, bucket: string, key: string, opts: GetUrlOptions): Promise<string> {
-  const byBucket = templates.get(client) ?? new Map<string, Promise<GetTemplate>>();
+export async function signUrl(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  viaSdk: (o: RequestPresigningArguments) => Promise<string>,
+  request: ObjectRequest,
+  opts: SignOptions,
+): Promise<string> {
+  const byBucket = templates.get(client) ?? new Map<string, Promise<UrlTemplate>>();
   templates.set(client, byBucket);
+  const signed = new Set(Object.keys(request.headers ?? {}));
   const known = byBucket.get(bucket);
   if (!known) {
-    const first = getSignedUrl(
-      client,
-      new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: opts.contentDisposition, ResponseContentType: opts.contentType }),
-      { expiresIn: opts.expiresIn, signingDate: opts.signingDate },
-    );
-    const template = first.then((url) => getTemplate(client, bucket, key, url));
+    const first = viaSdk({ ...opts, signableHeaders: signed, unhoistableHeaders: signed });
+    const template = first.then((url) => learnTemplate(client, bucket, key, url));
     byBucket.set(bucket, template);
     template.catch(() => byBucket.delete(bucket)); // a failed first signing must not stick
     return first;
   }
   const t = await known;
+  const presigned = await t.signer.presign(
+    { method: request.method, protocol: t.protocol, hostname: t.hostname, port: t.port, path: `${t.pathPrefix}/${key}`, query: request.query, headers: { ...request.headers, host: t.host } },
+    { ...opts, signingRegion: t.region, signingService: 's3', signableHeaders: signed, unhoistableHeaders: signed },
+  );
+  return formatUrl(presigned);
+}
+
+export interface GetUrlOptions extends SignOptions {
+  contentDisposition?: string;
+  contentType?: string;
+}
+
+/** A presigned GetObject URL (`signUrl`), naming the file and its type in the response headers. */
+export async function signGetUrl(client: S3Client, bucket: string, key: string, opts: GetUrlOptions): Promise<string> {
   const query: Record<string, string> = { 'x-id': 'GetObject' };
   if (opts.contentDisposition !== undefined) query['response-content-disposition'] = opts.contentDisposition;
   if (opts.contentType !== undefined) query['response-content-type'] = opts.contentType;
-  const signed = await t.signer.presign(
-    { method: 'GET', protocol: t.protocol, hostname: t.hostname, port: t.port, path: `${t.pathPrefix}/${key}`, query, headers: { host: t.host } },
-    { expiresIn: opts.expiresIn, signingDate: opts.signingDate, signingRegion: t.region, signingService: 's3' },
-  );
-  return formatUrl(signed);
+  const viaSdk = (o: RequestPresigningArguments) =>
+    getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: opts.contentDisposition, ResponseContentType: opts.contentType }), o);
+  return signUrl(client, bucket, key, viaSdk, { method: 'GET', query }, { expiresIn: opts.expiresIn, signingDate: opts.signingDate });
 }
 
 export async function presignGet(key: string, filename: string, contentType?: string): Promise<string> {

@@ -10,13 +10,15 @@ import {
   NoSuchUpload,
   GetObjectCommand,
   NotFound,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULTS } from '../../../contract/env.ts';
 import {
   CLIENT_BASE,
@@ -27,8 +29,11 @@ import {
   presignGet,
   presignPart,
   presignPut,
+  presigner,
   signGetUrl,
+  VERSION_META,
 } from '../../../functions/adapters/s3.ts';
+import { env } from '../../../functions/shared/env.ts';
 import { uploadKey, uploadNonce } from '../../../contract/keys.ts';
 
 const s3 = mockClient(S3Client);
@@ -104,6 +109,44 @@ describe('the reused GET signer', () => {
     for (const [key, disposition, type] of cases) {
       const ours = await signGetUrl(client, 'arca-bucket', key, { expiresIn: 3600, contentDisposition: disposition, contentType: type, signingDate });
       expect(ours).toBe(await sdk(client, key, disposition, type));
+    }
+  });
+});
+
+describe('the reused signer for uploads', () => {
+  // The SDK signs at `new Date()`: a frozen clock makes both URLs of a pair comparable byte for byte.
+  afterEach(() => vi.useRealTimers());
+  const options = (headers: Record<string, string>) => {
+    const signed = new Set(Object.keys(headers));
+    return { expiresIn: env.presignPutTtl, signableHeaders: signed, unhoistableHeaders: signed };
+  };
+
+  it('signs PUT URLs exactly as getSignedUrl does, for every key after the first', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-03T10:00:00Z'), toFake: ['Date'] });
+    for (const [sha, size] of [['ab'.repeat(32), 17], ['cd'.repeat(32), 5 * 1024 ** 3], ['ef'.repeat(32), 0]] as const) {
+      const key = uploadKey(sha, uploadNonce());
+      const ours = await presignPut(key, sha, size, 'team/model@1.0.0');
+      const sdk = await getSignedUrl(
+        presigner,
+        new PutObjectCommand({ Bucket: env.bucket, Key: key, ContentLength: size, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { [VERSION_META]: 'team/model@1.0.0' } }),
+        options(ours.headers),
+      );
+      expect(ours.url).toBe(sdk);
+    }
+  });
+
+  it('signs part URLs exactly as getSignedUrl does', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-03T10:00:00Z'), toFake: ['Date'] });
+    const key = uploadKey('ab'.repeat(32), uploadNonce());
+    for (const n of [1, 2, 10_000]) {
+      const part = 'cd'.repeat(31) + n.toString(16).padStart(2, '0').slice(-2);
+      const ours = await presignPart(key, 'upload/1+=', n, 8 * 1024 ** 2, part);
+      const sdk = await getSignedUrl(
+        presigner,
+        new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: 'upload/1+=', PartNumber: n, ContentLength: 8 * 1024 ** 2, ChecksumSHA256: hexToBase64(part) }),
+        options(ours.headers),
+      );
+      expect(ours.url).toBe(sdk);
     }
   });
 });
