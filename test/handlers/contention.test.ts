@@ -95,6 +95,27 @@ describe('other optimistic loops under contention: 200 or 409 contention, never 
     expect((await svc.call('GET', path)).status).toBe(404);
   });
 
+  it(`commit: eight commits of a version while ${RACERS} writers edit it`, async () => {
+    const arrived = 'd'.repeat(64);
+    await svc.call('POST', '/v1/assets/race/model/-/versions', { body: { version: '5.0.0', files: [{ path: 'late.bin', size: 1, sha256: arrived }] } });
+    // The bytes arrive through another upload (its record names its own object): commit has no S3 to read.
+    const { ddb } = await import('../../functions/adapters/dynamo.ts');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.blobs, Item: { sha256: arrived, size: 1, key: `blobs/sha256/${arrived}/${'n'.repeat(22)}`, verifiedAt: 'now' } }));
+    const path = '/v1/assets/race/model/-/versions/5.0.0';
+    let committed = false;
+    const editors = all(RACERS, async (i) => {
+      for (let n = 0; !committed && n < 50; n++) await svc.call('PATCH', path, { body: { metrics: { [`w${i}`]: n } } });
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    const commits = await all(8, () => svc.call('POST', `${path}/commit`));
+    committed = true;
+    await editors;
+    expectNoThrottle(commits, 'VersionNotReady');
+    const version = await svc.call('GET', path);
+    expect(version.body.status).toBe('ready');
+  });
+
   it(`aliases: ${3 * RACERS} concurrent moves of one alias between two versions`, async () => {
     const results = await all(3 * RACERS, (i) => svc.call('PUT', '/v1/assets/race/model/-/aliases/prod', { body: { version: i % 2 === 0 ? '2.0.0' : '3.0.0' } }));
     expectNoThrottle(results, 'AliasInUse');
