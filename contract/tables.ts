@@ -12,7 +12,8 @@
  *               `stable` (pk `stableAsset`) ready + published, no pre-releases (`latest`, partials, plain ranges).
  *             A version item also carries the set of aliases pointing at it, so resolve needs no second read.
  * - aliases:  one item per (asset, alias).
- * - blobs:    one item per verified SHA-256 (dedup: `present`).
+ * - blobs:    one item per verified SHA-256 (dedup: `present`; `key` names the verified object), and one per
+ *             upload object that needs a record (`<hex>/<nonce>`: a rejection, legal-hold holders).
  * - idempotency: Powertools idempotency records for `Idempotency-Key`.
  * - hooks:    one item per webhook, its secret encrypted (KMS in AWS, a local key in local mode).
  * - deliveries: one item per delivery attempt of a webhook, newest last under the hook; expire after 30 days.

@@ -7,11 +7,15 @@ import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { VersionItem, nowIso, type Actor } from './model.ts';
 import { parseAliasName } from './names.ts';
+import { contended, contentionBackoff } from './contention.ts';
 import { parseVersion } from './versions.ts';
 import { aliasRecord } from './views.ts';
 
 const ATTEMPTS = 10;
-const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+
+/** Other moves kept landing through every attempt: the alias is in use by concurrent writers (409, not 429). */
+const busyAlias = (asset: string, alias: string) =>
+  contended('AliasInUse', `alias ${alias} of ${asset} kept moving while this request tried to change it; try again`, { asset, alias });
 
 /** Retry only when the alias moved (or another transaction got in first); anything else is a fault. */
 function retryOrThrow(reasons: CancelReason[]): void {
@@ -68,9 +72,9 @@ export async function setAlias(asset: string, rawAlias: string, rawVersion: stri
       throw notFound(`${asset} has no version ${version}`, { asset, version });
     }
     retryOrThrow(reasons);
-    await pause(attempt);
+    await contentionBackoff(attempt - 1);
   }
-  throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
+  throw busyAlias(asset, alias);
 }
 
 export async function deleteAlias(asset: string, rawAlias: string, actor: Actor): Promise<void> {
@@ -83,7 +87,7 @@ export async function deleteAlias(asset: string, rawAlias: string, actor: Actor)
     if (!reasons) return;
     refuseIfProtected(reasons, !actor.isPublisher, asset, alias);
     retryOrThrow(reasons);
-    await pause(attempt);
+    await contentionBackoff(attempt - 1);
   }
-  throw new ArcaError('Throttled', `alias ${alias} of ${asset} kept moving; retry`);
+  throw busyAlias(asset, alias);
 }

@@ -5,6 +5,7 @@ import { auditPut } from '../adapters/auditRepo.ts';
 import { deleteAssetCascade, getAsset, listAssets, putNewAsset, updateAsset, type AssetQuery } from '../adapters/assetsRepo.ts';
 import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound, validationError } from '../shared/errors.ts';
+import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { nowIso, type Actor, type AssetItem } from './model.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
 import { assetRecord, assetSummary, etagOf, ifMatchHolds, type AssetSummary } from './views.ts';
@@ -53,7 +54,7 @@ export async function getAssetRecord(name: string): Promise<AssetRecord> {
 }
 
 export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch: string | undefined, actor: Actor): Promise<AssetRecord> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < CONTENTION_ATTEMPTS; attempt++) {
     const current = await getAsset(name, true);
     if (!current) throw missing(name);
     if (!ifMatchHolds(ifMatch, current.rev)) {
@@ -67,8 +68,11 @@ export async function editAsset(name: string, patch: UpdateAssetRequest, ifMatch
     const audit = auditPut({ action: 'asset.edit', actor: actor.principal, requestId: actor.requestId, asset: name, at: next.updatedAt });
     const { updated } = await updateAsset(next, current.rev, audit);
     if (updated) return getAssetRecord(name);
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `asset ${name} kept changing; retry`);
+  // Of the spec's 409 codes, AlreadyExists is the one about the asset item itself: another change is already
+  // there each time this one tries to land. `details.reason` tells it from a create's conflict.
+  throw contended('AlreadyExists', `asset ${name} kept changing while this request tried to edit it; try again`, { name });
 }
 
 /** Deletes the asset, its versions and aliases; blobs are left to the garbage collector. */

@@ -24,6 +24,7 @@ import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { count } from '../shared/metrics.ts';
+import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { compositeChecksum, partCount, partDigests } from './files.ts';
 import { isExpired, nowIso, objectKeyOf, type StoredFile, type VersionItem } from './model.ts';
 
@@ -197,7 +198,7 @@ export const verifiedEntry =
  */
 export async function finalizeVersion(asset: string, version: string, by = SYSTEM_ACTOR, arrived?: string): Promise<Finalized> {
   const hashUpTo = (f: StoredFile) => (objectKeyOf(f) === arrived ? Infinity : env.inlineVerifyMaxBytes);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < CONTENTION_ATTEMPTS; attempt++) {
     const item = live(await getVersion(asset, version, true), asset, version);
     if (done(item)) return { item, verifying: [] };
     const { verifying: still, keys } = await verifyFiles(item.files, hashUpTo);
@@ -219,6 +220,8 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
     );
     if (updated) return { item: updated, verifying: [] };
     if (current && done(current)) return { item: current, verifying: [] };
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing during commit; retry`);
+  // The bytes are verified and recorded; only the version item kept changing (edits, new formats).
+  throw contended('VersionNotReady', `${asset}:${version} kept changing while it was being committed; commit again`, { asset, version });
 }

@@ -10,7 +10,8 @@ import { verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { getOutput, latestRun, listOutputs, markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
 import { presignGet } from '../adapters/s3.ts';
 import { env } from '../shared/env.ts';
-import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
+import { conflict, notFound, validationError } from '../shared/errors.ts';
+import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { storeVersion } from './createVersion.ts';
 import { planFiles } from './files.ts';
 import { verifiedEntry, verifyFiles } from './finalize.ts';
@@ -106,15 +107,16 @@ export async function reissueOutputParts(flow: string, run: string, name: string
  */
 export async function commitOutput(flow: string, run: string, name: string, arrived?: string): Promise<{ record: OutputRecord; complete: boolean }> {
   const ref = storedRef(flow, run, name);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < CONTENTION_ATTEMPTS; attempt++) {
     const item = await liveOutput(ref, true);
     if (item.status === 'ready') return { record: outputRecord(item), complete: true };
     const { verifying, keys } = await verifyFiles(item.files, (f: StoredFile) => (objectKeyOf(f) === arrived ? Infinity : env.inlineVerifyMaxBytes));
     if (verifying.length > 0) return { record: outputRecord(item, committedFiles(item.files, verifying)), complete: false };
     const ready = await markOutputReady(item, item.files.map(verifiedEntry(keys)));
     if (ready) return { record: outputRecord(ready), complete: true };
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `${label(ref)} kept changing during commit; retry`);
+  throw contended('VersionNotReady', `${label(ref)} kept changing while it was being committed; commit again`, { ...ref });
 }
 
 /** A ready output with a presigned download URL on each file. */

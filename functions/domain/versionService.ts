@@ -10,7 +10,7 @@ import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter 
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
 import { count } from '../shared/metrics.ts';
-import { contentionBackoff } from './contention.ts';
+import { CONTENTION_ATTEMPTS as ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { finalizeVersion } from './finalize.ts';
 import { effectiveStatus, isExpired, nowIso, objectKeyOf, type Actor, type VersionItem } from './model.ts';
@@ -18,7 +18,6 @@ import { instructions, partUrls, startUploads, waitingTag, withVerified } from '
 import { parseVersion } from './versions.ts';
 import { committedFiles, etagOf, ifMatchHolds, versionRecord } from './views.ts';
 
-const ATTEMPTS = 5;
 
 /** A version that exists and is not a tombstone (an expired pending version counts as one). */
 export async function liveVersion(asset: string, rawVersion: string, consistent = false): Promise<VersionItem> {
@@ -27,6 +26,13 @@ export async function liveVersion(asset: string, rawVersion: string, consistent 
   if (!item || item.status === 'deleted' || isExpired(item)) throw notFound(`${asset} has no version ${version}`, { asset, version });
   return item;
 }
+
+/**
+ * Other writers kept changing the version through every attempt. Of the spec's 409 codes, VersionNotReady is
+ * the one that says "this version cannot take that change right now".
+ */
+const busyVersion = (asset: string, version: string, what: string) =>
+  contended('VersionNotReady', `${asset}:${version} kept changing while this request tried to ${what}; try again`, { asset, version });
 
 const publishedError = (v: VersionItem) =>
   conflict('VersionPublished', `${v.asset}:${v.version} is published: its files and metadata never change`, {
@@ -56,8 +62,9 @@ export async function updateVersionMetadata(
     const audit = auditPut({ action: 'version.edit', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: fields.updatedAt });
     const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] }, audit);
     if (updated) return versionRecord(updated);
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+  throw busyVersion(asset, version, 'edit it');
 }
 
 /** Adds files (a new format) to an unpublished version; they are served once committed. */
@@ -85,8 +92,9 @@ export async function addFiles(asset: string, version: string, req: AddFilesRequ
       return versionRecord(updated, versionRecord(updated).files.map((f) => byPath.get(f.path) ?? f));
     }
     await uploads.abort();
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+  throw busyVersion(asset, version, 'add the files');
 }
 
 /** Fresh part URLs of a multipart upload from part `from` (resume). */
@@ -158,8 +166,7 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     }
     await contentionBackoff(attempt);
   }
-  // Contention is a state conflict, not a rate limit (429 would tell clients to slow down, which does not help).
-  throw conflict('VersionNotReady', `${asset}:${version} kept changing while it was being published; publish again`, { asset, version, reason: 'contention' });
+  throw busyVersion(asset, version, 'publish it');
 }
 
 export interface DeleteOptions {
@@ -190,8 +197,9 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
       return versionRecord({ ...item, status: 'deleted', deletedAt: now, deletedBy: actor.principal, deleteReason: reason, liveAsset: undefined, stableAsset: undefined, pendingExpiresAt: undefined, rev: item.rev + 1, updatedAt: now });
     }
     if (conditionFailed(reasons[1])) throw notFound(`asset ${asset} does not exist`, { name: asset });
+    await contentionBackoff(attempt);
   }
-  throw new ArcaError('Throttled', `version ${asset}:${version} kept changing; retry`);
+  throw busyVersion(asset, version, 'delete it');
 }
 
 export async function listVersionRecords(asset: string, filter: VersionFilter): Promise<{ items: VersionRecord[]; nextCursor?: string }> {

@@ -144,9 +144,10 @@ if (upload) {
     check('the downloaded bytes have the declared SHA-256', sha256(download) === sha256(bytes));
   }
 
-  if (stage.bucket) {
+  if (stage.bucket && fileUrl) {
     const s3 = new S3Client({ region: stage.region, credentials });
-    const key = `blobs/sha256/${sha256(bytes)}`;
+    // The verified object the version names (its upload's own key, blobs/sha256/<hex>/<nonce>), virtual-hosted or path-style.
+    const key = decodeURIComponent(new URL(fileUrl).pathname).replace(new RegExp(`^/(${stage.bucket}/)?`), '');
     const refused = async (send: () => Promise<unknown>) => {
       try {
         await send();

@@ -1,6 +1,8 @@
 /**
- * Publish racing edits (issue 13): contention is not a rate limit. Publish retries with jittered backoff on
- * DynamoDB Local while other writers edit the same version, and never answers 429 for it.
+ * Racing writers (issue 13): contention is not a rate limit. Every optimistic loop (publish, metadata edits,
+ * new formats, delete, aliases, asset edits) retries with jittered backoff on DynamoDB Local while other
+ * writers change the same item, and answers 409 with `details.reason: "contention"` when it still cannot
+ * commit — never 429.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -48,5 +50,79 @@ describe('publish racing edits', () => {
     // The race was real: edits were committed while publish was under way.
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
     expect(publish.body.metrics).toBeDefined();
+  });
+});
+
+/** Every answer of a race: done, or a 409 that says it lost to contention (any other answer fails the test). */
+function expectNoThrottle(results: { status: number; body: { error?: { code: string; details?: { reason?: string } } } }[], code: string): void {
+  const unexpected = results.filter((r) => r.status !== 200 && !(r.status === 409 && r.body.error?.code === code && r.body.error.details?.reason === 'contention'));
+  expect(unexpected.map((r) => [r.status, r.body.error?.code]), 'answers other than 200 or 409 contention').toEqual([]);
+  expect(results.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+}
+
+const RACERS = 32;
+const all = <T>(n: number, f: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+
+describe('other optimistic loops under contention: 200 or 409 contention, never 429', () => {
+  it(`metadata edits: ${RACERS} concurrent PATCHes of one version`, async () => {
+    await svc.call('POST', '/v1/assets/race/model/-/versions', { body: { version: '2.0.0', files: [{ path: 'm.bin', size: 1, sha256: VERIFIED }] } });
+    const results = await all(RACERS, (i) => svc.call('PATCH', '/v1/assets/race/model/-/versions/2.0.0', { body: { metrics: { [`w${i}`]: i } } }));
+    expectNoThrottle(results, 'VersionNotReady');
+  });
+
+  it(`new formats: ${RACERS} concurrent additions of files to one version`, async () => {
+    await svc.call('POST', '/v1/assets/race/model/-/versions', { body: { version: '3.0.0', files: [{ path: 'm.bin', size: 1, sha256: VERIFIED }] } });
+    const results = await all(RACERS, (i) =>
+      svc.call('POST', '/v1/assets/race/model/-/versions/3.0.0/files', { body: { files: [{ path: `f${i}.onnx`, size: 1, sha256: VERIFIED, format: 'onnx' }] } }),
+    );
+    expectNoThrottle(results, 'VersionNotReady');
+  });
+
+  it(`delete: eight deletes of a version while ${2 * RACERS} writers edit it`, async () => {
+    await svc.call('POST', '/v1/assets/race/model/-/versions', { body: { version: '4.0.0', files: [{ path: 'm.bin', size: 1, sha256: VERIFIED }] } });
+    const path = '/v1/assets/race/model/-/versions/4.0.0';
+    let deleted = false;
+    const editors = all(2 * RACERS, async (i) => {
+      for (let n = 0; !deleted && n < 50; n++) await svc.call('PATCH', path, { body: { metrics: { [`w${i}`]: n } } });
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    const deletes = await all(8, () => svc.call('DELETE', path));
+    deleted = true;
+    await editors;
+    // One delete wins; the others find a tombstone (404) or lost to the edits (409 contention).
+    const answered = deletes.map((d) => (d.status === 404 ? { ...d, status: 200 } : d));
+    expectNoThrottle(answered, 'VersionNotReady');
+    expect((await svc.call('GET', path)).status).toBe(404);
+  });
+
+  it(`commit: eight commits of a version while ${RACERS} writers edit it`, async () => {
+    const arrived = 'd'.repeat(64);
+    await svc.call('POST', '/v1/assets/race/model/-/versions', { body: { version: '5.0.0', files: [{ path: 'late.bin', size: 1, sha256: arrived }] } });
+    // The bytes arrive through another upload (its record names its own object): commit has no S3 to read.
+    const { ddb } = await import('../../functions/adapters/dynamo.ts');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await ddb.send(new PutCommand({ TableName: svc.dynamo.tables.blobs, Item: { sha256: arrived, size: 1, key: `blobs/sha256/${arrived}/${'n'.repeat(22)}`, verifiedAt: 'now' } }));
+    const path = '/v1/assets/race/model/-/versions/5.0.0';
+    let committed = false;
+    const editors = all(RACERS, async (i) => {
+      for (let n = 0; !committed && n < 50; n++) await svc.call('PATCH', path, { body: { metrics: { [`w${i}`]: n } } });
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    const commits = await all(8, () => svc.call('POST', `${path}/commit`));
+    committed = true;
+    await editors;
+    expectNoThrottle(commits, 'VersionNotReady');
+    const version = await svc.call('GET', path);
+    expect(version.body.status).toBe('ready');
+  });
+
+  it(`aliases: ${3 * RACERS} concurrent moves of one alias between two versions`, async () => {
+    const results = await all(3 * RACERS, (i) => svc.call('PUT', '/v1/assets/race/model/-/aliases/prod', { body: { version: i % 2 === 0 ? '2.0.0' : '3.0.0' } }));
+    expectNoThrottle(results, 'AliasInUse');
+  });
+
+  it(`assets: ${RACERS} concurrent edits of one asset`, async () => {
+    const results = await all(RACERS, (i) => svc.call('PATCH', '/v1/assets/race/model', { body: { description: `edit ${i}` } }));
+    expectNoThrottle(results, 'AlreadyExists');
   });
 });
