@@ -280,3 +280,13 @@ export async function abortMultipartUpload(sha256: string, uploadId: string): Pr
 export async function setLegalHold(sha256: string, on: boolean): Promise<void> {
   await s3.send(new PutObjectLegalHoldCommand({ Bucket: env.bucket, Key: blobKey(sha256), LegalHold: { Status: on ? 'ON' : 'OFF' } }));
 }
+
+/** Lifts a blob's legal hold before it is deleted; `false` when S3 refused. A blob already gone has no hold. */
+export async function liftLegalHold(sha256: string): Promise<boolean> {
+  try {
+    await setLegalHold(sha256, false);
+    return true;
+  } catch (err) {
+    return isS3Error(err, 'NotFound', 'NoSuchKey', '404');
+  }
+}

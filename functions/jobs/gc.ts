@@ -13,11 +13,15 @@
  * and, the bucket being create-only, blocks the right bytes from ever arriving under that key. So it goes
  * without waiting for the grace period or for its versions to expire: one hour after the rejection,
  * unless a commit has verified the object since.
+ *
+ * With objectLock, a blob's legal hold is lifted just before its object is deleted (`withoutHolds`).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedDigests, rejectedDigests, restoreBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
+import { liftLegalHold } from '../adapters/s3.ts';
 import { ENV } from '../../contract/env.ts';
+import { env } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
 import { metrics } from '../shared/observability.ts';
 
@@ -48,11 +52,34 @@ export interface CollectResult {
   failed: number;
 }
 
+/** Legal holds lifted at once (one PutObjectLegalHold request per blob). */
+const HOLD_BATCH = 16;
+
+/**
+ * With objectLock, each blob's legal hold is lifted first. Published versions hold their blobs, and a version
+ * tombstoned with its asset keeps its holds (nothing else lifts them). A delete in the versioned bucket only
+ * adds a delete marker, so a held object version would outlive the noncurrent-version expiry for ever. A blob
+ * whose hold S3 would not lift is not deleted (it counts as failed and the next run tries again).
+ */
+async function withoutHolds(sha256s: readonly string[]): Promise<{ free: string[]; held: string[] }> {
+  if (!env.objectLock) return { free: [...sha256s], held: [] };
+  const free: string[] = [];
+  const held: string[] = [];
+  for (let i = 0; i < sha256s.length; i += HOLD_BATCH) {
+    const batch = sha256s.slice(i, i + HOLD_BATCH);
+    const lifted = await Promise.all(batch.map(liftLegalHold));
+    batch.forEach((sha, n) => (lifted[n] ? free : held).push(sha));
+  }
+  if (held.length > 0) logger.error('S3 refused to lift legal holds; those blobs are kept', { held });
+  return { free, held };
+}
+
 /** Deletes `sha256s`' objects, 1,000 per request; returns how many went and how many S3 refused. */
 async function deleteObjects(sha256s: readonly string[]): Promise<{ deleted: number; failed: number }> {
-  let failed = 0;
-  for (let i = 0; i < sha256s.length; i += 1000) {
-    const refused = await deleteBlobObjects(sha256s.slice(i, i + 1000));
+  const { free, held } = await withoutHolds(sha256s);
+  let failed = held.length;
+  for (let i = 0; i < free.length; i += 1000) {
+    const refused = await deleteBlobObjects(free.slice(i, i + 1000));
     failed += refused.length;
     if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
   }
