@@ -1,12 +1,14 @@
 /**
  * `pull` (R-CLIENT, R-STORE): resolve a spec, bring each file's blob into the content-addressed cache
  * (reusing cached blobs, downloading large files with parallel ranged GETs), verify every byte's SHA-256
- * before a blob is trusted — a mismatch fails closed and keeps nothing — then hard-link (or copy) the
- * files into the output directory, replacing any existing file atomically.
+ * before a blob is trusted — a mismatch fails closed and keeps nothing — then copy (a reflink where the file
+ * system has them) the files into the output directory, replacing any existing file atomically. Hard links
+ * only on request (`link`): whoever can write through a link to a read-only blob (root can, and notebooks and
+ * containers often run as root) would corrupt the cache for every later pull.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, link, mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, constants, link as hardLink, mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import semver from 'semver';
 import type { ResolveResult } from '../contract/schemas.ts';
@@ -27,8 +29,11 @@ export interface PullOptions {
   outDir?: string;
   /** Serve an exact `name:1.2.3` spec from the cache alone, without calling the service. */
   offline?: boolean;
-  /** Copy files into `outDir` instead of hard-linking them to the (read-only) cached blobs. */
-  copy?: boolean;
+  /**
+   * Hard-link files in `outDir` to the read-only cached blobs instead of copying them (no bytes copied, but a
+   * write through the link, which root can make, changes the cached blob). Falls back to a copy across file systems.
+   */
+  link?: boolean;
   stage?: 'published';
   attempts?: number;
   signal?: AbortSignal;
@@ -72,7 +77,7 @@ export async function pull(client: ArcaClient, spec: string, opts: PullOptions =
   await runPool(small, client.concurrency, opts.signal, fetchOne);
   for (const f of large) await fetchOne(f);
   pulled.sort((a, b) => (a.path < b.path ? -1 : 1));
-  if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.copy === true);
+  if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.link === true);
   return { asset: plan.asset, version: plan.version, status: plan.status, files: pulled, downloaded: client.transfers.stats.bytesDownloaded - before };
 }
 
@@ -183,18 +188,21 @@ function deferred(): Deferred {
 
 const retryable = (err: unknown) => err instanceof TransferError && err.retryable;
 
-/** Puts a cached blob at its path under `outDir`: a hard link when possible, else a copy; atomic either way. */
-async function place(f: PulledFile, outDir: string, copy: boolean): Promise<string> {
+/**
+ * Puts a cached blob at its path under `outDir`: a copy (a reflink where the file system has them: no bytes
+ * copied, no shared inode), or with `link` a hard link where possible; atomic either way.
+ */
+async function place(f: PulledFile, outDir: string, link: boolean): Promise<string> {
   const root = resolve(outDir);
   const dest = resolve(root, ...f.path.split('/'));
   if (!dest.startsWith(root + sep)) throw clientError(`refusing to write ${f.path} outside ${root}`);
   await mkdir(dirname(dest), { recursive: true });
   const [src, existing] = await Promise.all([stat(f.cachePath), stat(dest).catch(() => undefined)]);
-  if (!copy && existing && existing.ino === src.ino && existing.dev === src.dev) return dest;
+  if (link && existing && existing.ino === src.ino && existing.dev === src.dev) return dest;
   const tmp = join(dirname(dest), `.${f.sha256.slice(0, 12)}.${process.pid}.arca-tmp`);
   await rm(tmp, { force: true });
   let linked = false;
-  if (!copy) linked = await link(f.cachePath, tmp).then(() => true, () => false);
+  if (link) linked = await hardLink(f.cachePath, tmp).then(() => true, () => false);
   if (!linked) {
     await copyFile(f.cachePath, tmp, constants.COPYFILE_FICLONE);
     await chmod(tmp, 0o644);

@@ -15,7 +15,7 @@ import { ArcaApiError, clientError } from './errors.ts';
 import { hashFile } from './hash.ts';
 import { newIdempotencyKey } from './http.ts';
 import { runPool, withRetries } from './pool.ts';
-import { ResumeStore, type UploadState } from './resume.ts';
+import { PushRecords, ResumeStore, type UploadState } from './resume.ts';
 import { TransferError } from './transfer.ts';
 
 export interface PushProgress {
@@ -219,10 +219,21 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
   const store = new ResumeStore(client.cacheDir);
   const multipartShas = declared.filter((d) => d.parts).map((d) => d.sha256);
   const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const pushes = new PushRecords(client.cacheDir);
+  const pushed = { api: client.url, asset: name, requestHash };
+  const earlier = opts.resume === false ? undefined : await earlierPush(client, pushes, pushed);
+  // The same push, interrupted once the version was made and run again: report that version, not a second one.
+  if (earlier?.status === 'ready' || earlier?.status === 'published') {
+    const { idempotencyKey: _key, ...made } = earlier;
+    const version = await finish(client, name, made, opts);
+    await pushes.remove(pushed);
+    return { version, uploaded: 0, skipped: declared.reduce((n, d) => n + d.size, 0), resumed: true };
+  }
   const previous = opts.resume === false ? undefined : await findResumable(client, store, name, requestHash, multipartShas);
-  const idempotencyKey = previous?.idempotencyKey ?? newIdempotencyKey();
+  const idempotencyKey = previous?.idempotencyKey ?? earlier?.idempotencyKey ?? newIdempotencyKey();
   const created = await createVersionEnsuringAsset(client, name, request, idempotencyKey, opts.type ?? 'model', signal);
-  const resumed = previous !== undefined && previous.version === created.version;
+  await pushes.save({ ...pushed, version: created.version, idempotencyKey });
+  const resumed = (previous ?? earlier) !== undefined && (previous ?? earlier)!.version === created.version;
 
   const tracked = trackedMultipart(store, { api: client.url, asset: name, version: created.version, idempotencyKey, requestHash }, resumed, (uploadId, from) =>
     client.uploadParts(name, created.version, uploadId, from, signal),
@@ -239,10 +250,35 @@ export async function push(client: ArcaClient, name: string, inputs: string[], o
     signal,
   );
   await tracked.clear();
-  if (opts.publish) version = await client.publish(name, version.version);
+  version = await finish(client, name, version, opts);
+  await pushes.remove(pushed);
+  return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
+}
+
+/** What a push does once its version is ready: publish and alias it when asked (both are idempotent). */
+async function finish(client: ArcaClient, name: string, version: VersionRecord, opts: PushOptions): Promise<VersionRecord> {
+  if (opts.publish && version.status !== 'published') version = await client.publish(name, version.version);
   if (opts.alias) await client.setAlias(name, opts.alias, version.version);
   if (opts.alias || opts.publish) version = await client.getVersion(name, version.version);
-  return { version, uploaded: client.transfers.stats.bytesUploaded - before, skipped, resumed };
+  return version;
+}
+
+/**
+ * The version an earlier run of this very push made and did not see through (its record is still there), with
+ * the Idempotency-Key that made it; `undefined` when there is none, or it was deleted since.
+ */
+async function earlierPush(client: ArcaClient, pushes: PushRecords, pushed: Parameters<PushRecords['load']>[0]): Promise<(VersionRecord & { idempotencyKey: string }) | undefined> {
+  const record = await pushes.load(pushed);
+  if (!record) return undefined;
+  const current = await client.getVersion(record.asset, record.version).catch((err: unknown) => {
+    if (err instanceof ArcaApiError && err.code === 'NotFound') return undefined;
+    throw err;
+  });
+  if (!current || current.status === 'deleted') {
+    await pushes.remove(pushed);
+    return undefined;
+  }
+  return { ...current, idempotencyKey: record.idempotencyKey };
 }
 
 /**

@@ -4,6 +4,7 @@
  * Idempotency-Key that created the version (so asking again returns the same version and uploads), and
  * which parts already arrived. Deleted once the version is committed.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -59,5 +60,54 @@ export class ResumeStore {
   async remove(sha256: string): Promise<void> {
     await this.queues.get(sha256);
     await rm(this.file(sha256), { force: true });
+  }
+}
+
+/**
+ * What a push made, recorded as soon as the service answered its create: the version and the Idempotency-Key
+ * of that create, under `<cacheDir>/pushes/<key>.json`, keyed by SHA-256 of the API, the asset and the
+ * create request (which names every file's SHA-256). A push interrupted after that (Ctrl-C while the service
+ * verifies the bytes, a dead connection) and run again finds it: a version that became ready is reported
+ * instead of making a second one, a pending one is taken up again. Deleted once the push has finished.
+ */
+export interface PushRecord {
+  api: string;
+  asset: string;
+  requestHash: string;
+  version: string;
+  idempotencyKey: string;
+}
+
+export class PushRecords {
+  private readonly dir: string;
+
+  constructor(cacheDir: string) {
+    this.dir = join(cacheDir, 'pushes');
+  }
+
+  private file(of: Pick<PushRecord, 'api' | 'asset' | 'requestHash'>): string {
+    return join(this.dir, `${createHash('sha256').update(`${of.api}\n${of.asset}\n${of.requestHash}`).digest('hex')}.json`);
+  }
+
+  async load(of: Pick<PushRecord, 'api' | 'asset' | 'requestHash'>): Promise<PushRecord | undefined> {
+    try {
+      const r = JSON.parse(await readFile(this.file(of), 'utf8')) as Partial<PushRecord>;
+      if (r.api !== of.api || r.asset !== of.asset || r.requestHash !== of.requestHash || typeof r.version !== 'string' || typeof r.idempotencyKey !== 'string') return undefined;
+      return r as PushRecord;
+    } catch {
+      return undefined; // missing or torn: nothing was recorded
+    }
+  }
+
+  async save(record: PushRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.file(record);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(record));
+    await rename(tmp, file);
+  }
+
+  async remove(of: Pick<PushRecord, 'api' | 'asset' | 'requestHash'>): Promise<void> {
+    await rm(this.file(of), { force: true });
   }
 }

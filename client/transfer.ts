@@ -77,6 +77,9 @@ export class Transfers {
     }
     const req = this.request(url, { method: 'PUT', headers, signal: opts.signal });
     const response = responseOf(req);
+    // The request fails (ECONNREFUSED, ECONNRESET: the endpoint died) while the body is still streaming, before
+    // anything awaits `response`; marked handled here, it is still awaited and reported as a TransferError below.
+    response.catch(() => undefined);
     try {
       if (length === 0) {
         req.end();

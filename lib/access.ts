@@ -77,10 +77,10 @@ export const JOB_ACCESS = {
     tables: { assets: 'readwrite', versions: 'readwrite', audit: 'append' },
     blobs: ['abort'],
   },
-  /** Delete blobs that nothing live references, after a grace period. */
+  /** Delete blobs that nothing live references, after a grace period; with objectLock, lift their legal holds first. */
   gc: {
     tables: { versions: 'read', outputs: 'read', blobs: 'readwrite' },
-    blobs: ['list', 'delete'],
+    blobs: ['list', 'delete', 'legalHold'],
   },
 } as const satisfies Record<string, FunctionAccess>;
 

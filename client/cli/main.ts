@@ -219,17 +219,17 @@ export function buildProgram(): Command {
     .description('download a version (NAME[:SELECTOR][/PATH]) into the cache and, with -o, into a directory')
     .option('-o, --out <dir>', 'write the files under this directory')
     .option('--offline', 'serve an exact NAME:VERSION from the cache alone')
-    .option('--copy', 'copy files instead of hard-linking them to the read-only cache')
+    .option('--link', 'hard-link files to the read-only cache instead of copying them (a write through a link, which root can make, corrupts the cache)')
     .addOption(new Option('--stage <stage>', 'only published versions').choices(['published']))
     .action(
       run(async (client, cmd, spec: string) => {
-        const o = cmd.opts<{ out?: string; offline?: boolean; copy?: boolean; stage?: 'published' }>();
+        const o = cmd.opts<{ out?: string; offline?: boolean; link?: boolean; stage?: 'published' }>();
         let progress: Bar | undefined;
         const bar = await barsFor(cmd);
         const result = await client.pull(spec, {
           outDir: o.out,
           offline: o.offline,
-          copy: o.copy,
+          link: o.link,
           stage: o.stage,
           onProgress: bar
             ? (p) => {

@@ -301,3 +301,13 @@ export async function abortMultipartUpload(key: string, uploadId: string): Promi
 export async function setLegalHold(key: string, on: boolean): Promise<void> {
   await s3.send(new PutObjectLegalHoldCommand({ Bucket: env.bucket, Key: key, LegalHold: { Status: on ? 'ON' : 'OFF' } }));
 }
+
+/** Lifts an object's legal hold before it is deleted; `false` when S3 refused. An object already gone has no hold. */
+export async function liftLegalHold(key: string): Promise<boolean> {
+  try {
+    await setLegalHold(key, false);
+    return true;
+  } catch (err) {
+    return isS3Error(err, 'NotFound', 'NoSuchKey', '404');
+  }
+}

@@ -15,12 +15,16 @@
  * An object the service rejected (other bytes than its digest) is useless to every version, though it
  * blocks nobody but its uploader (whose key it occupies). It goes without waiting for the grace period or
  * for its version to expire: one hour after the rejection.
+ *
+ * With objectLock, an object's legal hold is lifted just before it is deleted (`withoutHolds`).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { blobKeyOfId } from '../../contract/keys.ts';
 import { blobPages, deleteBlobObjects, forgetBlob, forgetRejected, referencedKeys, rejectedObjects, restoreBlob, type StoredBlob } from '../adapters/jobsRepo.ts';
 import type { Item } from '../adapters/dynamo.ts';
+import { liftLegalHold } from '../adapters/s3.ts';
 import { ENV } from '../../contract/env.ts';
+import { env } from '../shared/env.ts';
 import { logger } from '../shared/logger.ts';
 import { metrics } from '../shared/observability.ts';
 
@@ -51,11 +55,34 @@ export interface CollectResult {
   failed: number;
 }
 
-/** Deletes objects, 1,000 per request; returns how many went and how many S3 refused. */
+/** Legal holds lifted at once (one PutObjectLegalHold request per object). */
+const HOLD_BATCH = 16;
+
+/**
+ * With objectLock, each object's legal hold is lifted first. Published versions hold their objects, and a version
+ * tombstoned with its asset keeps its holds (nothing else lifts them). A delete in the versioned bucket only
+ * adds a delete marker, so a held object version would outlive the noncurrent-version expiry for ever. An object
+ * whose hold S3 would not lift is not deleted (it counts as failed and the next run tries again).
+ */
+async function withoutHolds(keys: readonly string[]): Promise<{ free: string[]; held: string[] }> {
+  if (!env.objectLock) return { free: [...keys], held: [] };
+  const free: string[] = [];
+  const held: string[] = [];
+  for (let i = 0; i < keys.length; i += HOLD_BATCH) {
+    const batch = keys.slice(i, i + HOLD_BATCH);
+    const lifted = await Promise.all(batch.map(liftLegalHold));
+    batch.forEach((key, n) => (lifted[n] ? free : held).push(key));
+  }
+  if (held.length > 0) logger.error('S3 refused to lift legal holds; those objects are kept', { held });
+  return { free, held };
+}
+
+/** Deletes objects, 1,000 per request, after lifting their holds; returns how many went and how many S3 refused. */
 async function deleteObjects(keys: readonly string[]): Promise<{ deleted: number; failed: number }> {
-  let failed = 0;
-  for (let i = 0; i < keys.length; i += 1000) {
-    const refused = await deleteBlobObjects(keys.slice(i, i + 1000));
+  const { free, held } = await withoutHolds(keys);
+  let failed = held.length;
+  for (let i = 0; i < free.length; i += 1000) {
+    const refused = await deleteBlobObjects(free.slice(i, i + 1000));
     failed += refused.length;
     if (refused.length > 0) logger.error('S3 refused to delete blobs', { refused });
   }

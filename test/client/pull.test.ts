@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 describe('pull', () => {
-  it('downloads into the cache, verifies, and hard-links byte-identical files into the output directory', async () => {
+  it('downloads into the cache, verifies, and writes byte-identical, writable copies into the output directory', async () => {
     const cacheDir = fresh();
     const out = fresh();
     const c = client(cacheDir);
@@ -46,7 +46,8 @@ describe('pull', () => {
       const outPath = join(out, ...f.path.split('/'));
       expect(sha256(await readFile(outPath))).toBe(sha256(f.bytes));
       const [o, b] = await Promise.all([stat(outPath), stat(c.cache.blobPath(sha256(f.bytes)))]);
-      expect(o.ino).toBe(b.ino);
+      expect(o.ino).not.toBe(b.ino); // a copy (or a reflink): never the cached blob's inode
+      expect(o.mode & 0o777).toBe(0o644);
       expect(b.mode & 0o222).toBe(0); // cached blobs are read-only
     }
     // The large file came as parallel ranged GETs of 32 MiB.
@@ -108,14 +109,27 @@ describe('pull', () => {
     c.close();
   });
 
-  it('--copy writes independent, writable copies', async () => {
+  it('a write to a pulled file (as root could make through a link) leaves the cache intact for the next pull', async () => {
+    const c = client(fresh());
+    const first = fresh();
+    await c.pull('fraud/xgb:1.2.0/model.pkl', { outDir: first });
+    await writeFile(join(first, 'model.pkl'), 'edited in the checkout');
+    const second = fresh();
+    const again = await c.pull('fraud/xgb:1.2.0/model.pkl', { outDir: second });
+    expect(again.files).toMatchObject([{ path: 'model.pkl', cached: true }]);
+    expect(await readFile(join(second, 'model.pkl'))).toEqual(files[0]!.bytes);
+    expect(await readFile(c.cache.blobPath(sha256(files[0]!.bytes)))).toEqual(files[0]!.bytes);
+    c.close();
+  });
+
+  it('link: true hard-links output files to the read-only cached blobs, on request only', async () => {
     const c = client(fresh());
     const out = fresh();
-    await c.pull('fraud/xgb:1.2.0/tokenizer', { outDir: out, copy: true });
+    await c.pull('fraud/xgb:1.2.0/tokenizer', { outDir: out, link: true });
     const o = await stat(join(out, 'tokenizer', 'vocab.json'));
     const b = await stat(c.cache.blobPath(sha256(files[1]!.bytes)));
-    expect(o.ino).not.toBe(b.ino);
-    expect(o.mode & 0o200).toBe(0o200);
+    expect(o.ino).toBe(b.ino);
+    expect(o.mode & 0o222).toBe(0);
     c.close();
   });
 });

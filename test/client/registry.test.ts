@@ -140,6 +140,71 @@ describe('push and pull against local mode', () => {
   });
 });
 
+/**
+ * A proxy in front of the API that holds every commit until `release()`: the CLI waits on a commit the service
+ * is still working on (its server-side verification), and can be interrupted right there.
+ */
+async function commitHoldingProxy(target: string): Promise<{ url: string; commitSeen: Promise<void>; release: () => void; close: () => Promise<void> }> {
+  let seen!: () => void;
+  const commitSeen = new Promise<void>((r) => (seen = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      if (req.method === 'POST' && req.url!.endsWith('/commit')) {
+        seen();
+        await released;
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body });
+      const text = Buffer.from(await answer.arrayBuffer());
+      if (!res.destroyed) res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    commitSeen,
+    release,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('push run again after an interruption', () => {
+  it('Ctrl-C while the service verifies, then the same push again: reports the version the first push made, no second version', { timeout: 120_000 }, async () => {
+    const asset = 'it/rerun';
+    const file = join(work, 'rerun.bin');
+    await writeFile(file, `weights ${Math.random()}`);
+    const proxy = await commitHoldingProxy(registry!.url);
+    const env = { ARCA_URL: proxy.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir };
+    const first = cli(['push', asset, file, '--json'], env);
+    await proxy.commitSeen;
+    first.child.kill('SIGINT');
+    expect((await first.done).code).not.toBe(0);
+    // The held commit reaches the service, which finishes the version with nobody waiting (in local mode the
+    // S3 ObjectCreated job may have made it ready already).
+    proxy.release();
+    await expect.poll(async () => (await client.getVersion(asset, '1.0.0')).status, { timeout: 30_000 }).toBe('ready');
+
+    // The same command again (through the proxy, which now lets commits through).
+    const again = await cli(['push', asset, file, '--json'], env).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ version: { asset, version: '1.0.0', status: 'ready' }, resumed: true, uploaded: 0 });
+    expect((await client.listVersions(asset)).items.map((v) => v.version)).toEqual(['1.0.0']);
+
+    // Once a push has finished, the same bytes pushed again are a new version, as before.
+    const third = await cli(['push', asset, file, '--json'], env).done;
+    expect(JSON.parse(third.stdout)).toMatchObject({ version: { version: '1.1.0', status: 'ready' } });
+    await proxy.close();
+  });
+});
+
 describe('loadOrGenerate', () => {
   it('runs generate once across two calls with the same params and records, and agrees with the service on paramsHash', async () => {
     let runs = 0;

@@ -82,6 +82,18 @@ describe('AssetRegistry props change the template as documented', () => {
     expect(writeEnv({ objectLock: true })[ENV.objectLock]).toBe('true');
   });
 
+  it('objectLock lets the garbage collector lift legal holds (of blobs it is about to delete), and nothing more on S3', () => {
+    const { stack, template } = synth({ objectLock: true });
+    const gc = actionsOfRole(template, logicalId(stack.registry.gcFunction.role!));
+    expect(gc).toEqual(expect.arrayContaining(['s3:PutObjectLegalHold', 's3:DeleteObject']));
+    expect(gc.filter((a) => a.startsWith('s3:') && !['s3:PutObjectLegalHold', 's3:GetObjectLegalHold', 's3:DeleteObject', 's3:ListBucket'].includes(a))).toEqual([]);
+    const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack.registry.gcFunction)]!;
+    expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[ENV.objectLock]).toBe('true');
+    // Without objectLock there is no hold to lift, and no permission to.
+    const plain = synth();
+    expect(actionsOfRole(plain.template, logicalId(plain.stack.registry.gcFunction.role!))).not.toContain('s3:PutObjectLegalHold');
+  });
+
   it('without objectLock the bucket has no Object Lock', () => {
     const { stack, template } = synth();
     expect(resourcesOf(template, 'AWS::S3::Bucket')[logicalId(stack.registry.bucket)]!.Properties.ObjectLockEnabled ?? false).toBe(false);
