@@ -28,7 +28,7 @@ import type {
 import type { z } from 'zod';
 import type { CreateHookRequest, DeliveryRecord, HookRecord } from '../contract/events.ts';
 import { BlobCache } from './cache.ts';
-import { defaultCacheDir, loadConfig, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
+import { defaultCacheDir, loadConfig, registryUrl, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
 import { ApiTransport, encodePath, type Query } from './http.ts';
 import { loadOrGenerate, type LoadOrGenerateOptions, type LoadOrGenerateResult } from './loadOrGenerate.ts';
 import { pull, type PullOptions, type PullResult } from './pull.ts';
@@ -95,7 +95,7 @@ export class ArcaClient {
 
   constructor(opts: ArcaClientOptions) {
     const auth = opts.auth ?? (opts.token ? 'token' : 'sigv4');
-    this.url = opts.url.replace(/\/+$/, '');
+    this.url = registryUrl(opts.url);
     this.api = new ApiTransport({ url: this.url, token: opts.token, auth, region: opts.region }, opts.credentials);
     this.cacheDir = opts.cacheDir ?? defaultCacheDir();
     this.concurrency = Math.max(1, opts.concurrency ?? 8);

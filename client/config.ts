@@ -74,18 +74,66 @@ export async function writeConfigFile(path: string, settings: ConfigSettings): P
   await rename(tmp, path);
 }
 
+/**
+ * A registry URL as the client uses it: http(s), no trailing slash, and the registry's root (the client adds
+ * `/v1/…` itself). Refused otherwise, with the URL that would work.
+ */
+export function registryUrl(raw: string): string {
+  const url = raw.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\//i.test(url)) {
+    const fix = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? 'an http:// or https:// URL' : `http://${url}`;
+    throw clientError(`registry URL "${raw}" has no http:// or https:// scheme: use ${fix}`, { url: raw });
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw clientError(`registry URL "${raw}" is not a URL`, { url: raw });
+  }
+  if (/\/v1$/i.test(parsed.pathname)) {
+    throw clientError(`registry URL "${raw}" ends in /v1: give the registry's root, ${url.slice(0, -3)} (the client adds /v1 itself)`, { url: raw });
+  }
+  return url;
+}
+
+/** localhost, 127.x.x.x and [::1] are one machine's loopback: the same registry under any of these names. */
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+function registryKey(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${isLoopback(u.hostname) ? 'loopback' : u.hostname.toLowerCase()}:${u.port}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two URLs name the same registry (scheme, host with loopback names as one, port, path). */
+export function sameRegistry(a: string, b: string): boolean {
+  const key = registryKey(a);
+  return key !== undefined && key === registryKey(b);
+}
+
 /** Merges flags over environment over file, field by field. */
 export function mergeConfig(flags: ConfigSettings, env: Env, file: ConfigSettings): ClientConfig {
   const pick = <T>(...values: (T | undefined)[]): T | undefined => values.find((v) => v !== undefined && v !== '');
-  const url = pick(flags.url, env.ARCA_URL, file.url);
-  if (!url) throw clientError('no registry URL: pass --url, set ARCA_URL, or run "arca login --url URL"');
-  // The login file's token belongs to the login file's URL: never send it to another registry.
-  const fileToken = file.url === undefined || file.url.replace(/\/+$/, '') === url.replace(/\/+$/, '') ? file.token : undefined;
+  const given = pick(flags.url, env.ARCA_URL, file.url);
+  if (!given) throw clientError('no registry URL: pass --url, set ARCA_URL, or run "arca login --url URL"');
+  const url = registryUrl(given);
+  // The login file's token belongs to the login file's registry: never send it to another one.
+  const fileToken = file.url === undefined || sameRegistry(file.url, url) ? file.token : undefined;
   const token = pick(flags.token, env.ARCA_TOKEN, fileToken);
   const auth = pick(flags.auth, env.ARCA_AUTH as AuthMode | undefined, file.auth) ?? (token ? 'token' : 'sigv4');
-  if (auth === 'token' && !token) throw clientError('auth is "token" but no token is set: pass --token, set ARCA_TOKEN, or run "arca login"');
+  if (auth === 'token' && !token) {
+    if (file.token && file.url !== undefined) {
+      throw clientError(
+        `no token for ${url}: the login file's token was saved for ${file.url} and is only sent there; pass --token, set ARCA_TOKEN, or run "arca login --url ${url} --token-file .arca/token"`,
+      );
+    }
+    throw clientError('auth is "token" but no token is set: pass --token, set ARCA_TOKEN, or run "arca login"');
+  }
   return {
-    url: url.replace(/\/+$/, ''),
+    url,
     token,
     auth,
     region: pick(flags.region, env.ARCA_REGION, env.AWS_REGION, file.region),

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { ClientConfig } from './config.ts';
+import { isLoopback, type ClientConfig } from './config.ts';
 import { ArcaApiError, clientError, errorFromResponse } from './errors.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -31,6 +31,18 @@ export const encodePath = (s: string): string => s.split('/').map(encodeURICompo
 
 export const USER_AGENT = 'arca-sdk/0.1.0';
 
+/**
+ * A refused connection or an unknown host will not heal in the seconds a retry waits: said at once, with what
+ * to do (a local registry is started with `npm start`).
+ */
+function notReachable(url: URL, err: unknown): ArcaApiError | undefined {
+  const code = (err as { cause?: { code?: unknown } }).cause?.code;
+  if (code !== 'ECONNREFUSED' && code !== 'ENOTFOUND') return undefined;
+  const why = code === 'ECONNREFUSED' ? 'connection refused' : `no host ${url.hostname}`;
+  const fix = isLoopback(url.hostname) ? 'start it with `npm start` in the Arca clone, or check --url / ARCA_URL' : 'check --url / ARCA_URL (or the login file)';
+  return new ArcaApiError('NetworkError', `the registry is not reachable at ${url.origin} (${why}); ${fix}`, { cause: err });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ApiTransport {
@@ -54,6 +66,8 @@ export class ApiTransport {
         const headers = await this.headers(method, url, body, opts.headers ?? {});
         res = await fetch(url, { method, headers, body, signal: opts.signal });
       } catch (err) {
+        const unreachable = notReachable(url, err);
+        if (unreachable) throw unreachable;
         if (err instanceof ArcaApiError || opts.signal?.aborted || attempt >= attempts) {
           if (err instanceof ArcaApiError || opts.signal?.aborted) throw err;
           throw new ArcaApiError('NetworkError', `${method} ${url.origin}${url.pathname}: ${(err as Error).message}`, { cause: err });

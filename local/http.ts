@@ -143,8 +143,14 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
   if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
   headers['content-length'] = String(body.length);
-  res.writeHead(structured.statusCode ?? 200, headers);
+  writeHeaders(res, structured.statusCode ?? 200, headers);
   res.end(body);
+}
+
+/** Sets the headers one by one before writing them: the access log reads `x-request-id` back with getHeader. */
+function writeHeaders(res: ServerResponse, status: number, headers: Record<string, string | string[] | number>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.writeHead(status);
 }
 
 function apiError(code: ErrorCode, message: string): { requestId: string; body: string } {
@@ -154,7 +160,7 @@ function apiError(code: ErrorCode, message: string): { requestId: string; body: 
 
 function sendApiError(res: ServerResponse, status: number, code: ErrorCode, message: string, extra: Record<string, string> = {}): void {
   const { requestId, body } = apiError(code, message);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, ...extra });
+  writeHeaders(res, status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, ...extra });
   res.end(body);
 }
 
@@ -203,10 +209,41 @@ export interface ApiServerOptions {
   consoleAssets?: Record<string, string>;
   /** Where a handler's unexpected failure is reported (API Gateway answers 500 and logs it in CloudWatch). */
   onError?: (error: unknown) => void;
+  /** Called once per request when its response is done (or the client went away): the access log. */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+export interface RequestLogEntry {
+  /** The response's `x-request-id` (the id the handler logged under, and the API's error bodies carry); `-` for the console's files. */
+  requestId: string;
+  method: string;
+  /** The path without its query (a cursor or filter is not needed to find the request). */
+  path: string;
+  /** `0` when the client went away before an answer. */
+  status: number;
+  ms: number;
+}
+
+/** One access-log line: `<request id> <method> <path> <status> <ms>ms`. */
+export const formatRequestLine = (e: RequestLogEntry): string => `${e.requestId} ${e.method} ${e.path} ${e.status === 0 ? 'aborted' : e.status} ${e.ms}ms`;
+
+function logWhenDone(req: IncomingMessage, res: ServerResponse, onRequest: (entry: RequestLogEntry) => void): void {
+  const started = performance.now();
+  res.once('close', () => {
+    const id = res.getHeader('x-request-id');
+    onRequest({
+      requestId: typeof id === 'string' ? id : '-',
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0]!,
+      status: res.headersSent ? res.statusCode : 0,
+      ms: Math.round(performance.now() - started),
+    });
+  });
 }
 
 export function createApiServer(opts: ApiServerOptions): http.Server {
   const server = http.createServer((req, res) => {
+    if (opts.onRequest) logWhenDone(req, res, opts.onRequest);
     void serve(req, res, opts).catch((error: unknown) => {
       opts.onError?.(error);
       if (!res.headersSent) sendApiError(res, 500, 'Internal', 'internal error');

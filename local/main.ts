@@ -8,7 +8,8 @@ import { startLocal } from './server.ts';
 const started = Date.now();
 try {
   checkJava();
-  const registry = await startLocal();
+  // One line per request (request id, method, path, status, time): the id is the one in the API's error bodies.
+  const registry = await startLocal({ requestLog: (line) => console.log(`${new Date().toISOString()} ${line}`) });
   console.log(`Arca is running at ${registry.url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   console.log(`  admin token: ${registry.token}  (kept in ${registry.dataDir}/token)`);
   console.log(`  data:        ${registry.dataDir}`);

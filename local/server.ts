@@ -15,7 +15,7 @@ import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
 import { TABLES } from '../contract/tables.ts';
 import { startDynamo, transactionsDurable } from './dynamo.ts';
-import { createApiServer, type ApiHandler } from './http.ts';
+import { createApiServer, formatRequestLine, type ApiHandler, type RequestLogEntry } from './http.ts';
 import { newStandInSecret, standInCredentials, startS3, toS3Event } from './s3.ts';
 import type { ObjectCreated } from './s3-front.ts';
 
@@ -35,6 +35,8 @@ export interface LocalOptions {
   env?: Partial<Record<EnvName, string>>;
   /** Where handler failures (500s) are reported. Default: stderr. */
   onError?: (error: unknown) => void;
+  /** Receives one access-log line per API request (`npm start` prints them). Default: none. */
+  requestLog?: (line: string) => void;
 }
 
 export interface LocalRegistry {
@@ -212,6 +214,7 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
       consoleHtml: await consoleFile('index.html'),
       consoleAssets: Object.fromEntries(await Promise.all(CONSOLE_ASSETS.map(async (name) => [name, await consoleFile(name)]))),
       onError,
+      ...(opts.requestLog ? { onRequest: (entry: RequestLogEntry) => opts.requestLog!(formatRequestLine(entry)) } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -9,7 +9,7 @@ import type { GrantRecord } from '../../contract/schemas.ts';
 import type { ArcaClient } from '../client.ts';
 import type { ConfigSettings } from '../config.ts';
 import type { ArcaApiError } from '../errors.ts';
-import { formatBytes, printAudit, printTable, progressBars, type Bar, type MakeBar } from './output.ts';
+import { formatBytes, plural, printAudit, printTable, progressBars, type Bar, type MakeBar } from './output.ts';
 
 export const VERSION = '0.1.0';
 
@@ -54,6 +54,9 @@ function run<A extends unknown[]>(fn: (client: ArcaClient, cmd: Command, ...args
     try {
       const result = await fn(client, cmd, ...(args.slice(0, -1) as A));
       if (isJson(cmd) && result !== undefined) print(result);
+    } catch (err) {
+      const { explainNoMatch } = await import('./explain.ts');
+      throw await explainNoMatch(client, err);
     } finally {
       client.close();
     }
@@ -96,10 +99,10 @@ export function buildProgram(): Command {
     .action(async (opts: { tokenFile?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       if (!g.url) throw new Error('login needs --url: arca login --url URL [--token-file .arca/token | --iam]');
-      const url = g.url;
+      const { configFilePath, registryUrl, writeConfigFile } = await import('../config.ts');
+      const url = registryUrl(g.url);
       const token = opts.tokenFile ? (await readFile(opts.tokenFile, 'utf8')).trim() : g.token;
       const { ArcaClient } = await import('../client.ts');
-      const { configFilePath, writeConfigFile } = await import('../config.ts');
       const auth = token && !g.iam ? 'token' : 'sigv4';
       const client = new ArcaClient({ url: url, token, auth, region: g.region });
       await client.listAssets({ limit: 1 });
@@ -150,7 +153,7 @@ export function buildProgram(): Command {
         }
         const [asset, versions] = await Promise.all([client.getAsset(name), client.listVersions(name)]);
         if (isJson(cmd)) return { ...asset, versions: versions.items };
-        console.log(`${asset.name}  ${asset.type}  ${asset.liveVersions} live versions  latest ${asset.latest ?? '-'}  cap policy ${asset.capPolicy}`);
+        console.log(`${asset.name}  ${asset.type}  ${plural(asset.liveVersions, 'live version')}  latest ${asset.latest ?? '-'}  cap policy ${asset.capPolicy}`);
         if (asset.description) console.log(`\n${asset.description}\n`);
         printTable(['VERSION', 'STATUS', 'SIZE', 'FORMATS', 'ALIASES', 'CREATED', 'BY'], versions.items.map((v) => [v.version, v.status, formatBytes(v.size), v.formats.join(','), v.aliases.join(','), v.createdAt, v.createdBy]));
         return undefined;
@@ -208,7 +211,7 @@ export function buildProgram(): Command {
         const v = result.version;
         if (isJson(cmd)) return { ...result, bytesUploaded: client.stats.bytesUploaded };
         console.log(
-          `${v.asset}:${v.version} ${v.status} — ${v.files.length} file${v.files.length === 1 ? '' : 's'}, ${formatBytes(v.size)}; uploaded ${formatBytes(result.uploaded)}, already stored ${formatBytes(result.skipped)}${result.resumed ? ' (resumed)' : ''}`,
+          `${v.asset}:${v.version} ${v.status} — ${plural(v.files.length, 'file')}, ${formatBytes(v.size)}; uploaded ${formatBytes(result.uploaded)}, already stored ${formatBytes(result.skipped)}${result.resumed ? ' (resumed)' : ''}`,
         );
         return undefined;
       }),
@@ -241,7 +244,7 @@ export function buildProgram(): Command {
         progress?.stop();
         if (isJson(cmd)) return result;
         const cached = result.files.filter((f) => f.cached).length;
-        console.log(`${result.asset}:${result.version} — ${result.files.length} files, downloaded ${formatBytes(result.downloaded)}, ${cached} from cache`);
+        console.log(`${result.asset}:${result.version} — ${plural(result.files.length, 'file')}, downloaded ${formatBytes(result.downloaded)}, ${cached} from cache`);
         for (const f of result.files) console.log(`  ${f.outPath ?? f.cachePath}`);
         return undefined;
       }),
@@ -337,8 +340,14 @@ export function buildProgram(): Command {
     .action(
       run(async (client, cmd, name: string, version?: string) => {
         const o = cmd.opts<{ force?: boolean; reason?: string }>();
-        if (version) await client.deleteVersion(name, version, o);
-        else await client.deleteAsset(name, o);
+        if (o.force && !o.reason?.trim()) throw new Error('--force needs --reason "why" (kept in the audit log)');
+        try {
+          if (version) await client.deleteVersion(name, version, o);
+          else await client.deleteAsset(name, o);
+        } catch (err) {
+          const { explainRm } = await import('./explain.ts');
+          throw explainRm(err, name, version);
+        }
         if (isJson(cmd)) return { asset: name, version, deleted: true };
         console.log(version ? `${name}:${version} deleted` : `${name} deleted`);
         return undefined;
@@ -540,7 +549,7 @@ export function buildProgram(): Command {
         return;
       }
       printTable(['SHA256', 'SIZE', 'LAST USED'], blobs.map((b) => [b.sha256, formatBytes(b.size), b.lastUsed.toISOString()]));
-      console.log(`${blobs.length} blobs, ${formatBytes(bytes)} in ${blobCache.dir}`);
+      console.log(`${plural(blobs.length, 'blob')}, ${formatBytes(bytes)} in ${blobCache.dir}`);
     });
   cache
     .command('prune')
@@ -554,7 +563,7 @@ export function buildProgram(): Command {
         print({ dir: blobCache.dir, removed: r.removed, kept: r.kept, bytes: r.bytes });
         return;
       }
-      console.log(`removed ${r.removed.length} blobs (${formatBytes(r.removed.reduce((n, b) => n + b.size, 0))}); ${r.kept} left, ${formatBytes(r.bytes)}`);
+      console.log(`removed ${plural(r.removed.length, 'blob')} (${formatBytes(r.removed.reduce((n, b) => n + b.size, 0))}); ${r.kept} left, ${formatBytes(r.bytes)}`);
     });
 
   program

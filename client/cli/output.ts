@@ -14,6 +14,9 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${UNITS[i]}`;
 }
 
+/** `1 file`, `2 files`: a count with its noun in the right number. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 export function printTable(header: string[], rows: string[][]): void {
   if (rows.length === 0) {
     console.log('(none)');

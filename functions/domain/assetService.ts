@@ -80,7 +80,7 @@ export async function deleteAsset(name: string, opts: { force: boolean; reason?:
   const current = await getAsset(name, true);
   if (!current) throw missing(name);
   if (current.liveCount > 0 && !(opts.force && opts.reason?.trim())) {
-    throw validationError(`asset ${name} has ${current.liveCount} live versions: delete it with force=true and a reason`, {
+    throw validationError(`asset ${name} has ${current.liveCount} live version${current.liveCount === 1 ? '' : 's'}: delete it with force=true and a reason`, {
       liveVersions: current.liveCount,
     });
   }

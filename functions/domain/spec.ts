@@ -65,7 +65,15 @@ export function parseSelector(raw: string): Selector {
 
 export function parseSpec(raw: string): AssetSpec {
   const colon = raw.indexOf(':');
-  if (colon < 0) return { name: parseAssetName(raw), selector: { kind: 'latest' } };
+  if (colon < 0) {
+    // `name@1.0.0` is npm's and pip's spelling; `@` is in no asset name, so it can only mean that.
+    const at = raw.lastIndexOf('@');
+    if (at > 0) {
+      const suggestion = `${raw.slice(0, at)}:${raw.slice(at + 1)}`;
+      throw validationError(`"${raw}" is not a spec: a version follows a colon, as in "${suggestion}"`, { spec: raw, suggestion });
+    }
+    return { name: parseAssetName(raw), selector: { kind: 'latest' } };
+  }
   const name = parseAssetName(raw.slice(0, colon));
   const rest = raw.slice(colon + 1);
   const slash = rest.indexOf('/');

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../client/cli/main.ts';
+import { ArcaClient } from '../../client/client.ts';
 import { startFakeStore, type FakeStore } from './fakeStore.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'client', 'cli', 'arca.js');
@@ -93,9 +96,56 @@ describe('arca CLI', () => {
     const out = join(dir, 'out');
     const r = await arca(['pull', 'demo/model:1.0.0', '-o', out], { ARCA_URL: store.url, ARCA_TOKEN: 't' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^demo\/model:1\.0\.0 — 1 files, downloaded 1 B, 0 from cache/);
+    expect(r.stdout).toMatch(/^demo\/model:1\.0\.0 — 1 file, downloaded 1 B, 0 from cache/);
     expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('A');
     const ls = JSON.parse((await arca(['cache', 'ls', '--json'])).stdout) as { bytes: number; blobs: unknown[] };
     expect(ls).toMatchObject({ bytes: 1, blobs: [{ size: 1 }] });
+    expect((await arca(['cache', 'ls'])).stdout).toMatch(/^1 blob, 1 B in /m);
+  });
+});
+
+describe('arca CLI messages', () => {
+  it('says at once that a stopped registry is not reachable and how to start it', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const r = await arca(['ls', '--url', `http://localhost:${port}`, '--token', 't']);
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: `arca: NetworkError: the registry is not reachable at http://localhost:${port} (connection refused); start it with \`npm start\` in the Arca clone, or check --url / ARCA_URL\n`,
+    });
+    // No retries for a refused connection (they would wait 0.4 + 0.8 + 1.6 s): a GET, which is retried otherwise.
+    const client = new ArcaClient({ url: `http://127.0.0.1:${port}`, token: 't' });
+    const started = performance.now();
+    await expect(client.listAssets()).rejects.toMatchObject({ code: 'NetworkError', message: expect.stringContaining('not reachable') });
+    expect(performance.now() - started).toBeLessThan(300);
+  });
+
+  it('refuses a URL without a scheme or with /v1, with the URL to give instead', async () => {
+    expect((await arca(['ls', '--url', 'localhost:4100', '--token', 't'])).stderr).toBe(
+      'arca: ClientError: registry URL "localhost:4100" has no http:// or https:// scheme: use http://localhost:4100\n',
+    );
+    expect((await arca(['login', '--url', `${store.url}/v1`, '--token', 't'])).stderr).toBe(
+      `arca: ClientError: registry URL "${store.url}/v1" ends in /v1: give the registry's root, ${store.url} (the client adds /v1 itself)\n`,
+    );
+  });
+
+  it('names the URL a saved token belongs to, and takes localhost and 127.0.0.1 for one registry', async () => {
+    const config = join(dir, 'other.json');
+    const port = new URL(store.url).port;
+    await writeFile(config, JSON.stringify({ url: `http://localhost:${port}`, auth: 'token', token: 't' }));
+    const same = await arca(['resolve', 'demo/model:1', '--json'], { ARCA_CONFIG: config, ARCA_URL: `http://127.0.0.1:${port}` });
+    expect(same.code, same.stderr).toBe(0);
+    const other = await arca(['ls'], { ARCA_CONFIG: config, ARCA_URL: 'http://127.0.0.1:1' });
+    expect(other.stderr).toMatch(/^arca: ClientError: no token for http:\/\/127\.0\.0\.1:1: the login file's token was saved for http:\/\/localhost:\d+ and is only sent there/);
+  });
+
+  it('asks for --reason with --force before calling the registry', async () => {
+    const before = store.requests.length;
+    expect((await arca(['rm', 'demo/model', '1.0.0', '--force', '--url', store.url, '--token', 't'])).stderr).toBe(
+      'arca: Error: --force needs --reason "why" (kept in the audit log)\n',
+    );
+    expect(store.requests.length).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFilePath, defaultCacheDir, loadConfig, mergeConfig, readConfigFile, writeConfigFile } from '../../client/config.ts';
+import { configFilePath, defaultCacheDir, loadConfig, mergeConfig, readConfigFile, registryUrl, sameRegistry, writeConfigFile } from '../../client/config.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -44,6 +44,36 @@ describe('config precedence: flags, then ARCA_* environment, then the login file
     const c = mergeConfig({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com' }, HOME, file);
     expect(c.token).toBeUndefined();
     expect(c.auth).toBe('sigv4');
+  });
+
+  it('says which registry the saved token belongs to when it is not sent', () => {
+    const saved = { url: 'http://localhost:4100', auth: 'token' as const, token: 'saved' };
+    expect(() => mergeConfig({}, { ...HOME, ARCA_URL: 'http://127.0.0.1:4200' }, saved)).toThrow(
+      'no token for http://127.0.0.1:4200: the login file\'s token was saved for http://localhost:4100 and is only sent there; pass --token, set ARCA_TOKEN, or run "arca login --url http://127.0.0.1:4200 --token-file .arca/token"',
+    );
+  });
+
+  it('treats localhost, 127.0.0.1 and [::1] as the same registry for the saved token', () => {
+    const saved = { url: 'http://localhost:4100', auth: 'token' as const, token: 'saved' };
+    for (const url of ['http://127.0.0.1:4100', 'http://127.0.0.1:4100/', 'http://[::1]:4100', 'http://LOCALHOST:4100']) {
+      expect(mergeConfig({}, { ...HOME, ARCA_URL: url }, saved).token).toBe('saved');
+    }
+    // Another port, scheme or host is another registry.
+    expect(sameRegistry('http://localhost:4100', 'http://127.0.0.1:4101')).toBe(false);
+    expect(sameRegistry('http://localhost:4100', 'https://localhost:4100')).toBe(false);
+    expect(sameRegistry('http://localhost:4100', 'http://10.0.0.1:4100')).toBe(false);
+    expect(sameRegistry('https://abc.example.com/prod', 'https://ABC.example.com/prod/')).toBe(true);
+  });
+
+  it('refuses a URL without a scheme or ending in /v1, and says what to give instead', () => {
+    expect(() => registryUrl('localhost:4100')).toThrow('registry URL "localhost:4100" has no http:// or https:// scheme: use http://localhost:4100');
+    expect(() => registryUrl('ftp://x')).toThrow('use an http:// or https:// URL');
+    expect(() => registryUrl('http://localhost:4100/v1')).toThrow(
+      'registry URL "http://localhost:4100/v1" ends in /v1: give the registry\'s root, http://localhost:4100 (the client adds /v1 itself)',
+    );
+    expect(() => registryUrl('http://localhost:4100/v1/')).toThrow(/ends in \/v1/);
+    expect(() => mergeConfig({ url: 'localhost:4100', token: 't' }, HOME, {})).toThrow(/use http:\/\/localhost:4100/);
+    expect(registryUrl('https://abc.execute-api.eu-west-1.amazonaws.com/prod/')).toBe('https://abc.execute-api.eu-west-1.amazonaws.com/prod');
   });
 
   it('uses SigV4 when no token is set, token auth when one is', () => {

@@ -295,6 +295,43 @@ describe('webhooks through the CLI', () => {
   });
 });
 
+describe('CLI messages from a real registry', () => {
+  const env = () => ({ ARCA_URL: registry!.url, ARCA_TOKEN: registry!.token, ARCA_CACHE_DIR: cacheDir });
+  const stderrOf = async (...args: string[]) => {
+    const r = await cli(args, env()).done;
+    expect(r.code).toBe(1);
+    return r.stderr;
+  };
+
+  beforeAll(async () => {
+    const src = join(work, 'msgs');
+    await mkdir(src, { recursive: true });
+    for (const [version, publish] of [['1.0.0', false], ['1.1.0', true], ['1.4.0', false], ['2.0.0', false]] as const) {
+      await writeFile(join(src, 'w.bin'), `weights ${version}`);
+      await client.push('it/msgs', [src], { version, publish });
+    }
+  });
+
+  it('a spec nothing matches says whether the asset exists, and its nearest versions', async () => {
+    expect(await stderrOf('pull', 'it/no-such:1.0.0')).toMatch(/^arca: NotFound: nothing matches it\/no-such:1\.0\.0: there is no asset it\/no-such \(request /);
+    expect(await stderrOf('pull', 'it/msgs:1.2.0')).toMatch(/^arca: NotFound: nothing matches it\/msgs:1\.2\.0: asset it\/msgs exists; nearest versions: 1\.0\.0 \(ready\), 1\.1\.0, 1\.4\.0 \(ready\), 2\.0\.0 \(ready\) \(request /);
+    expect(await stderrOf('resolve', 'it/msgs:^3')).toMatch(/nearest versions: 1\.4\.0 \(ready\), 2\.0\.0 \(ready\)/);
+    expect(await stderrOf('pull', 'it/msgs:^2', '--stage', 'published')).toMatch(/nearest versions: 1\.4\.0 \(ready\), 2\.0\.0 \(ready\)/);
+    expect(await stderrOf('pull', 'it/msgs:prod')).toMatch(/nothing matches it\/msgs:prod: it\/msgs has no alias prod \(it has no aliases\)/);
+  });
+
+  it('name@1.0.0 is answered by the registry with the name:1.0.0 spelling', async () => {
+    expect(await stderrOf('pull', 'it/msgs@1.1.0')).toMatch(/^arca: ValidationError: "it\/msgs@1\.1\.0" is not a spec: a version follows a colon, as in "it\/msgs:1\.1\.0"/);
+  });
+
+  it('rm refusals name --force and --reason', async () => {
+    expect(await stderrOf('rm', 'it/msgs', '1.1.0')).toMatch(/^arca: VersionPublished: it\/msgs:1\.1\.0 is published: an admin deletes it with --force --reason "why"/);
+    expect(await stderrOf('rm', 'it/msgs')).toMatch(/^arca: ValidationError: asset it\/msgs has 4 live versions: delete it with --force --reason "why" \(admin\)/);
+    const ok = await cli(['rm', 'it/msgs', '1.1.0', '--force', '--reason', 'superseded'], env()).done;
+    expect(ok, ok.stderr).toMatchObject({ code: 0, stdout: 'it/msgs:1.1.0 deleted\n' });
+  });
+});
+
 describe('pull --offline', () => {
   it('serves a pinned version from the cache with the server stopped', async () => {
     const url = registry!.url;

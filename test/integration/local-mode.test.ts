@@ -101,7 +101,12 @@ describe('npm start', () => {
   it('serves health, keeps the token and the data across a restart, and stops cleanly on SIGINT', { timeout: 240_000 }, async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'arca-start-'));
     const first = await start();
-    expect((await fetch(`${first.url}/v1/health`)).status).toBe(200);
+    const health = await fetch(`${first.url}/v1/health`);
+    expect(health.status).toBe(200);
+    // One access-log line per request, with the id the response carries.
+    const id = health.headers.get('x-request-id');
+    expect(id).toMatch(/^[\w-]{8,}$/);
+    await expect.poll(first.output).toMatch(new RegExp(`^\\S+Z ${id} GET /v1/health 200 \\d+ms$`, 'm'));
     // Issue 13: the API, the S3 front, s3rver and DynamoDB Local listen on loopback only.
     const listening = await listeningAddresses(first.child.pid!);
     expect(listening.length).toBeGreaterThanOrEqual(4);

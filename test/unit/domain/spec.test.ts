@@ -49,6 +49,11 @@ describe('parseSpec', () => {
       expect((e as ArcaError).code).toBe('ValidationError');
     }
   });
+
+  it('reads name@1.0.0 as the npm spelling it is and suggests name:1.0.0', () => {
+    expect(() => parseSpec('fraud/xgb@1.0.0')).toThrow('"fraud/xgb@1.0.0" is not a spec: a version follows a colon, as in "fraud/xgb:1.0.0"');
+    expect(() => parseSpec('fraud/xgb@^1.2')).toThrow('as in "fraud/xgb:^1.2"');
+  });
 });
 
 describe('selectVersion', () => {

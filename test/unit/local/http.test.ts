@@ -5,7 +5,7 @@
 import net, { type AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer, MAX_BUFFERED_BODY, toApiGatewayEvent, type ApiHandler } from '../../../local/http.ts';
+import { createApiServer, formatRequestLine, MAX_BUFFERED_BODY, toApiGatewayEvent, type ApiHandler, type RequestLogEntry } from '../../../local/http.ts';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');
 
@@ -80,7 +80,9 @@ describe('the local API server', () => {
     },
     consoleHtml: '<h1>console</h1>',
     onError: (e) => errors.push(e),
+    onRequest: (e) => requests.push(e),
   });
+  const requests: RequestLogEntry[] = [];
   let base: string;
   beforeAll(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -107,6 +109,20 @@ describe('the local API server', () => {
     expect(read.headers.get('x-request-id')).toBe('r');
     expect(read.headers.get('set-cookie')).toBe('s=1');
     expect(await read.text()).toBe('{"error":{}}');
+  });
+
+  it('logs one line per request: request id, method, path without the query, status, time', async () => {
+    const logged = (n: number) => new Promise<RequestLogEntry[]>((r) => setImmediate(() => r(requests.slice(-n))));
+    await (await fetch(`${base}/v1/assets/a?cursor=secret`)).text();
+    const tooBig = await fetch(`${base}/v1/assets`, { method: 'POST', body: 'x'.repeat(MAX_BUFFERED_BODY + 1) });
+    const tooBigId = ((await tooBig.json()) as { error: { requestId: string } }).error.requestId;
+    await (await fetch(`${base}/`)).text();
+    const [read, refused, page] = await logged(3);
+    expect(read).toMatchObject({ requestId: 'r', method: 'GET', path: '/v1/assets/a', status: 404 });
+    expect(read!.ms).toBeGreaterThanOrEqual(0);
+    expect(refused).toMatchObject({ requestId: tooBigId, method: 'POST', path: '/v1/assets', status: 413 });
+    expect(page).toMatchObject({ requestId: '-', path: '/', status: 200 });
+    expect(formatRequestLine({ requestId: 'r', method: 'GET', path: '/v1/assets/a', status: 404, ms: 3 })).toBe('r GET /v1/assets/a 404 3ms');
   });
 
   it('sends unknown routes to a group handler, so the 404 has the API error shape', async () => {
