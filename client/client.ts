@@ -165,6 +165,10 @@ export class ArcaClient {
   addFiles(name: string, v: string, req: AddFilesRequest): Promise<VersionRecord> {
     return this.call('POST', `${version(name, v)}/files`, { body: req });
   }
+  /** Withdraws a ready version's files whose bytes never arrived (of one format, or all), so it can be published. */
+  withdrawFiles(name: string, v: string, format?: string): Promise<VersionRecord> {
+    return this.call('DELETE', `${version(name, v)}/files`, { query: { format } });
+  }
   commit(name: string, v: string, signal?: AbortSignal): Promise<VersionRecord> {
     return this.call('POST', `${version(name, v)}/commit`, { signal });
   }

@@ -32,6 +32,7 @@ import {
   UpdateAssetRequest,
   UpdateVersionRequest,
   UploadPartsRequest,
+  WithdrawFilesQuery,
 } from './schemas.ts';
 
 type QuerySchema = z.ZodObject;
@@ -61,7 +62,8 @@ export const ROUTE_IO = {
   getVersion: { summary: 'Read a version', success: [200] },
   updateVersion: { summary: "Edit a version's metadata (If-Match: its etag)", body: body('UpdateVersionRequest', UpdateVersionRequest, false), success: [200] },
   deleteVersion: { summary: 'Tombstone a version', query: DeleteQuery, success: [200] },
-  addFiles: { summary: 'Add files to a pending version', body: body('AddFilesRequest', AddFilesRequest), success: [200] },
+  addFiles: { summary: 'Add files (a new format) to an unpublished version', body: body('AddFilesRequest', AddFilesRequest), success: [200] },
+  withdrawFiles: { summary: 'Withdraw the files of a ready version whose bytes never arrived', query: WithdrawFilesQuery, success: [200] },
   commitVersion: { summary: 'Check what arrived; the version becomes ready (202 while hashing)', success: [200, 202] },
   uploadParts: { summary: 'More presigned part URLs of a multipart upload', body: body('UploadPartsRequest', UploadPartsRequest, false), success: [200] },
   publishVersion: { summary: 'Publish a ready version (frozen from then on)', success: [200] },

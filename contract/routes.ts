@@ -53,6 +53,7 @@ export const ROUTES = [
   { id: 'updateVersion', method: 'PATCH', path: '/v1/assets/{name}/-/versions/{version}', group: 'write', role: 'writer', scope: 'name' },
   { id: 'deleteVersion', method: 'DELETE', path: '/v1/assets/{name}/-/versions/{version}', group: 'write', role: 'writer', scope: 'name' },
   { id: 'addFiles', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/files', group: 'write', role: 'writer', scope: 'name' },
+  { id: 'withdrawFiles', method: 'DELETE', path: '/v1/assets/{name}/-/versions/{version}/files', group: 'write', role: 'writer', scope: 'name' },
   { id: 'commitVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/commit', group: 'write', role: 'writer', scope: 'name' },
   { id: 'uploadParts', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/uploads/{uploadId}/parts', group: 'write', role: 'writer', scope: 'name' },
   { id: 'publishVersion', method: 'POST', path: '/v1/assets/{name}/-/versions/{version}/publish', group: 'write', role: 'publisher', scope: 'name' },

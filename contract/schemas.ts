@@ -212,6 +212,9 @@ export const ListVersionsQuery = ListQuery.extend({
 
 export const LineageQuery = ListQuery.extend({ version: z.string() });
 
+/** `DELETE …/versions/{version}/files?format=`: withdraw the files still waiting for bytes (of one format, or all). */
+export const WithdrawFilesQuery = z.object({ format: z.string().regex(FORMAT_RE).optional() });
+
 export const DeleteQuery = z.object({
   force: booleanString.default(false),
   reason: z.string().max(1024).optional(),

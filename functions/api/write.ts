@@ -10,6 +10,7 @@ import {
   publishVersion,
   updateVersion,
   uploadParts,
+  withdrawFilesRoute,
 } from './routes/versions.ts';
 import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
 import { commitOutputRoute, outputParts, promoteOutputRoute, putOutput } from './routes/outputs.ts';
@@ -23,6 +24,7 @@ export const handler = createApi('write', {
   updateVersion,
   deleteVersion: deleteVersionRoute,
   addFiles: addFilesRoute,
+  withdrawFiles: withdrawFilesRoute,
   commitVersion,
   uploadParts,
   publishVersion,

@@ -97,6 +97,38 @@ export async function addFiles(asset: string, version: string, req: AddFilesRequ
   throw busyVersion(asset, version, 'add the files');
 }
 
+/**
+ * Withdraws the files of a ready version whose bytes never arrived (a new format given up on), all of them or
+ * those of one format, so the version can be published. Their uploads are aborted; bytes already stored are
+ * the garbage collector's. A pending version's files are what it is made of: it expires or is deleted instead.
+ * Withdrawing nothing is a no-op, so a repeated request answers the same.
+ */
+export async function withdrawFiles(asset: string, version: string, format: string | undefined, actor: Actor): Promise<VersionRecord> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const item = await liveVersion(asset, version, true);
+    if (item.status === 'published') throw publishedError(item);
+    if (item.status === 'pending') {
+      throw conflict('VersionNotReady', `${asset}:${item.version} is pending: its files are the version; upload them, or delete the version`, {
+        asset,
+        version: item.version,
+        status: item.status,
+      });
+    }
+    const withdrawn = item.files.filter((f) => !f.verified && (format === undefined || f.format === format));
+    if (withdrawn.length === 0) return versionRecord(item);
+    const files = item.files.filter((f) => !withdrawn.includes(f));
+    const fields = { files, pendingFiles: files.filter((f) => !f.verified).length, updatedAt: nowIso(), updatedBy: actor.principal };
+    const audit = auditPut({ action: 'version.edit', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: fields.updatedAt });
+    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['ready'] }, audit);
+    if (updated) {
+      await Promise.all(withdrawn.filter((f) => f.uploadId).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
+      return versionRecord(updated);
+    }
+    await contentionBackoff(attempt);
+  }
+  throw busyVersion(asset, version, 'withdraw the files');
+}
+
 /** Fresh part URLs of a multipart upload from part `from` (resume). */
 export async function reissueParts(asset: string, version: string, uploadId: string, from = 1): Promise<MultipartInstructions> {
   const item = await liveVersion(asset, version, true);
@@ -146,7 +178,15 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
       await holdBlobs(item);
       return versionRecord(item);
     }
-    if (item.status === 'pending' || item.pendingFiles > 0) {
+    if (item.status === 'ready' && item.pendingFiles > 0) {
+      const waiting = item.files.filter((f) => !f.verified);
+      throw conflict(
+        'VersionNotReady',
+        `${asset}:${item.version} waits for the bytes of ${waiting.map((f) => f.path).join(', ')}: upload and commit them, or withdraw them (DELETE …/files?format=)`,
+        { asset, version: item.version, status: item.status, waiting: waiting.map((f) => ({ path: f.path, format: f.format })) },
+      );
+    }
+    if (item.status === 'pending') {
       throw conflict('VersionNotReady', `${asset}:${item.version} is not ready: commit its uploads first`, {
         asset,
         version: item.version,

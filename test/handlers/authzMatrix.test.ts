@@ -61,6 +61,7 @@ const FIXTURES: Record<RouteId, (t: Target) => Fixture> = {
   updateVersion: (t) => ({ method: 'PATCH', path: `/v1/assets/${t}/model/-/versions/1.0.0`, body: { description: 'd' } }),
   deleteVersion: (t) => ({ method: 'DELETE', path: `/v1/assets/${t}/model/-/versions/1.0.0` }),
   addFiles: (t) => ({ method: 'POST', path: `/v1/assets/${t}/model/-/versions/1.0.0/files`, body: { files: [{ path: 'n.bin', size: 3, sha256: sha }] } }),
+  withdrawFiles: (t) => ({ method: 'DELETE', path: `/v1/assets/${t}/model/-/versions/1.0.0/files?format=onnx` }),
   commitVersion: (t) => ({ method: 'POST', path: `/v1/assets/${t}/model/-/versions/1.0.0/commit` }),
   uploadParts: (t) => ({ method: 'POST', path: `/v1/assets/${t}/model/-/versions/1.0.0/uploads/u1/parts`, body: {} }),
   publishVersion: (t) => ({ method: 'POST', path: `/v1/assets/${t}/model/-/versions/1.0.0/publish` }),

@@ -176,7 +176,29 @@ describe('new formats and deletes', () => {
     const resolved = await svc.call('GET', '/v1/resolve/meta/other:1.0.0');
     expect(resolved.body.files.map((f: { path: string }) => f.path)).toEqual(['m.pkl']);
     const publish = await svc.call('POST', '/v1/assets/meta/other/-/versions/1.0.0/publish');
-    expect(publish).toMatchObject({ status: 409, body: { error: { code: 'VersionNotReady' } } });
+    expect(publish).toMatchObject({ status: 409, body: { error: { code: 'VersionNotReady', details: { waiting: [{ path: 'm.onnx', format: 'onnx' }] } } } });
+  });
+
+  it('withdraws a format never uploaded, so the version publishes; a pending version refuses', async () => {
+    const other = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.0.0/files?format=pkl');
+    expect(other.body.files.map((f: { path: string }) => f.path).sort()).toEqual(['m.onnx', 'm.pkl']);
+    const bad = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.0.0/files?format=Bad%20Format');
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'ValidationError' } } });
+    const res = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.0.0/files?format=onnx');
+    expect(res.status).toBe(200);
+    expect(res.body.files.map((f: { path: string }) => f.path)).toEqual(['m.pkl']);
+    expect(res.body.formats).toEqual(['pkl']);
+    const again = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.0.0/files');
+    expect(again.body.files.map((f: { path: string }) => f.path)).toEqual(['m.pkl']);
+    const publish = await svc.call('POST', '/v1/assets/meta/other/-/versions/1.0.0/publish');
+    expect(publish).toMatchObject({ status: 200, body: { status: 'published' } });
+    const locked = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/1.0.0/files');
+    expect(locked).toMatchObject({ status: 409, body: { error: { code: 'VersionPublished' } } });
+    const pending = await svc.call('POST', '/v1/assets/meta/other/-/versions', { body: { files: [{ path: 'p.bin', size: 2, sha256: PENDING }], version: '9.0.0' } });
+    expect(pending.body.status).toBe('pending');
+    const refused = await svc.call('DELETE', '/v1/assets/meta/other/-/versions/9.0.0/files');
+    expect(refused).toMatchObject({ status: 409, body: { error: { code: 'VersionNotReady' } } });
+    expect((await svc.call('DELETE', '/v1/assets/meta/other/-/versions/9.0.0')).status).toBe(200);
   });
 
   it('deletes a published version only as an admin with force and a reason, and keeps the reason', async () => {

@@ -25,7 +25,7 @@ interface Document {
 }
 
 /** Routes that change state with no body at all: the path says everything. */
-const BODILESS = new Set(['deleteAsset', 'deleteVersion', 'commitVersion', 'publishVersion', 'deleteAlias', 'commitOutput', 'deleteHook', 'deleteGrant']);
+const BODILESS = new Set(['deleteAsset', 'deleteVersion', 'withdrawFiles', 'commitVersion', 'publishVersion', 'deleteAlias', 'commitOutput', 'deleteHook', 'deleteGrant']);
 
 let svc: Service;
 let doc: Document;

@@ -7,6 +7,7 @@ import {
   ListVersionsQuery,
   UpdateVersionRequest,
   UploadPartsRequest,
+  WithdrawFilesQuery,
 } from '../../../contract/schemas.ts';
 import { downloadUrl } from '../../domain/download.ts';
 import { lineage } from '../../domain/lineage.ts';
@@ -19,6 +20,7 @@ import {
   publish,
   reissueParts,
   updateVersionMetadata,
+  withdrawFiles,
 } from '../../domain/versionService.ts';
 import { parse, type RouteHandler } from '../../shared/http.ts';
 import { actorOf, assetParam } from './actor.ts';
@@ -49,6 +51,12 @@ export const deleteVersionRoute: RouteHandler = async (req) => {
 export const addFilesRoute: RouteHandler = async (req) => {
   const asset = assetParam(req);
   return { status: 200, body: await addFiles(asset, versionParam(req), parse(AddFilesRequest, req.body), actorOf(req, asset)) };
+};
+
+export const withdrawFilesRoute: RouteHandler = async (req) => {
+  const asset = assetParam(req);
+  const { format } = parse(WithdrawFilesQuery, req.query);
+  return { status: 200, body: await withdrawFiles(asset, versionParam(req), format, actorOf(req, asset)) };
 };
 
 export const commitVersion: RouteHandler = async (req) => {
