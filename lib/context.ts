@@ -77,6 +77,7 @@ export function registryPropsFromContext(node: Node): AssetRegistryProps {
     grantsCacheSeconds: number(node, 'grantsCacheSeconds'),
     objectLock: boolean(node, 'objectLock'),
     removalPolicy: removalPolicy(node),
+    tracing: node.tryGetContext('tracing') as unknown,
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as AssetRegistryProps;
 }

@@ -7,6 +7,7 @@
  * Seams for other constructs: `tables`, `bucket`, `bus`, `addFunction(id, { entry, access })`.
  */
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 import { Construct } from 'constructs';
 import { CfnResource, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -89,7 +90,19 @@ export interface AssetRegistryProps {
   readonly corsAllowedOrigins?: readonly string[];
   /** Events and webhooks: retry schedule, stream retries (lib/events.ts). @default RegistryEvents defaults */
   readonly events?: RegistryEventsProps;
+  /** X-Ray tracing of every function (`RegistryTracing`). @default 'active' */
+  readonly tracing?: RegistryTracing;
 }
+
+/**
+ * - `active`: Lambda's active tracing: X-Ray gets a segment per invocation (initialization, duration,
+ *   errors) from the Lambda service, and the bundles hold no tracer.
+ * - `sdk`: the same plus the Powertools tracer in every bundle (+~90 KiB with the X-Ray SDK, ~10 ms of
+ *   cold import): a subsegment per DynamoDB and S3 call and a `route` annotation.
+ * - `off`: no tracing, no X-Ray permissions.
+ */
+export type RegistryTracing = 'active' | 'sdk' | 'off';
+export const TRACING_MODES: readonly RegistryTracing[] = ['active', 'sdk', 'off'];
 
 /** A function added to the registry: its handler file and what it may touch. */
 export interface RegistryFunctionOptions {
@@ -121,8 +134,11 @@ export interface RegistrySettings {
   readonly grantsCacheSeconds: number;
   readonly objectLock: boolean;
   readonly removalPolicy: RemovalPolicy;
+  readonly tracing: RegistryTracing;
 }
 
+/** Relative to the repository root, where CDK runs esbuild. */
+export const CREDENTIALS_MODULE = 'functions/shared/lambdaCredentials.ts';
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
 const WEEK_SECONDS = 7 * 24 * 3600;
@@ -134,6 +150,11 @@ function checkInteger(name: string, value: number, min: number, max: number, fal
         `Set the ${name} prop (or \`cdk deploy -c ${name}=...\`) within that range, or leave it out for the default ${fallback}.`,
     );
   }
+  return value;
+}
+
+function checkTracing(value: RegistryTracing): RegistryTracing {
+  if (!TRACING_MODES.includes(value)) throw new Error(`AssetRegistry: tracing must be one of ${TRACING_MODES.join(', ')}, got ${JSON.stringify(value)}: set the tracing prop (or \`cdk deploy -c tracing=...\`) to one of them, or leave it out for the default active.`);
   return value;
 }
 
@@ -181,6 +202,7 @@ export function resolveSettings(props: AssetRegistryProps = {}): RegistrySetting
     grantsCacheSeconds: checkInteger('grantsCacheSeconds', props.grantsCacheSeconds ?? DEFAULTS.grantsCacheSeconds, 0, 3600, DEFAULTS.grantsCacheSeconds),
     objectLock: props.objectLock ?? false,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    tracing: checkTracing(props.tracing ?? 'active'),
   };
 }
 
@@ -334,11 +356,11 @@ export class AssetRegistry extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: this.settings.tracing === 'off' ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       environment,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
       projectRoot: REPO_ROOT,
-      bundling: FUNCTION_BUNDLING,
+      bundling: functionBundling(this.settings.tracing),
     });
     this.functions.set(id, fn);
     this.functionOptions.set(id, options);
@@ -553,8 +575,13 @@ const OPEN_ROUTE_KEYS = new Set(allRoutes().filter((r) => r.role === null).map((
  * esbuild settings of every function: ESM for Node.js 24 with the AWS SDK bundled (tree-shaken, pinned to
  * our lockfile rather than the runtime's copy), minified, with source maps for readable stack traces.
  * The banner gives CommonJS dependencies that call `require` a working one inside the ESM bundle.
+ * `define` decides at bundle time whether the Powertools tracer is in (functions/shared/observability.ts).
  */
-export const FUNCTION_BUNDLING: BundlingOptions = {
+export function functionBundling(tracing: RegistryTracing): BundlingOptions {
+  return { ...BASE_BUNDLING, define: { 'process.env.ARCA_SDK_TRACER': JSON.stringify(String(tracing === 'sdk')) } };
+}
+
+const BASE_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   target: 'node24',
   mainFields: ['module', 'main'],
@@ -564,7 +591,35 @@ export const FUNCTION_BUNDLING: BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   banner: "import { createRequire as __arcaCreateRequire } from 'node:module'; const require = __arcaCreateRequire(import.meta.url);",
+  // Lambda gives credentials in the environment: the SDK's default chain is replaced by `fromEnv` alone.
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${CREDENTIALS_MODULE}`] },
 };
+
+/**
+ * `functionBundling(tracing)` of `entry` through esbuild's API, with a metafile (bench/bundle-breakdown.ts and
+ * test/infra/bundling.test.ts read what each bundle holds); CDK's banner and source map left out.
+ */
+export function esbuildOptions(entry: string, tracing: RegistryTracing): BuildOptions & { write: false; metafile: true } {
+  const options = functionBundling(tracing);
+  const aliases = (options.esbuildArgs?.['--alias'] as string[]).map((a) => a.split('=') as [string, string]);
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    target: options.target,
+    mainFields: options.mainFields,
+    minify: options.minify,
+    define: options.define,
+    alias: Object.fromEntries(aliases),
+    logLevel: 'error',
+  };
+}
+
+/** The bundling of the default `tracing: 'active'`. */
+export const FUNCTION_BUNDLING: BundlingOptions = functionBundling('active');
 
 function attributeType(type: 'S' | 'N'): dynamodb.AttributeType {
   return type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER;

@@ -8,7 +8,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
 import type { TableName } from '../../contract/tables.ts';
 import { ArcaError } from '../shared/errors.ts';
-import { tracer } from '../shared/observability.ts';
+import { traceClient } from '../shared/observability.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 
 export type Item = Record<string, unknown>;
@@ -26,7 +26,7 @@ export const fromItem = (raw: Record<string, AttributeValue>): Item => unmarshal
 
 /** A traced DynamoDB client and its document client (undefined attributes dropped, as items are built with optional fields). */
 export function dynamoClients(endpoint: string | undefined): { client: DynamoDBClient; doc: DynamoDBDocumentClient } {
-  const client = tracer.captureAWSv3Client(new DynamoDBClient(endpoint ? { endpoint } : {}));
+  const client = traceClient(new DynamoDBClient(endpoint ? { endpoint } : {}));
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false, allowImpreciseNumbers: true },
     // A fresh object: the document client completes the options it is given in place.

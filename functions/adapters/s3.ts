@@ -23,7 +23,7 @@ import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner'
 import type { RequestPresigningArguments } from '@smithy/types';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
-import { tracer } from '../shared/observability.ts';
+import { traceClient } from '../shared/observability.ts';
 
 export const CLIENT_BASE: S3ClientConfig = {
   // Checksums are the client's declared digests, signed into the URL; the SDK must not add its own CRC32.
@@ -32,7 +32,7 @@ export const CLIENT_BASE: S3ClientConfig = {
 };
 
 /** The client the service talks to S3 with. */
-export const s3 = tracer.captureAWSv3Client(new S3Client(env.s3Endpoint ? { ...CLIENT_BASE, endpoint: env.s3Endpoint, forcePathStyle: true } : CLIENT_BASE));
+export const s3 = traceClient(new S3Client(env.s3Endpoint ? { ...CLIENT_BASE, endpoint: env.s3Endpoint, forcePathStyle: true } : CLIENT_BASE));
 
 /**
  * The client that signs URLs for uploaders and downloaders (local mode: its verifying front). On AWS a

@@ -6,7 +6,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ZodError, type z } from 'zod';
 import { ERROR_STATUS, type ErrorBody } from '../../contract/errors.ts';
@@ -18,7 +17,7 @@ import { authenticate, authorize, type Principal } from './auth.ts';
 import { env } from './env.ts';
 import { ArcaError } from './errors.ts';
 import { logger } from './logger.ts';
-import { metrics, tracer } from './observability.ts';
+import { handlerSegment, metrics, tracer } from './observability.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -132,9 +131,11 @@ type ApiMiddleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResu
 /**
  * Powertools' handler segment, with two choices made: responses are not recorded (they carry presigned
  * URLs, bearer credentials, and a thousand part URLs overflow a segment), and a request refused with a 4xx
- * closes its segment as a response: X-Ray would flag the caller's mistake as the service's fault.
+ * closes its segment as a response: X-Ray would flag the caller's mistake as the service's fault. Without
+ * the tracer in the bundle (lib/registry.ts `tracing`), nothing.
  */
-export function traceHandler(traced = captureLambdaHandler(tracer, { captureResponse: false })): ApiMiddleware {
+export function traceHandler(traced = handlerSegment): ApiMiddleware {
+  if (!traced) return {};
   return {
     before: traced.before,
     after: traced.after,
@@ -152,7 +153,7 @@ export function createApi(group: RouteGroup, handlers: Partial<Record<RouteId, R
 
   const core = async (event: ApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const req = await toRequest(event, group, context);
-    tracer.putAnnotation('route', req.route.id);
+    tracer?.putAnnotation('route', req.route.id);
     const handler = handlers[req.route.id as RouteId] as RouteHandler;
     const result = await handler(req);
     return {

@@ -6,7 +6,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { ArcaStack } from '../../lib/stack.ts';
+import { CREDENTIALS_MODULE, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
 import { logicalId, newApp } from './synth.ts';
 
 describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbuild)', () => {
@@ -40,5 +42,31 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     expect(code.includes('//# sourceMappingURL=index.mjs.map')).toBe(true);
     // Minified: lines thousands of characters long (newlines survive only inside template literals).
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
+  });
+});
+
+/** esbuild's inputs for `entry` under `functionBundling(tracing)`: the packages that bundle holds. */
+async function bundledPackages(entry: string, tracing: RegistryTracing): Promise<Set<string>> {
+  const result = await build(esbuildOptions(entry, tracing));
+  // Bytes in the output, not files parsed: esbuild reads modules it then shakes out entirely.
+  const inputs = Object.entries(Object.values(result.metafile.outputs)[0]!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
+  return new Set(inputs.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? i));
+}
+
+describe('what the bundles leave out (issue 11: bundle size)', () => {
+  it("without tracing 'sdk', no Powertools tracer and no X-Ray SDK; with it, both", async () => {
+    for (const tracing of ['active', 'off'] as const) {
+      const packages = await bundledPackages('functions/api/read.ts', tracing);
+      expect(packages.has('@aws-lambda-powertools/metrics')).toBe(true);
+      expect([...packages].filter((p) => /tracer|xray/.test(p))).toEqual([]);
+    }
+    const sdk = await bundledPackages('functions/api/read.ts', 'sdk');
+    expect([...sdk].filter((p) => /tracer|xray/.test(p)).sort()).toEqual(['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core']);
+  });
+
+  it('the credential chain is fromEnv alone (functions/shared/lambdaCredentials.ts): no STS/SSO clients, no INI or IMDS providers', async () => {
+    const packages = await bundledPackages('functions/api/write.ts', 'active');
+    expect(packages.has(CREDENTIALS_MODULE)).toBe(true);
+    expect([...packages].filter((p) => /nested-clients|credential-provider-(node|ini|sso|imds|process|web-identity)/.test(p))).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ describe('cdk-nag AwsSolutions (SPEC R-SEC "Checks")', () => {
     ['defaults', {}],
     ['jwt auth (so the console too) and object lock', { auth: { mode: 'jwt', issuer: 'https://issuer.example.com', audience: ['arca'] }, objectLock: true }],
     ['removal policy DESTROY', { removalPolicy: RemovalPolicy.DESTROY }],
+    ['tracing off', { tracing: 'off' }],
   ] as [string, AssetRegistryProps][])('%s: synth passes with no unacknowledged finding, warnings included', (_name, props) => {
     const { app, synth } = synthWithNag(props);
     // In-memory synth throws with the report on any unacknowledged error-level finding.

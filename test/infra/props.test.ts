@@ -138,6 +138,18 @@ describe('AssetRegistry props change the template as documented', () => {
     });
   });
 
+  it("tracing: active (default) and sdk trace every function through Lambda; off turns tracing and its X-Ray permissions off", () => {
+    for (const tracing of [undefined, 'active', 'sdk', 'off'] as const) {
+      const { stack, template } = synth(tracing ? { tracing } : {});
+      for (const fn of stack.registry.functions.values()) {
+        const props = resourcesOf(template, 'AWS::Lambda::Function')[logicalId(fn)]!.Properties;
+        const xray = actionsOfRole(template, logicalId(fn.role!)).filter((a) => a.startsWith('xray:'));
+        if (tracing === 'off') expect([props.TracingConfig, xray]).toEqual([undefined, []]);
+        else expect([props.TracingConfig, xray.sort()]).toEqual([{ Mode: 'Active' }, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']]);
+      }
+    }
+  });
+
   it('throttle sets the stage limits', () => {
     const { template } = synth({ throttle: { rateLimit: 10, burstLimit: 20 } });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
@@ -161,6 +173,7 @@ describe('props are validated early, with the fix in the message', () => {
     [{ initialAdmins: ['not an arn'] }, /deploy-time grant 0 .*principal/],
     [{ grantsCacheSeconds: 3601 }, /grantsCacheSeconds must be an integer from 0 to 3600/],
     [{ grantsCacheSeconds: -1 }, /grantsCacheSeconds must be an integer from 0 to 3600/],
+    [{ tracing: 'xray' }, /tracing must be one of active, sdk, off, got "xray".*-c tracing=/],
   ] as [AssetRegistryProps, RegExp][])('%j is refused', (props, message) => {
     expect(() => resolveSettings(props)).toThrow(message);
     expect(() => synth(props)).toThrow(message);
@@ -181,6 +194,7 @@ describe('props are validated early, with the fix in the message', () => {
       grantsCacheSeconds: 30,
       objectLock: false,
       removalPolicy: RemovalPolicy.RETAIN,
+      tracing: 'active',
     });
   });
 });
@@ -201,6 +215,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
         grantsCacheSeconds: '10',
         objectLock: 'true',
         removalPolicy: 'destroy',
+        tracing: 'sdk',
       }),
     ).toEqual({
       maxVersionsPerAsset: 50,
@@ -211,6 +226,7 @@ describe('props from context (cdk deploy -c KEY=VALUE)', () => {
       grantsCacheSeconds: 10,
       objectLock: true,
       removalPolicy: RemovalPolicy.DESTROY,
+      tracing: 'sdk',
     });
   });
 
