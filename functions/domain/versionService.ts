@@ -232,9 +232,12 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
     const now = nowIso();
     const reasons = await tombstone(item, actor, reason || undefined, now);
     if (!reasons) {
-      await Promise.all(item.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
-      if (item.status === 'published') await releaseBlobs(item);
-      return versionRecord({ ...item, status: 'deleted', deletedAt: now, deletedBy: actor.principal, deleteReason: reason, liveAsset: undefined, stableAsset: undefined, pendingExpiresAt: undefined, rev: item.rev + 1, updatedAt: now });
+      // Edits and new formats may have landed between the read and the tombstone, which takes no more: read it
+      // back for the uploads to abort and the record to answer.
+      const gone = (await getVersion(asset, item.version, true)) ?? { ...item, status: 'deleted' as const, deletedAt: now };
+      await Promise.all(gone.files.filter((f) => f.uploadId && !f.verified).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
+      if (item.status === 'published') await releaseBlobs(gone);
+      return versionRecord(gone);
     }
     if (conditionFailed(reasons[1])) throw notFound(`asset ${asset} does not exist`, { name: asset });
     await contentionBackoff(attempt);
