@@ -1,6 +1,6 @@
 /**
  * CLI start-up as a user meets it: the package packed and installed into an empty folder (as
- * test/integration/pack.test.ts does), then wall time from spawn to exit, median of N runs, on Node 24 (the
+ * test/integration/pack.test.ts does), then wall time from spawn to exit, min / median / max of N runs, on Node 24 (the
  * devDependency) and the system's Node 20, against `node -e 0` on the same Node:
  * - `arca --version` (commander only) and `arca ls` against a closed port (the SDK loaded, a refused
  *   connection answered at once), installed;
@@ -8,6 +8,8 @@
  * - the first run with an empty compile cache (Node 24; Node 20 has no compile cache).
  *
  *   npx tsx bench/cli-startup.ts [runs=15]
+ *
+ * Issue 11's targets: installed `arca --version` ≤ 120 ms, beside `node -e 0` as its floor.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { createServer } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { spread } from './stats.ts';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -41,10 +44,9 @@ try {
     if (r.status === null) throw new Error(`${node} ${args.join(' ')} was killed`);
     return ms;
   };
-  const median = (node: string, args: string[]): number => {
+  const runs = (node: string, args: string[]): string => {
     time(node, args); // warm the page cache and the compile cache
-    const xs = Array.from({ length: RUNS }, () => time(node, args)).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)]!;
+    return spread(Array.from({ length: RUNS }, () => time(node, args)));
   };
   // A port that was just free: connections to it are refused (fetch refuses low ports such as 1 outright).
   const closed = createServer();
@@ -53,20 +55,14 @@ try {
   await new Promise((r) => closed.close(r));
   const ls = ['ls', '--url', `http://127.0.0.1:${port}`, '--token', 'x'];
 
-  console.log(`CLI start-up, median of ${RUNS} (ms); ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`);
-  console.log('node      node -e 0  installed --version  installed ls  clone --version  clone ls  first run (empty cache)');
+  console.log(`CLI start-up, ms, min / median / max of ${RUNS} runs; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`);
+  console.log('| node | `node -e 0` | installed `--version` | installed `ls` | clone `--version` | clone `ls` | first run, empty cache |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [label, node] of NODES) {
     await rm(cache, { recursive: true, force: true });
-    const first = time(node, [installed, '--version']);
-    const row = [
-      median(node, ['-e', '0']),
-      median(node, [installed, '--version']),
-      median(node, [installed, ...ls]),
-      median(node, [clone, '--version']),
-      median(node, [clone, ...ls]),
-      first,
-    ].map((ms) => Math.round(ms).toString());
-    console.log(`${label.padEnd(9)} ${row[0]!.padStart(9)}  ${row[1]!.padStart(19)}  ${row[2]!.padStart(12)}  ${row[3]!.padStart(15)}  ${row[4]!.padStart(8)}  ${row[5]!.padStart(23)}`);
+    const first = Math.round(time(node, [installed, '--version'])).toString();
+    const row = [runs(node, ['-e', '0']), runs(node, [installed, '--version']), runs(node, [installed, ...ls]), runs(node, [clone, '--version']), runs(node, [clone, ...ls]), first];
+    console.log(`| ${label} | ${row.join(' | ')} |`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

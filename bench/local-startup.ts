@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
+import { median } from './stats.ts';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -41,7 +42,6 @@ async function once(dataDir: string): Promise<{ healthy: number; stopped: number
   return { healthy, stopped: performance.now() - stopping };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const fresh: number[] = [];

@@ -10,6 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { assetWithVersions } from '../test/fixtures/manyVersions.ts';
 import { startService } from '../test/fixtures/service.ts';
+import { median, spread } from './stats.ts';
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 7));
 const REPEAT = 21;
@@ -27,7 +28,6 @@ try {
   for (const n of sizes) await assetWithVersions(svc, `bench/v${n}`, Array.from({ length: n }, (_, i) => `1.${i}.0`), SHA);
 
   const medians = new Map<string, number[]>();
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   for (let run = 0; run < RUNS; run++) {
     const times = new Map<string, number[]>();
     for (let r = 0; r < REPEAT; r++) {
@@ -45,14 +45,13 @@ try {
     for (const [key, xs] of times) medians.set(key, [...(medians.get(key) ?? []), median(xs)]);
   }
 
-  const fmt = (xs: number[]): string => `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   console.log(`resolve, ms per request (min / median / max of ${RUNS} run medians, ${REPEAT} requests each); ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1)}`);
   console.log('| spec | 30 versions | 1,000 versions | 1,000 : 30 |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const label of Object.keys(SPECS)) {
     const small = medians.get(`${label}|30`) ?? [];
     const large = medians.get(`${label}|1000`) ?? [];
-    console.log(`| ${label} (\`${SPECS[label as keyof typeof SPECS] || 'name'}\`) | ${fmt(small)} | ${fmt(large)} | ${(median(large) / median(small)).toFixed(2)}× |`);
+    console.log(`| ${label} (\`${SPECS[label as keyof typeof SPECS] || 'name'}\`) | ${spread(small, 1)} | ${spread(large, 1)} | ${(median(large) / median(small)).toFixed(2)}× |`);
   }
 } finally {
   await svc.stop();
