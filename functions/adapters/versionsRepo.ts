@@ -221,34 +221,53 @@ export function indexAttributes(asset: string, version: string, status: VersionI
 }
 
 /**
- * Conditional update of one version: `fields` are SET (undefined ones REMOVEd), `rev` is bumped, and the
- * update only applies when the item is still at `expectRev` with a status in `statusIn`. Returns the new
- * item, or `undefined` with the old one when the condition failed. With `audit`, the update and its audit
- * entry are one transaction (which returns no new image: it is `item` with `fields` applied).
+ * Conditional update of one version: `fields` are SET (undefined ones REMOVEd), `rev` is bumped (and `filesRev`
+ * when `files` is among them), and the update only applies while the item's status is in `statusIn` and, when
+ * given, it is still at `rev` / `filesRev`. Returns the new item, or `undefined` with the old one when the
+ * condition failed. With `audit`, the update and its audit entry are one transaction (which returns no new
+ * image: it is `item` with `fields` applied, or, without a `rev` condition, read back).
  */
 export async function updateVersion(
   item: VersionItem,
   fields: Item,
-  expect: { rev?: number; statusIn: VersionItem['status'][]; noPendingFiles?: boolean },
+  expect: { rev?: number; filesRev?: number; statusIn: VersionItem['status'][]; noPendingFiles?: boolean },
   audit?: AuditPut,
 ): Promise<{ updated?: VersionItem; current?: VersionItem }> {
   const { set, remove, names, values } = setClause(fields);
   const statusValues = Object.fromEntries(expect.statusIn.map((s, i) => [`:st${i}`, s]));
   const conditions = ['attribute_exists(vkey)', `#status IN (${Object.keys(statusValues).join(', ')})`];
-  if (expect.rev !== undefined) conditions.push('rev = :rev');
-  if (expect.noPendingFiles) conditions.push('pendingFiles = :zero');
+  const extra: Item = { ':one': 1 };
+  if (expect.rev !== undefined) {
+    conditions.push('rev = :rev');
+    extra[':rev'] = expect.rev;
+  }
+  if (expect.filesRev !== undefined) {
+    conditions.push(expect.filesRev === 0 ? '(attribute_not_exists(filesRev) OR filesRev = :frev)' : 'filesRev = :frev');
+    extra[':frev'] = expect.filesRev;
+  }
+  if (expect.noPendingFiles) {
+    conditions.push('pendingFiles = :zero');
+    extra[':zero'] = 0;
+  }
+  const touchesFiles = 'files' in fields;
+  if (touchesFiles) extra[':zero'] = 0;
   const update = {
     TableName: tables.versions,
     Key: { asset: item.asset, vkey: item.vkey },
-    UpdateExpression: updateExpression([...set, 'rev = rev + :one'], remove),
+    UpdateExpression: updateExpression([...set, 'rev = rev + :one', ...(touchesFiles ? ['filesRev = if_not_exists(filesRev, :zero) + :one'] : [])], remove),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: { ...names, '#status': 'status' },
-    ExpressionAttributeValues: { ...values, ...statusValues, ':one': 1, ...(expect.rev !== undefined ? { ':rev': expect.rev } : {}), ...(expect.noPendingFiles ? { ':zero': 0 } : {}) },
+    ExpressionAttributeValues: { ...values, ...statusValues, ...extra },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
   if (audit) {
     const reasons = await transactWrite([{ Update: update }, audit]);
-    if (!reasons) return { updated: VersionItem.parse({ ...item, ...fields, rev: item.rev + 1 }) };
+    if (!reasons) {
+      // Without the rev condition, other changes may have landed since `item` was read: answer what is stored.
+      if (expect.rev === undefined) return { updated: await getVersion(item.asset, item.version, true) };
+      const filesRev = touchesFiles ? (item.filesRev ?? 0) + 1 : item.filesRev;
+      return { updated: VersionItem.parse({ ...item, ...fields, rev: item.rev + 1, filesRev }) };
+    }
     if (conditionFailed(reasons[0]) || reasons[0]?.Code === 'TransactionConflict') {
       return { current: reasons[0]?.Item ? VersionItem.parse(reasons[0].Item) : undefined };
     }

@@ -216,7 +216,7 @@ export async function finalizeVersion(asset: string, version: string, by = SYSTE
         updatedAt: now,
         updatedBy: by,
       },
-      { rev: item.rev, statusIn: ['pending', 'ready'] },
+      { filesRev: item.filesRev ?? 0, statusIn: ['pending', 'ready'] },
     );
     if (updated) return { item: updated, verifying: [] };
     if (current && done(current)) return { item: current, verifying: [] };

@@ -66,6 +66,11 @@ export const VersionItem = z.object({
   /** The run output the version was promoted from (lineage upstream). */
   source: z.object({ flow: z.string(), run: z.string(), name: z.string() }).optional(),
   rev: z.number(),
+  /**
+   * Bumped with `rev` by every change of `files` (absent = 0). Writers of `files` condition on it rather than on
+   * `rev`, so metadata edits do not make commits, new formats and withdrawals retry.
+   */
+  filesRev: z.number().optional(),
 });
 export type VersionItem = z.infer<typeof VersionItem>;
 

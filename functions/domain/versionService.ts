@@ -85,7 +85,7 @@ export async function addFiles(asset: string, version: string, req: AddFilesRequ
       await uploads.abort();
       throw err;
     }
-    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['pending', 'ready'] });
+    const { updated } = await updateVersion(item, fields, { filesRev: item.filesRev ?? 0, statusIn: ['pending', 'ready'] });
     if (updated) {
       const fresh: FileRecord[] = await instructions(added, waiting);
       const byPath = new Map(fresh.map((f) => [f.path, f]));
@@ -119,7 +119,7 @@ export async function withdrawFiles(asset: string, version: string, format: stri
     const files = item.files.filter((f) => !withdrawn.includes(f));
     const fields = { files, pendingFiles: files.filter((f) => !f.verified).length, updatedAt: nowIso(), updatedBy: actor.principal };
     const audit = auditPut({ action: 'version.edit', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: fields.updatedAt });
-    const { updated } = await updateVersion(item, fields, { rev: item.rev, statusIn: ['ready'] }, audit);
+    const { updated } = await updateVersion(item, fields, { filesRev: item.filesRev ?? 0, statusIn: ['ready'] }, audit);
     if (updated) {
       await Promise.all(withdrawn.filter((f) => f.uploadId).map((f) => abortMultipartUpload(objectKeyOf(f), f.uploadId as string)));
       return versionRecord(updated);
@@ -201,6 +201,8 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     const { updated } = await updateVersion(item, fields, { statusIn: ['ready'], noPendingFiles: true }, audit);
     if (updated) {
       count('VersionsPublished');
+      // `updated` is read back (no rev condition): edits and verified formats that landed after our read are in
+      // it, so every blob gets the hold and the answer is what is stored.
       await holdBlobs(updated);
       return versionRecord(updated);
     }
