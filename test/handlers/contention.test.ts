@@ -39,8 +39,8 @@ describe('publish racing edits', () => {
       return undefined;
     };
     const editors = Array.from({ length: WRITERS }, (_, i) => editor(i));
-    // Let the edits start before publishing into them.
-    await new Promise((r) => setTimeout(r, 50));
+    // Publish into edits that are landing: wait for the first one (a fixed delay is not enough on a loaded machine).
+    while (!statuses.includes(200)) await new Promise((r) => setTimeout(r, 5));
     const publish = await svc.call('POST', `${path}/publish`);
     published = true;
     expect(publish.status, JSON.stringify(publish.body)).toBe(200);
