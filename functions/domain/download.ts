@@ -1,5 +1,5 @@
 /** One file of a version, as a presigned download URL. */
-import { presignGet } from '../adapters/s3.ts';
+import { presignGet } from '../adapters/presign.ts';
 import { conflict, notFound } from '../shared/errors.ts';
 import { objectKeyOf } from './model.ts';
 import { liveVersion } from './versionService.ts';

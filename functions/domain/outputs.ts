@@ -8,7 +8,7 @@ import canonicalize from 'canonicalize';
 import type { MultipartInstructions, OutputRecord, PromoteOutputRequest, PutOutputRequest, VersionRecord } from '../../contract/schemas.ts';
 import { verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { getOutput, latestRun, listOutputs, markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
-import { presignGet } from '../adapters/s3.ts';
+import { presignGet } from '../adapters/presign.ts';
 import { env } from '../shared/env.ts';
 import { conflict, notFound, validationError } from '../shared/errors.ts';
 import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
