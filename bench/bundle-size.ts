@@ -1,6 +1,7 @@
 /**
  * Bundle size and cold import time of every deployed function, next to the same handler bundled with
- * CDK's `NodejsFunction` defaults (CommonJS, not minified, no source map, AWS SDK left to the runtime).
+ * CDK's `NodejsFunction` defaults (not minified, no source map, AWS SDK left to the runtime) but for the
+ * output format: ESM with the banner's `require`, as the handlers use top-level await, which CommonJS lacks.
  *
  * Both variants are built by CDK itself (two synthesized apps under bench/out/), so the comparison is
  * with what `cdk deploy` would ship. Cold import = wall time of `await import(bundle)` in a fresh `node`
@@ -10,15 +11,16 @@
  *   npx tsx bench/bundle-size.ts [runs=7]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { FUNCTION_BUNDLING } from '../lib/registry.ts';
 import { ArcaStack } from '../lib/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,12 +78,11 @@ function synthDefaults(entries: Map<string, string>, envs: Map<string, Built>): 
         architecture: lambda.Architecture.ARM_64,
         depsLockFilePath: join(ROOT, 'package-lock.json'),
         projectRoot: ROOT,
+        bundling: { format: OutputFormat.ESM, banner: FUNCTION_BUNDLING.banner },
       }),
     ]),
   );
   const built = builtFunctions(app.synth(), stack, functions);
-  // In a Lambda zip there is no package.json: `index.js` is CommonJS. Here the repository's says "module".
-  writeFileSync(join(OUT, 'defaults', 'package.json'), '{ "type": "commonjs" }\n');
   // Same environment as the deployed function, so module-load code takes the same path.
   for (const [id, b] of built) b.env = envs.get(id)?.env ?? {};
   return built;
