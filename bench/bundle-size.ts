@@ -1,28 +1,32 @@
 /**
  * Bundle size and cold import time of every deployed function, next to the same handler bundled with
- * CDK's `NodejsFunction` defaults (CommonJS, not minified, no source map, AWS SDK left to the runtime).
+ * CDK's `NodejsFunction` defaults (not minified, no source map, AWS SDK left to the runtime) but for the
+ * output format: ESM with the banner's `require`, as the handlers use top-level await, which CommonJS lacks.
  *
  * Both variants are built by CDK itself (two synthesized apps under bench/out/), so the comparison is
  * with what `cdk deploy` would ship. Cold import = wall time of `await import(bundle)` in a fresh `node`
- * process, median of 15 (variants interleaved); for the defaults the SDK comes from node_modules, as it would from the runtime.
+ * process, min / median / max over `runs` (variants interleaved); for the defaults the SDK comes from
+ * node_modules, as it would from the runtime. The load average is printed with the figures.
  *
- *   npx tsx bench/bundle-size.ts
+ *   npx tsx bench/bundle-size.ts [runs=7]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { FUNCTION_BUNDLING } from '../lib/registry.ts';
 import { ArcaStack } from '../lib/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Under the repository, so the default bundles resolve the SDK from node_modules like the runtime's copy.
 const OUT = join(ROOT, 'bench', 'out', 'bundle-size');
-const RUNS = 15;
+const RUNS = Math.max(5, Number(process.argv[2] ?? 7));
 const CDK_CONTEXT = (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 interface Built {
@@ -74,12 +78,11 @@ function synthDefaults(entries: Map<string, string>, envs: Map<string, Built>): 
         architecture: lambda.Architecture.ARM_64,
         depsLockFilePath: join(ROOT, 'package-lock.json'),
         projectRoot: ROOT,
+        bundling: { format: OutputFormat.ESM, banner: FUNCTION_BUNDLING.banner },
       }),
     ]),
   );
   const built = builtFunctions(app.synth(), stack, functions);
-  // In a Lambda zip there is no package.json: `index.js` is CommonJS. Here the repository's says "module".
-  writeFileSync(join(OUT, 'defaults', 'package.json'), '{ "type": "commonjs" }\n');
   // Same environment as the deployed function, so module-load code takes the same path.
   for (const [id, b] of built) b.env = envs.get(id)?.env ?? {};
   return built;
@@ -105,10 +108,11 @@ function importOnce(built: Built): ImportTime {
   return JSON.parse(out) as ImportTime;
 }
 
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`;
 
 /**
- * Median cold import of each variant. The variants take turns within every round, so a burst of load on
+ * Cold import of each variant: wall time min / median / max, and the median CPU time. The variants take turns within every round, so a burst of load on
  * the machine lands on all of them rather than on whichever happened to be measuring.
  */
 function coldImport(variants: Built[]): string[] {
@@ -119,7 +123,7 @@ function coldImport(variants: Built[]): string[] {
       times[i]!.push(importOnce(variants[i]!));
     });
   }
-  return times.map((t) => `${median(t.map((x) => x.wall)).toFixed(0)} ms (cpu ${median(t.map((x) => x.cpu)).toFixed(0)} ms)`);
+  return times.map((t) => `${spread(t.map((x) => x.wall))} ms (cpu ${median(t.map((x) => x.cpu)).toFixed(0)})`);
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
@@ -133,7 +137,7 @@ mkdirSync(OUT, { recursive: true });
 const { ours, entries } = synthOurs();
 const defaults = synthDefaults(entries, ours);
 
-console.log(`Node ${process.version}, ${RUNS} fresh processes per bundle and variant (median wall time, median CPU time)\n`);
+console.log(`Node ${process.version}, ${RUNS} fresh processes per bundle and variant (wall time min / median / max, median CPU time); load ${loadavg()[0]?.toFixed(1)} at the start\n`);
 console.log('| function | ours: size (gzip) | ours: cold import | ours without --enable-source-maps | CDK defaults: size (gzip) | CDK defaults: cold import |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [id, entry] of entries) {
@@ -143,3 +147,4 @@ for (const [id, entry] of entries) {
   const [a, noMaps, b] = coldImport([built, { file: built.file, env: withoutSourceMaps }, defaultBuilt]);
   console.log(`| ${id} (\`${entry}\`) | ${size(built)} | ${a} | ${noMaps} | ${size(defaultBuilt)} + runtime SDK | ${b} |`);
 }
+console.log(`\nload ${loadavg()[0]?.toFixed(1)} at the end`);

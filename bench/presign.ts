@@ -1,8 +1,9 @@
 /**
- * Presigned GET URLs (R-UPLOAD): µs per URL from the service's reused signer (`signGetUrl`) beside the SDK's
- * `getSignedUrl` on the same client in the same run, and the CPU a resolve of a 1,000-file version spends
- * signing (`presignGet` × 1,000, the path `resolve` takes), beside the floor of the SDK's signing: one bare
- * `SignatureV4` with static credentials on the same request. min / median / max over `RUNS` runs.
+ * Presigned URLs (R-UPLOAD): µs per URL from the service's one reused signer (functions/adapters/presign.ts, no
+ * S3 client) beside the SDK's `getSignedUrl` on an S3 client in the same run, for GET, PUT with its signed
+ * headers and multipart part URLs; the CPU a resolve of a 1,000-file version spends signing (`presignGet` ×
+ * 1,000, the path `resolve` takes); and the floor of the SDK's signing: one bare `SignatureV4` with static
+ * credentials on the same GET. min / median / max over `RUNS` runs.
  *
  *   npx tsx bench/presign.ts [runs=7]
  */
@@ -12,10 +13,11 @@ import { performance } from 'node:perf_hooks';
 // Static credentials, as a Lambda's environment provides them; set before the service's modules load.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
 await import('../test/fixtures/unit-env.ts');
-const [{ GetObjectCommand, PutObjectCommand }, { getSignedUrl }, { hexToBase64, presignGet, presignPut, presigner, signGetUrl }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
+const [{ GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand }, { getSignedUrl }, { CLIENT_BASE }, { getObject, hexToBase64, presignGet, presignPart, presignPut, signer }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
   import('@aws-sdk/client-s3'),
   import('@aws-sdk/s3-request-presigner'),
   import('../functions/adapters/s3.ts'),
+  import('../functions/adapters/presign.ts'),
   import('@smithy/signature-v4'),
   import('node:crypto'),
   import('@aws-sdk/core/util'),
@@ -38,8 +40,10 @@ const cpuMs = async (fn: () => Promise<unknown>): Promise<number> => {
   return (c.user + c.system) / 1000;
 };
 
-const sdk = (key: string) => getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'arca-test', Key: key, ResponseContentDisposition: disposition }), { expiresIn: 3600 });
-const ours = (key: string) => signGetUrl(presigner, 'arca-test', key, { expiresIn: 3600, contentDisposition: disposition });
+// The S3 client the service's signer stands in for (the same region and credentials, from the environment).
+const client = new S3Client(CLIENT_BASE);
+const sdk = (key: string) => getSignedUrl(client, new GetObjectCommand({ Bucket: 'arca-test', Key: key, ResponseContentDisposition: disposition }), { expiresIn: 3600 });
+const ours = (key: string) => signer.sign('arca-test', key, getObject({ contentDisposition: disposition }), { expiresIn: 3600 });
 const bytes = (d: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
   typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 /** The SDK's checksum interface over node:crypto (what `@smithy/hash-node` provides to the clients). */
@@ -76,13 +80,23 @@ const sha = 'ab'.repeat(32);
 const putHeaders = new Set(['content-length', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-meta-arca-version']);
 const sdkPut = (key: string) =>
   getSignedUrl(
-    presigner,
+    client,
     new PutObjectCommand({ Bucket: 'arca-test', Key: key, ContentLength: 1024, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { 'arca-version': 'team/m@1.0.0' } }),
     { expiresIn: 3600, signableHeaders: putHeaders, unhoistableHeaders: putHeaders },
   );
 const oursPut = (key: string) => presignPut(key, sha, 1024, 'team/m@1.0.0').then((r) => r.url);
+const partHeaders = new Set(['content-length', 'x-amz-checksum-sha256']);
+const sdkPart = (key: string) =>
+  getSignedUrl(
+    client,
+    new UploadPartCommand({ Bucket: 'arca-test', Key: key, UploadId: 'upload-1', PartNumber: 7, ContentLength: 8 * 1024 ** 2, ChecksumSHA256: hexToBase64(sha) }),
+    { expiresIn: 3600, signableHeaders: partHeaders, unhoistableHeaders: partHeaders },
+  );
+const oursPart = (key: string) => presignPart(key, 'upload-1', 7, 8 * 1024 ** 2, sha).then((r) => r.url);
 await perUrl(sdkPut);
 await perUrl(oursPut);
+await perUrl(sdkPart);
+await perUrl(oursPart);
 await perUrl(sdk); // warm every path (JIT, credential resolution, the signer's first URL)
 await perUrl(ours);
 await perUrl(floor);
@@ -93,6 +107,8 @@ const rows: Record<string, number[]> = {
   'bare SignatureV4 (static credentials), µs per URL': [],
   'PUT with signed headers, getSignedUrl, µs per URL': [],
   'PUT with signed headers, reused signer, µs per URL': [],
+  'part URL, getSignedUrl, µs per URL': [],
+  'part URL, reused signer, µs per URL': [],
   'resolve of 1,000 files, signing CPU ms': [],
 };
 for (let run = 0; run < RUNS; run++) {
@@ -101,6 +117,8 @@ for (let run = 0; run < RUNS; run++) {
   rows['bare SignatureV4 (static credentials), µs per URL']?.push(await perUrl(floor));
   rows['PUT with signed headers, getSignedUrl, µs per URL']?.push(await perUrl(sdkPut));
   rows['PUT with signed headers, reused signer, µs per URL']?.push(await perUrl(oursPut));
+  rows['part URL, getSignedUrl, µs per URL']?.push(await perUrl(sdkPart));
+  rows['part URL, reused signer, µs per URL']?.push(await perUrl(oursPart));
   rows['resolve of 1,000 files, signing CPU ms']?.push(await cpuMs(() => Promise.all(keys.map((k) => presignGet(k.slice(-64), 'model.bin', 'application/octet-stream')))));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

@@ -8,7 +8,7 @@
  *   joined by `!` (below every identifier character, so a shorter identifier list sorts first).
  */
 import { randomBytes } from 'node:crypto';
-import semver from 'semver';
+import * as semver from './semver.ts';
 
 const WIDTH = 16;
 const pad = (n: number | string): string => String(n).padStart(WIDTH, '0');

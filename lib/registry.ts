@@ -24,7 +24,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } fro
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import { ROUTE_GROUPS, allRoutes, gatewayRouteKeys, type Method, type Role, type RouteGroup } from '../contract/routes.ts';
+import { ROUTES, ROUTE_GROUPS, allRoutes, gatewayRouteKeys, type Method, type Role, type RouteGroup } from '../contract/routes.ts';
 import { GrantRequest } from '../contract/schemas.ts';
 import { TABLES, type TableName, type TableSchema } from '../contract/tables.ts';
 import { DEFAULTS, ENV } from '../contract/env.ts';
@@ -360,7 +360,7 @@ export class AssetRegistry extends Construct {
       environment,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
       projectRoot: REPO_ROOT,
-      bundling: functionBundling(this.settings.tracing),
+      bundling: functionBundling(this.settings.tracing, options.entry),
     });
     this.functions.set(id, fn);
     this.functionOptions.set(id, options);
@@ -571,14 +571,28 @@ export class AssetRegistry extends Construct {
 /** Open routes have no path parameter, so their gateway route key is their own method and path. */
 const OPEN_ROUTE_KEYS = new Set(allRoutes().filter((r) => r.role === null).map((r) => `${r.method} ${r.path}`));
 
+/** The entry of the function that serves `GET /v1/openapi.json` (its route group's). */
+export const OPENAPI_ENTRY = `functions/api/${ROUTES.find((r) => r.id === 'openapi')?.group}.ts`;
+
 /**
  * esbuild settings of every function: ESM for Node.js 24 with the AWS SDK bundled (tree-shaken, pinned to
  * our lockfile rather than the runtime's copy), minified, with source maps for readable stack traces.
  * The banner gives CommonJS dependencies that call `require` a working one inside the ESM bundle.
- * `define` decides at bundle time whether the Powertools tracer is in (functions/shared/observability.ts).
+ * `define` decides at bundle time whether the Powertools tracer is in (functions/shared/observability.ts),
+ * and, for `OPENAPI_ENTRY`, that the OpenAPI document is read from the `openapi.json` generated beside the
+ * bundle (bin/openapi-json.ts) rather than generated at run time (functions/api/routes/openapi.ts).
  */
-export function functionBundling(tracing: RegistryTracing): BundlingOptions {
-  return { ...BASE_BUNDLING, define: { 'process.env.ARCA_SDK_TRACER': JSON.stringify(String(tracing === 'sdk')) } };
+export function functionBundling(tracing: RegistryTracing, entry?: string): BundlingOptions {
+  const define = { 'process.env.ARCA_SDK_TRACER': JSON.stringify(String(tracing === 'sdk')) };
+  if (entry !== OPENAPI_ENTRY) return { ...BASE_BUNDLING, define };
+  const generate = (inputDir: string, outputDir: string) => [
+    [process.execPath, '--import', 'tsx', `${inputDir}/bin/openapi-json.ts`, `${outputDir}/openapi.json`].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '),
+  ];
+  return {
+    ...BASE_BUNDLING,
+    define: { ...define, 'process.env.ARCA_OPENAPI_FILE': '"true"' },
+    commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: generate },
+  };
 }
 
 const BASE_BUNDLING: BundlingOptions = {
@@ -600,7 +614,7 @@ const BASE_BUNDLING: BundlingOptions = {
  * test/infra/bundling.test.ts read what each bundle holds); CDK's banner and source map left out.
  */
 export function esbuildOptions(entry: string, tracing: RegistryTracing): BuildOptions & { write: false; metafile: true } {
-  const options = functionBundling(tracing);
+  const options = functionBundling(tracing, entry);
   const aliases = (options.esbuildArgs?.['--alias'] as string[]).map((a) => a.split('=') as [string, string]);
   return {
     entryPoints: [entry],

@@ -1,6 +1,6 @@
 /**
- * The blob store: presigned transfers (SPEC R-UPLOAD) and what commit needs to verify arrivals (R-STORE).
- * S3 errors are translated here; callers see plain results.
+ * The blob store: what commit needs to verify arrivals (R-STORE), multipart uploads, legal holds. S3 errors
+ * are translated here; callers see plain results. Presigned URLs need no client: presign.ts.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -11,67 +11,23 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
-  PutObjectCommand,
   PutObjectLegalHoldCommand,
   S3Client,
   S3ServiceException,
-  UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { formatUrl } from '@aws-sdk/core/util';
-import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import type { RequestPresigningArguments } from '@smithy/types';
-import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
+import { VERSION_META } from './presign.ts';
 import { traceClient } from '../shared/observability.ts';
 
 export const CLIENT_BASE: S3ClientConfig = {
-  // Checksums are the client's declared digests, signed into the URL; the SDK must not add its own CRC32.
+  // Checksums are the uploader's declared digests; the SDK must not add its own CRC32.
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
 };
 
 /** The client the service talks to S3 with. */
 export const s3 = traceClient(new S3Client(env.s3Endpoint ? { ...CLIENT_BASE, endpoint: env.s3Endpoint, forcePathStyle: true } : CLIENT_BASE));
-
-/**
- * The client that signs URLs for uploaders and downloaders (local mode: its verifying front). On AWS a
- * client of its own, not traced: it sends nothing, and a trace header must not be signed into a URL.
- */
-export const presigner = env.s3PublicEndpoint
-  ? new S3Client({ ...CLIENT_BASE, endpoint: env.s3PublicEndpoint, forcePathStyle: true })
-  : env.s3Endpoint
-    ? s3
-    : new S3Client(CLIENT_BASE);
-
-/** Metadata written with every upload, so the ObjectCreated job knows which version waits for the blob. */
-export const VERSION_META = 'arca-version';
-
-export const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
-
-/**
- * Presigned single PUT of `sha256`'s bytes to `key` (the upload's own object): key, length, SHA-256 and
- * create-only are signed headers the uploader must send.
- */
-export async function presignPut(key: string, sha256: string, size: number, waiting: string): Promise<PresignedRequest> {
-  const headers = {
-    'content-length': String(size),
-    'if-none-match': '*',
-    'x-amz-checksum-sha256': hexToBase64(sha256),
-    [`x-amz-meta-${VERSION_META}`]: waiting,
-  };
-  const viaSdk = (o: RequestPresigningArguments) =>
-    getSignedUrl(presigner, new PutObjectCommand({
-      Bucket: env.bucket,
-      Key: key,
-      ContentLength: size,
-      ChecksumSHA256: headers['x-amz-checksum-sha256'],
-      IfNoneMatch: '*',
-      Metadata: { [VERSION_META]: waiting },
-    }), o);
-  const url = await signUrl(presigner, env.bucket, key, viaSdk, { method: 'PUT', query: { 'x-id': 'PutObject' }, headers }, { expiresIn: env.presignPutTtl });
-  return { method: 'PUT', url, headers };
-}
 
 export async function createMultipartUpload(key: string, waiting: string): Promise<string> {
   const out = await s3.send(
@@ -84,120 +40,6 @@ export async function createMultipartUpload(key: string, waiting: string): Promi
   );
   if (!out.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
   return out.UploadId;
-}
-
-export async function presignPart(key: string, uploadId: string, partNumber: number, size: number, partSha256: string): Promise<PartUrl> {
-  const headers = { 'content-length': String(size), 'x-amz-checksum-sha256': hexToBase64(partSha256) };
-  const viaSdk = (o: RequestPresigningArguments) =>
-    getSignedUrl(presigner, new UploadPartCommand({
-      Bucket: env.bucket,
-      Key: key,
-      UploadId: uploadId,
-      PartNumber: partNumber,
-      ContentLength: size,
-      ChecksumSHA256: headers['x-amz-checksum-sha256'],
-    }), o);
-  const query = { partNumber: String(partNumber), uploadId, 'x-id': 'UploadPart' };
-  const url = await signUrl(presigner, env.bucket, key, viaSdk, { method: 'PUT', query, headers }, { expiresIn: env.presignPutTtl });
-  return { partNumber, url, headers };
-}
-
-/** Where a client's URLs for a bucket point and how they are signed; learnt from one `getSignedUrl`. */
-interface UrlTemplate {
-  signer: S3RequestPresigner;
-  region: string;
-  protocol: string;
-  hostname: string;
-  port?: number;
-  host: string;
-  pathPrefix: string;
-}
-
-const templates = new WeakMap<S3Client, Map<string, Promise<UrlTemplate>>>();
-
-function learnTemplate(client: S3Client, bucket: string, key: string, firstUrl: string): UrlTemplate {
-  const url = new URL(firstUrl);
-  const region = decodeURIComponent(url.searchParams.get('X-Amz-Credential') ?? '').split('/')[2];
-  if (!region || !url.pathname.endsWith(`/${key}`)) throw new Error(`cannot learn the URL shape of bucket ${bucket} from ${url.origin}${url.pathname}`);
-  return {
-    // The client's own config (credential provider memoized, so resolved once); the SDK caches the signing key per day.
-    signer: new S3RequestPresigner({ ...client.config, region: () => Promise.resolve(region), signingName: 's3' }),
-    region,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    host: url.host,
-    pathPrefix: url.pathname.slice(0, -key.length - 1),
-  };
-}
-
-/** An object operation as the SDK would serialize it: its query, and the headers the caller must send (signed, never hoisted). */
-export interface ObjectRequest {
-  method: 'GET' | 'PUT';
-  query: Record<string, string>;
-  headers?: Record<string, string>;
-}
-
-export interface SignOptions {
-  expiresIn: number;
-  /** Fixed signing time, for tests. */
-  signingDate?: Date;
-}
-
-/**
- * A presigned URL for one object operation, byte-identical to `getSignedUrl`'s (test/unit/core/s3.test.ts). The
- * first URL per client and bucket comes from `getSignedUrl` (`viaSdk`, the same operation), which teaches the endpoint (scheme,
- * host, path style) and signing region; later ones are signed by one reused presigner: `getSignedUrl` clones the
- * middleware stack and resolves the endpoint rules for every URL, ~7× the cost of signing (R-UPLOAD).
- */
-export async function signUrl(
-  client: S3Client,
-  bucket: string,
-  key: string,
-  viaSdk: (o: RequestPresigningArguments) => Promise<string>,
-  request: ObjectRequest,
-  opts: SignOptions,
-): Promise<string> {
-  const byBucket = templates.get(client) ?? new Map<string, Promise<UrlTemplate>>();
-  templates.set(client, byBucket);
-  const signed = new Set(Object.keys(request.headers ?? {}));
-  const known = byBucket.get(bucket);
-  if (!known) {
-    const first = viaSdk({ ...opts, signableHeaders: signed, unhoistableHeaders: signed });
-    const template = first.then((url) => learnTemplate(client, bucket, key, url));
-    byBucket.set(bucket, template);
-    template.catch(() => byBucket.delete(bucket)); // a failed first signing must not stick
-    return first;
-  }
-  const t = await known;
-  const presigned = await t.signer.presign(
-    { method: request.method, protocol: t.protocol, hostname: t.hostname, port: t.port, path: `${t.pathPrefix}/${key}`, query: request.query, headers: { ...request.headers, host: t.host } },
-    { ...opts, signingRegion: t.region, signingService: 's3', signableHeaders: signed, unhoistableHeaders: signed },
-  );
-  return formatUrl(presigned);
-}
-
-export interface GetUrlOptions extends SignOptions {
-  contentDisposition?: string;
-  contentType?: string;
-}
-
-/** A presigned GetObject URL (`signUrl`), naming the file and its type in the response headers. */
-export async function signGetUrl(client: S3Client, bucket: string, key: string, opts: GetUrlOptions): Promise<string> {
-  const query: Record<string, string> = { 'x-id': 'GetObject' };
-  if (opts.contentDisposition !== undefined) query['response-content-disposition'] = opts.contentDisposition;
-  if (opts.contentType !== undefined) query['response-content-type'] = opts.contentType;
-  const viaSdk = (o: RequestPresigningArguments) =>
-    getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: opts.contentDisposition, ResponseContentType: opts.contentType }), o);
-  return signUrl(client, bucket, key, viaSdk, { method: 'GET', query }, { expiresIn: opts.expiresIn, signingDate: opts.signingDate });
-}
-
-export async function presignGet(key: string, filename: string, contentType?: string): Promise<string> {
-  return signGetUrl(presigner, env.bucket, key, {
-    expiresIn: env.presignGetTtl,
-    contentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
-    contentType,
-  });
 }
 
 const isS3Error = (err: unknown, ...names: string[]): boolean =>

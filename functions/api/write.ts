@@ -11,9 +11,9 @@ import {
   updateVersion,
   uploadParts,
   withdrawFilesRoute,
-} from './routes/versions.ts';
-import { createHookRoute, deleteHookRoute } from './routes/hooks.ts';
-import { commitOutputRoute, outputParts, promoteOutputRoute, putOutput } from './routes/outputs.ts';
+} from './routes/versionWrites.ts';
+import { createHookRoute, deleteHookRoute } from './routes/hookWrites.ts';
+import { commitOutputRoute, outputParts, promoteOutputRoute, putOutput } from './routes/outputWrites.ts';
 import { deleteGrantRoute, putGrantRoute } from './routes/grants.ts';
 
 export const handler = createApi('write', {

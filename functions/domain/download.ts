@@ -1,8 +1,8 @@
 /** One file of a version, as a presigned download URL. */
-import { presignGet } from '../adapters/s3.ts';
+import { presignGet } from '../adapters/presign.ts';
 import { conflict, notFound } from '../shared/errors.ts';
 import { objectKeyOf } from './model.ts';
-import { liveVersion } from './versionService.ts';
+import { liveVersion } from './versionReads.ts';
 
 export async function downloadUrl(asset: string, version: string, path: string): Promise<string> {
   const item = await liveVersion(asset, version);

@@ -15,10 +15,10 @@ import {
   completeMultipartUpload,
   hashBlob,
   headBlob,
-  hexToBase64,
   listParts,
   type UploadedPart,
 } from '../adapters/s3.ts';
+import { hexToBase64 } from '../adapters/presign.ts';
 import { getVersion, indexAttributes, updateVersion } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';

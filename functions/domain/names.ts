@@ -1,5 +1,5 @@
 /** Asset, alias, flow, run and output names (SPEC R-NAME, R-ALIAS, R-OUT). */
-import semver from 'semver';
+import * as semver from '../../contract/semver.ts';
 import { ALIAS_RE, SEGMENT_RE } from '../../contract/schemas.ts';
 import { validationError } from '../shared/errors.ts';
 

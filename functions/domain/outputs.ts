@@ -1,34 +1,27 @@
 /**
  * Run outputs (R-OUT): declared like a version's files (same planning, upload instructions and blob store),
- * verified by the same code as a version's commit, read with presigned GETs, promoted into an asset version
- * through the version create path. Expired outputs read as gone whatever DynamoDB's TTL has done yet.
+ * verified by the same code as a version's commit, promoted into an asset version through the version create
+ * path. Reads (presigned GETs): outputReads.ts.
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { MultipartInstructions, OutputRecord, PromoteOutputRequest, PutOutputRequest, VersionRecord } from '../../contract/schemas.ts';
 import { verifiedBlobs } from '../adapters/blobsRepo.ts';
-import { getOutput, latestRun, listOutputs, markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
-import { presignGet } from '../adapters/s3.ts';
+import { markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
 import { env } from '../shared/env.ts';
 import { conflict, notFound, validationError } from '../shared/errors.ts';
 import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { storeVersion } from './createVersion.ts';
 import { planFiles } from './files.ts';
 import { verifiedEntry, verifyFiles } from './finalize.ts';
-import { nowEpoch, nowIso, objectKeyOf, outputExpired, type Actor, type OutputItem, type StoredFile } from './model.ts';
+import { nowEpoch, nowIso, objectKeyOf, type Actor, type OutputItem, type StoredFile } from './model.ts';
+import { label, liveOutput, notReady, type OutputRef } from './outputReads.ts';
 import { LATEST_RUN, parseAssetName, parseSegment } from './names.ts';
 import { instructions, outputWaitingTag, partUrls, startUploads, withVerified } from './uploads.ts';
-import { committedFiles, fileRecord, outputRecord } from './views.ts';
+import { committedFiles, outputRecord } from './views.ts';
 
 const DAY = 24 * 3600;
 
-export interface OutputRef {
-  flow: string;
-  run: string;
-  name: string;
-}
-
-const label = (o: OutputRef) => `output ${o.name} of run ${o.run} of flow ${o.flow}`;
 const tagOf = (o: OutputRef) => outputWaitingTag(o.flow, o.run, o.name);
 
 /** A stored run's name: one segment, and never `latest` (which reads as the newest run). */
@@ -38,23 +31,6 @@ function storedRef(flow: string, run: string, name: string): OutputRef {
   }
   return { flow: parseSegment('flow', flow), run, name: parseSegment('output', name) };
 }
-
-/** The run a read names, `latest` resolved with one Query. */
-async function readRun(flow: string, run: string): Promise<string> {
-  parseSegment('flow', flow);
-  if (parseSegment('run', run) !== LATEST_RUN) return run;
-  const latest = await latestRun(flow);
-  if (latest === undefined) throw notFound(`flow ${flow} has no run with outputs`, { flow });
-  return latest;
-}
-
-async function liveOutput(ref: OutputRef, consistent = false): Promise<OutputItem> {
-  const item = await getOutput(ref.flow, ref.run, ref.name, consistent);
-  if (!item || outputExpired(item)) throw notFound(`${label(ref)} does not exist or has expired`, { ...ref });
-  return item;
-}
-
-const notReady = (ref: OutputRef) => conflict('VersionNotReady', `${label(ref)} is not ready: commit it once its bytes are uploaded`, { ...ref });
 
 /** `created: false`: the same request was made before; its record is answered again. */
 export async function declareOutput(
@@ -117,27 +93,6 @@ export async function commitOutput(flow: string, run: string, name: string, arri
     await contentionBackoff(attempt);
   }
   throw contended('VersionNotReady', `${label(ref)} kept changing while it was being committed; commit again`, { ...ref });
-}
-
-/** A ready output with a presigned download URL on each file. */
-export async function readOutput(flow: string, run: string, name: string): Promise<OutputRecord> {
-  const ref = { flow, run: await readRun(flow, run), name: parseSegment('output', name) };
-  const item = await liveOutput(ref);
-  if (item.status !== 'ready') throw notReady(ref);
-  const files = await Promise.all(
-    item.files.map(async (f) => ({ ...fileRecord(f), url: await presignGet(objectKeyOf(f), f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType) })),
-  );
-  return outputRecord(item, files);
-}
-
-export async function listRunOutputs(
-  flow: string,
-  run: string,
-  page: { limit: number; cursor?: string },
-): Promise<{ flow: string; run: string; items: OutputRecord[]; nextCursor?: string }> {
-  const resolved = await readRun(flow, run);
-  const { items, nextCursor } = await listOutputs(flow, resolved, page, nowEpoch());
-  return { flow, run: resolved, items: items.map((i) => outputRecord(i)), ...(nextCursor ? { nextCursor } : {}) };
 }
 
 /** An asset version of the output's verified file entries, created by the version create path. */

@@ -4,7 +4,7 @@
  */
 import type { ResolveResult } from '../../contract/schemas.ts';
 import { getAlias } from '../adapters/aliasesRepo.ts';
-import { presignGet } from '../adapters/s3.ts';
+import { presignGet } from '../adapters/presign.ts';
 import { getVersion, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound } from '../shared/errors.ts';
 import { isResolvable, objectKeyOf, type StoredFile, type VersionItem } from './model.ts';

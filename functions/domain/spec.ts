@@ -2,7 +2,7 @@
  * Asset specs (SPEC R-SPEC): `NAME[:SELECTOR][/PATH]`, how to look them up in one DynamoDB request,
  * and which version among candidates answers them. All ordering and range logic is node-semver's.
  */
-import semver from 'semver';
+import * as semver from '../../contract/semver.ts';
 import { versionKey, versionKeyPrefix } from '../../contract/keys.ts';
 import { FilePath } from '../../contract/schemas.ts';
 import { validationError } from '../shared/errors.ts';

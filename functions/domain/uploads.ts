@@ -4,7 +4,8 @@
  */
 import { uploadKey, uploadNonce } from '../../contract/keys.ts';
 import type { FileRecord, MultipartInstructions } from '../../contract/schemas.ts';
-import { abortMultipartUpload, createMultipartUpload, presignPart, presignPut } from '../adapters/s3.ts';
+import { presignPart, presignPut } from '../adapters/presign.ts';
+import { abortMultipartUpload, createMultipartUpload } from '../adapters/s3.ts';
 import { validationError } from '../shared/errors.ts';
 import { partCount, partDigests, partLength } from './files.ts';
 import { objectKeyOf, type StoredFile } from './model.ts';

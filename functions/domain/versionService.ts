@@ -1,31 +1,23 @@
-/** Reading and changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. */
+/** Changing one version: metadata edits, new formats, resumed uploads, commit, publish (R-LOCK), delete. Reads: versionReads.ts. */
 import { parseBlobKey } from '../../contract/keys.ts';
 import type { AddFilesRequest, FileRecord, MultipartInstructions, UpdateVersionRequest, VersionRecord } from '../../contract/schemas.ts';
-import { getAsset } from '../adapters/assetsRepo.ts';
 import { auditPut } from '../adapters/auditRepo.ts';
 import { updateHolders, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { conditionFailed } from '../adapters/dynamo.ts';
 import { abortMultipartUpload, setLegalHold } from '../adapters/s3.ts';
-import { getVersion, listVersions, tombstone, updateVersion, type VersionFilter } from '../adapters/versionsRepo.ts';
+import { getVersion, tombstone, updateVersion } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
 import { count } from '../shared/metrics.ts';
 import { CONTENTION_ATTEMPTS as ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { assertItemFits, planFiles } from './files.ts';
 import { finalizeVersion } from './finalize.ts';
-import { effectiveStatus, isExpired, nowIso, objectKeyOf, type Actor, type VersionItem } from './model.ts';
+import { effectiveStatus, nowIso, objectKeyOf, type Actor, type VersionItem } from './model.ts';
 import { instructions, partUrls, startUploads, waitingTag, withVerified } from './uploads.ts';
+import { liveVersion } from './versionReads.ts';
 import { parseVersion } from './versions.ts';
 import { committedFiles, etagOf, ifMatchHolds, versionRecord } from './views.ts';
 
-
-/** A version that exists and is not a tombstone (an expired pending version counts as one). */
-export async function liveVersion(asset: string, rawVersion: string, consistent = false): Promise<VersionItem> {
-  const version = parseVersion(rawVersion);
-  const item = await getVersion(asset, version, consistent);
-  if (!item || item.status === 'deleted' || isExpired(item)) throw notFound(`${asset} has no version ${version}`, { asset, version });
-  return item;
-}
 
 /**
  * Other writers kept changing the version through every attempt. Of the spec's 409 codes, VersionNotReady is
@@ -39,10 +31,6 @@ const publishedError = (v: VersionItem) =>
     asset: v.asset,
     version: v.version,
   });
-
-export async function getVersionRecord(asset: string, version: string): Promise<VersionRecord> {
-  return versionRecord(await liveVersion(asset, version));
-}
 
 export async function updateVersionMetadata(
   asset: string,
@@ -246,13 +234,3 @@ export async function deleteVersion(asset: string, version: string, opts: Delete
   }
   throw busyVersion(asset, version, 'delete it');
 }
-
-export async function listVersionRecords(asset: string, filter: VersionFilter): Promise<{ items: VersionRecord[]; nextCursor?: string }> {
-  if (!(await getAsset(asset))) throw notFound(`asset ${asset} does not exist`, { name: asset });
-  const page = await listVersions(asset, filter);
-  const items = page.items
-    .map((i) => versionRecord(i))
-    .filter((r) => (filter.status ? r.status === filter.status : filter.includeDeleted || r.status !== 'deleted'));
-  return { items, nextCursor: page.nextCursor };
-}
-

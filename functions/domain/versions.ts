@@ -1,5 +1,5 @@
 /** Version strings (SPEC R-VER): strict SemVer 2.0 without build metadata, `MAJOR.MINOR` short form, bumps. */
-import semver from 'semver';
+import * as semver from '../../contract/semver.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { validationError } from '../shared/errors.ts';
 

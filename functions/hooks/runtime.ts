@@ -5,7 +5,6 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ENV } from '../../contract/env.ts';
-import { httpPoster, type DeliveryPorts } from '../events/deliver.ts';
 import { DEFAULT_RETRY, retryDelays, type RetryPolicy } from '../../contract/retry.ts';
 import type { UrlPolicy } from '../events/ssrf.ts';
 import { kmsSecretBox, localSecretBox, type SecretBox } from './secrets.ts';
@@ -58,16 +57,4 @@ export function secretBox(): SecretBox {
   else if (hooksEnv.localKey) box = localSecretBox(hooksEnv.localKey);
   else throw new Error(`environment variable ${ENV.hookKeyId} (or ${ENV.hookSecretKey} in local mode) is required to seal webhook secrets`);
   return box;
-}
-
-/** What a webhook delivery needs, from this configuration (the SQS worker and local mode). */
-export function deliveryPorts(): DeliveryPorts {
-  const box = secretBox();
-  return {
-    getHook: (id) => hookStore.get(id),
-    openSecret: (id, sealed) => box.open(id, sealed),
-    recordDelivery: (record) => hookStore.recordDelivery(record),
-    post: httpPoster(hooksEnv.policy),
-    retry: hooksEnv.retry,
-  };
 }

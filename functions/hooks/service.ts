@@ -1,13 +1,12 @@
 /**
- * The webhooks domain (R-EVENT): register, list, delete a hook, list its delivery attempts. Knows nothing
- * of HTTP; the URL guard, the secret box and the store come in as dependencies.
+ * The webhooks domain (R-EVENT): register and delete a hook (listing: reads.ts). Knows nothing of HTTP; the
+ * URL guard, the secret box and the store come in as dependencies.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateHookRequest, HOOK_ID_RE, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
-import type { Page } from '../../contract/schemas.ts';
-import { notFound } from '../shared/errors.ts';
+import { CreateHookRequest, HOOK_ID_RE, type HookRecord } from '../../contract/events.ts';
 import { assertWebhookUrl, systemResolver, type Resolver, type UrlPolicy } from '../events/ssrf.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';
+import { noHook } from './reads.ts';
 import type { SecretBox } from './secrets.ts';
 import { hookRecord, type HookStore } from './store.ts';
 
@@ -44,19 +43,6 @@ export async function createHook(request: CreateHookRequest, actor: string, deps
   return { ...hookRecord(item), secret };
 }
 
-export async function listHooks(store: HookStore, limit: number, cursor?: string): Promise<Page<HookRecord>> {
-  const page = await store.list(limit, cursor);
-  return { items: page.items.map(hookRecord), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-}
-
-const noHook = (id: string) => notFound(`no hook ${id}`, { hook: id });
-
 export async function deleteHook(store: HookStore, id: string, audit: HookAudit): Promise<void> {
   if (!HOOK_ID_RE.test(id) || !(await store.delete(id, audit('hook.delete', id)))) throw noHook(id);
-}
-
-export async function listDeliveries(store: HookStore, id: string, limit: number, cursor?: string): Promise<Page<DeliveryRecord>> {
-  if (!HOOK_ID_RE.test(id) || !(await store.get(id))) throw noHook(id);
-  const page = await store.deliveries(id, limit, cursor);
-  return { items: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
 }

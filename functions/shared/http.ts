@@ -132,15 +132,17 @@ type ApiMiddleware = middy.MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResu
  * Powertools' handler segment, with two choices made: responses are not recorded (they carry presigned
  * URLs, bearer credentials, and a thousand part URLs overflow a segment), and a request refused with a 4xx
  * closes its segment as a response: X-Ray would flag the caller's mistake as the service's fault. Without
- * the tracer in the bundle (lib/registry.ts `tracing`), nothing.
+ * the tracer in the bundle (lib/registry.ts `tracing`), no middleware: middy refuses an empty one at load.
  */
-export function traceHandler(traced = handlerSegment): ApiMiddleware {
-  if (!traced) return {};
-  return {
-    before: traced.before,
-    after: traced.after,
-    onError: (request) => ((request.response?.statusCode ?? 500) < 500 ? traced.after : traced.onError)?.(request),
-  };
+export function traceHandler(traced = handlerSegment): ApiMiddleware[] {
+  if (!traced) return [];
+  return [
+    {
+      before: traced.before,
+      after: traced.after,
+      onError: (request) => ((request.response?.statusCode ?? 500) < 500 ? traced.after : traced.onError)?.(request),
+    },
+  ];
 }
 
 /**

@@ -138,12 +138,12 @@ describe('tracing (Powertools captureLambdaHandler in the middy stack)', () => {
   it('closes a 4xx as a response, a 5xx or an unmapped error as an error', async () => {
     const { traceHandler } = await import('../../functions/shared/http.ts');
     const traced = { before: vi.fn(), after: vi.fn(), onError: vi.fn() };
-    const middleware = traceHandler(traced);
+    const [middleware] = traceHandler(traced);
     const request = (statusCode?: number) => ({ response: statusCode === undefined ? undefined : { statusCode } }) as never;
     const close = (statusCode?: number) => {
       traced.after.mockClear();
       traced.onError.mockClear();
-      middleware.onError?.(request(statusCode));
+      middleware?.onError?.(request(statusCode));
       return [traced.after.mock.calls.length, traced.onError.mock.calls.length];
     };
     expect([close(404), close(409), close(422), close(500), close(503), close(undefined)]).toEqual([

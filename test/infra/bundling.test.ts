@@ -2,13 +2,17 @@
  * The one infra test that runs esbuild for real (the others skip bundling): every function's asset is an
  * ESM bundle for Node.js 24 with the AWS SDK inside and a source map beside it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { ArcaStack } from '../../lib/stack.ts';
-import { CREDENTIALS_MODULE, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
+import { openApiDocument } from '../../contract/openapi.ts';
+import { CREDENTIALS_MODULE, OPENAPI_ENTRY, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
+import { apiEvent, lambdaContext } from '../fixtures/events.ts';
 import { logicalId, newApp } from './synth.ts';
 
 describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbuild)', () => {
@@ -43,6 +47,29 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     // Minified: lines thousands of characters long (newlines survive only inside template literals).
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
+
+  it('the function that serves GET /v1/openapi.json carries the document, generated at synth time, beside its bundle', () => {
+    const [id] = [...stack.registry.functionOptions].find(([, o]) => o.entry === OPENAPI_ENTRY) ?? [];
+    expect(id).toBe('ApiRead');
+    const dir = assets.get(id ?? '') ?? '';
+    expect(JSON.parse(readFileSync(join(dir, 'openapi.json'), 'utf8'))).toEqual(openApiDocument());
+    for (const [other, otherDir] of assets) if (other !== id) expect(existsSync(join(otherDir, 'openapi.json'))).toBe(false);
+
+    // The bundle itself answers with that file, in a fresh node process with the function's environment (tokens stubbed).
+    const fn = stack.registry.functions.get(id ?? '');
+    const vars = (functions[logicalId(fn!)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `test-${k.toLowerCase()}`]));
+    const script =
+      `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)}); ` +
+      `const res = await handler(${JSON.stringify(apiEvent('GET', '/v1/openapi.json', { token: null }))}, ${JSON.stringify(lambdaContext())}); ` +
+      'process.stdout.write(JSON.stringify(res));';
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...env },
+      encoding: 'utf8',
+    });
+    const res = JSON.parse(out) as { statusCode: number; body: string };
+    expect({ status: res.statusCode, body: JSON.parse(res.body) as unknown }).toEqual({ status: 200, body: openApiDocument() });
+  });
 });
 
 /** esbuild's inputs for `entry` under `functionBundling(tracing)`: the packages that bundle holds. */
@@ -62,6 +89,14 @@ describe('what the bundles leave out (issue 11: bundle size)', () => {
     }
     const sdk = await bundledPackages('functions/api/read.ts', 'sdk');
     expect([...sdk].filter((p) => /tracer|xray/.test(p)).sort()).toEqual(['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core']);
+  });
+
+  it('the read function holds no S3 client, no OpenAPI generator, no idempotency and no URL guard; the write function has idempotency', async () => {
+    const read = await bundledPackages('functions/api/read.ts', 'active');
+    expect([...read].filter((p) => /client-s3|zod-to-openapi|idempotency|jmespath|ipaddr/.test(p))).toEqual([]);
+    expect(read.has('@aws-sdk/s3-request-presigner')).toBe(true);
+    const write = await bundledPackages('functions/api/write.ts', 'active');
+    expect(['@aws-sdk/client-s3', '@aws-lambda-powertools/idempotency'].filter((p) => !write.has(p))).toEqual([]);
   });
 
   it('the credential chain is fromEnv alone (functions/shared/lambdaCredentials.ts): no STS/SSO clients, no INI or IMDS providers', async () => {

@@ -1,31 +1,12 @@
-/** Version routes: thin adapters from HTTP to the domain. */
-import {
-  AddFilesRequest,
-  DeleteQuery,
-  FilePath,
-  LineageQuery,
-  ListVersionsQuery,
-  UpdateVersionRequest,
-  UploadPartsRequest,
-  WithdrawFilesQuery,
-} from '../../../contract/schemas.ts';
+/** Version reads: thin adapters from HTTP to the domain (the read function; changes are in versionWrites.ts). */
+import { FilePath, LineageQuery, ListVersionsQuery } from '../../../contract/schemas.ts';
 import { downloadUrl } from '../../domain/download.ts';
 import { lineage } from '../../domain/lineage.ts';
-import {
-  addFiles,
-  commit,
-  deleteVersion,
-  getVersionRecord,
-  listVersionRecords,
-  publish,
-  reissueParts,
-  updateVersionMetadata,
-  withdrawFiles,
-} from '../../domain/versionService.ts';
+import { getVersionRecord, listVersionRecords } from '../../domain/versionReads.ts';
 import { parse, type RouteHandler } from '../../shared/http.ts';
-import { actorOf, assetParam } from './actor.ts';
+import { assetParam } from './actor.ts';
 
-const versionParam = (req: Parameters<RouteHandler>[0]): string => req.params.version ?? '';
+export const versionParam = (req: Parameters<RouteHandler>[0]): string => req.params.version ?? '';
 
 export const listVersions: RouteHandler = async (req) => ({
   status: 200,
@@ -35,45 +16,6 @@ export const listVersions: RouteHandler = async (req) => ({
 export const getVersion: RouteHandler = async (req) => {
   const record = await getVersionRecord(assetParam(req), versionParam(req));
   return { status: 200, body: record, headers: { etag: record.etag } };
-};
-
-export const updateVersion: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  const record = await updateVersionMetadata(asset, versionParam(req), parse(UpdateVersionRequest, req.body ?? {}), req.headers['if-match'], actorOf(req, asset));
-  return { status: 200, body: record, headers: { etag: record.etag } };
-};
-
-export const deleteVersionRoute: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  return { status: 200, body: await deleteVersion(asset, versionParam(req), parse(DeleteQuery, req.query), actorOf(req, asset)) };
-};
-
-export const addFilesRoute: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  return { status: 200, body: await addFiles(asset, versionParam(req), parse(AddFilesRequest, req.body), actorOf(req, asset)) };
-};
-
-export const withdrawFilesRoute: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  const { format } = parse(WithdrawFilesQuery, req.query);
-  return { status: 200, body: await withdrawFiles(asset, versionParam(req), format, actorOf(req, asset)) };
-};
-
-export const commitVersion: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  const { record, complete } = await commit(asset, versionParam(req), actorOf(req, asset));
-  // 202: the bytes are there and still being verified; committing again reports the outcome.
-  return { status: complete ? 200 : 202, body: record };
-};
-
-export const uploadParts: RouteHandler = async (req) => {
-  const { from } = parse(UploadPartsRequest, req.body ?? {});
-  return { status: 200, body: await reissueParts(assetParam(req), versionParam(req), req.params.uploadId ?? '', from) };
-};
-
-export const publishVersion: RouteHandler = async (req) => {
-  const asset = assetParam(req);
-  return { status: 200, body: await publish(asset, versionParam(req), actorOf(req, asset)) };
 };
 
 export const downloadFile: RouteHandler = async (req) => {

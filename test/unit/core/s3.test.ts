@@ -1,6 +1,7 @@
 /**
- * The S3 adapter: presigned PUTs and part URLs bind length, checksum and create-only as signed headers
- * (decoded from the URL, over random sizes and digests), and S3 errors are translated at the boundary.
+ * The S3 adapters: presigned PUTs and part URLs bind length, checksum and create-only as signed headers
+ * (decoded from the URL, over random sizes and digests), every presigned URL is the one `getSignedUrl`
+ * signs (presign.ts has no S3 client), and S3 errors are translated at the boundary.
  */
 import '../../fixtures/unit-env.ts';
 import {
@@ -20,19 +21,20 @@ import fc from 'fast-check';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULTS } from '../../../contract/env.ts';
+import { CLIENT_BASE, completeMultipartUpload, headBlob, listParts } from '../../../functions/adapters/s3.ts';
 import {
-  CLIENT_BASE,
-  completeMultipartUpload,
-  headBlob,
+  createUrlSigner,
+  getObject,
   hexToBase64,
-  listParts,
   presignGet,
   presignPart,
   presignPut,
-  presigner,
-  signGetUrl,
+  putObject,
+  uploadPart,
   VERSION_META,
-} from '../../../functions/adapters/s3.ts';
+  type ObjectRequest,
+  type SignerConfig,
+} from '../../../functions/adapters/presign.ts';
 import { env } from '../../../functions/shared/env.ts';
 import { uploadKey, uploadNonce } from '../../../contract/keys.ts';
 
@@ -85,68 +87,75 @@ describe('presigned uploads', () => {
   });
 });
 
-describe('the reused GET signer', () => {
+describe('the reused signer: byte for byte what getSignedUrl signs, without an S3 client', () => {
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', sessionToken: 'session/token+=' };
   const signingDate = new Date('2026-12-03T10:00:00Z');
-  const sdk = (client: S3Client, key: string, disposition?: string, type?: string) =>
-    getSignedUrl(client, new GetObjectCommand({ Bucket: 'arca-bucket', Key: key, ResponseContentDisposition: disposition, ResponseContentType: type }), {
-      expiresIn: 3600,
-      signingDate,
-    });
+  const keys = [uploadKey('ab'.repeat(32), uploadNonce()), uploadKey('cd'.repeat(32), uploadNonce())];
+  // What the SDK signs with: the signed headers are exactly the ones the caller must send.
+  const sdkOptions = (headers: Record<string, string> = {}) => {
+    const signed = new Set(Object.keys(headers));
+    return { expiresIn: 3600, signingDate, signableHeaders: signed, unhoistableHeaders: signed };
+  };
 
-  it.each([
-    ['virtual-hosted, us-east-1', { region: 'us-east-1' }],
-    ['virtual-hosted, eu-west-1', { region: 'eu-west-1' }],
-    ['path style behind a custom endpoint (local mode)', { region: 'us-east-1', endpoint: 'http://127.0.0.1:4567', forcePathStyle: true }],
-  ])('signs exactly what getSignedUrl signs (%s), after learning the endpoint from it once', async (_kind, config) => {
-    const client = new S3Client({ ...CLIENT_BASE, ...config, credentials });
-    const keys = ['blobs/sha256/' + 'ab'.repeat(32), 'blobs/sha256/' + 'cd'.repeat(32)];
-    const cases: [string, string | undefined, string | undefined][] = [
+  it.each<[string, SignerConfig, string]>([
+    ['virtual-hosted, us-east-1', { region: 'us-east-1', credentials }, 'arca-bucket'],
+    ['virtual-hosted, eu-west-1', { region: 'eu-west-1', credentials }, 'arca-bucket'],
+    ['the China partition', { region: 'cn-north-1', credentials }, 'arca-bucket'],
+    ['FIPS', { region: 'us-east-1', useFipsEndpoint: true, credentials }, 'arca-bucket'],
+    ['dual-stack', { region: 'eu-west-1', useDualstackEndpoint: true, credentials }, 'arca-bucket'],
+    ['FIPS and dual-stack', { region: 'us-west-2', useFipsEndpoint: true, useDualstackEndpoint: true, credentials }, 'arca-bucket'],
+    ['a bucket name with dots (path style over https)', { region: 'eu-west-1', credentials }, 'arca.assets'],
+    ['path style behind a custom endpoint (local mode)', { region: 'us-east-1', endpoint: 'http://127.0.0.1:4567', credentials }, 'arca-bucket'],
+  ])('%s: GET, PUT with its signed headers, part URLs', async (_kind, config, bucket) => {
+    const { endpoint, ...rest } = config;
+    const client = new S3Client({ ...CLIENT_BASE, ...rest, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+    const signer = createUrlSigner(config);
+    const ours = (key: string, request: ObjectRequest) => signer.sign(bucket, key, request, { expiresIn: 3600, signingDate });
+
+    const gets: [string, string | undefined, string | undefined][] = [
       [keys[0] ?? '', 'attachment; filename="m (1)_.bin"', 'application/x-thing'],
       [keys[1] ?? '', 'attachment; filename="weights*.pt"', undefined],
       [keys[0] ?? '', undefined, undefined],
     ];
-    for (const [key, disposition, type] of cases) {
-      const ours = await signGetUrl(client, 'arca-bucket', key, { expiresIn: 3600, contentDisposition: disposition, contentType: type, signingDate });
-      expect(ours).toBe(await sdk(client, key, disposition, type));
+    for (const [key, disposition, type] of gets) {
+      const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: disposition, ResponseContentType: type }), sdkOptions());
+      expect(await ours(key, getObject({ contentDisposition: disposition, contentType: type }))).toBe(sdk);
     }
-  });
-});
 
-describe('the reused signer for uploads', () => {
-  // The SDK signs at `new Date()`: a frozen clock makes both URLs of a pair comparable byte for byte.
-  afterEach(() => vi.useRealTimers());
-  const options = (headers: Record<string, string>) => {
-    const signed = new Set(Object.keys(headers));
-    return { expiresIn: env.presignPutTtl, signableHeaders: signed, unhoistableHeaders: signed };
-  };
-
-  it('signs PUT URLs exactly as getSignedUrl does, for every key after the first', async () => {
-    vi.useFakeTimers({ now: new Date('2026-12-03T10:00:00Z'), toFake: ['Date'] });
     for (const [sha, size] of [['ab'.repeat(32), 17], ['cd'.repeat(32), 5 * 1024 ** 3], ['ef'.repeat(32), 0]] as const) {
       const key = uploadKey(sha, uploadNonce());
-      const ours = await presignPut(key, sha, size, 'team/model@1.0.0');
-      const sdk = await getSignedUrl(
-        presigner,
-        new PutObjectCommand({ Bucket: env.bucket, Key: key, ContentLength: size, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { [VERSION_META]: 'team/model@1.0.0' } }),
-        options(ours.headers),
-      );
-      expect(ours.url).toBe(sdk);
+      const put = putObject(sha, size, 'team/model@1.0.0');
+      const command = new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: size, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { [VERSION_META]: 'team/model@1.0.0' } });
+      expect(await ours(key, put)).toBe(await getSignedUrl(client, command, sdkOptions(put.headers)));
+    }
+
+    for (const n of [1, 2, 10_000]) {
+      const partSha = 'cd'.repeat(31) + n.toString(16).padStart(2, '0').slice(-2);
+      const part = uploadPart('upload/1+=', n, 8 * 1024 ** 2, partSha);
+      const command = new UploadPartCommand({ Bucket: bucket, Key: keys[0], UploadId: 'upload/1+=', PartNumber: n, ContentLength: 8 * 1024 ** 2, ChecksumSHA256: hexToBase64(partSha) });
+      expect(await ours(keys[0] ?? '', part)).toBe(await getSignedUrl(client, command, sdkOptions(part.headers)));
     }
   });
 
-  it('signs part URLs exactly as getSignedUrl does', async () => {
-    vi.useFakeTimers({ now: new Date('2026-12-03T10:00:00Z'), toFake: ['Date'] });
-    const key = uploadKey('ab'.repeat(32), uploadNonce());
-    for (const n of [1, 2, 10_000]) {
-      const part = 'cd'.repeat(31) + n.toString(16).padStart(2, '0').slice(-2);
-      const ours = await presignPart(key, 'upload/1+=', n, 8 * 1024 ** 2, part);
-      const sdk = await getSignedUrl(
-        presigner,
-        new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: 'upload/1+=', PartNumber: n, ContentLength: 8 * 1024 ** 2, ChecksumSHA256: hexToBase64(part) }),
-        options(ours.headers),
-      );
-      expect(ours.url).toBe(sdk);
+  it("the function's own signer signs as an S3 client configured from the same environment", async () => {
+    // The SDK signs at `new Date()`: a frozen clock makes both URLs of a pair comparable byte for byte.
+    vi.useFakeTimers({ now: signingDate, toFake: ['Date'] });
+    try {
+      const endpoint = env.s3PublicEndpoint ?? env.s3Endpoint;
+      const client = new S3Client({ ...CLIENT_BASE, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+      const sha = 'ab'.repeat(32);
+      const key = uploadKey(sha, uploadNonce());
+      const put = await presignPut(key, sha, 17, 'team/model@1.0.0');
+      const putCommand = new PutObjectCommand({ Bucket: env.bucket, Key: key, ContentLength: 17, ChecksumSHA256: hexToBase64(sha), IfNoneMatch: '*', Metadata: { [VERSION_META]: 'team/model@1.0.0' } });
+      expect(put.url).toBe(await getSignedUrl(client, putCommand, { ...sdkOptions(put.headers), expiresIn: env.presignPutTtl }));
+      const part = await presignPart(key, 'upload-1', 3, 1024, sha);
+      const partCommand = new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: 'upload-1', PartNumber: 3, ContentLength: 1024, ChecksumSHA256: hexToBase64(sha) });
+      expect(part.url).toBe(await getSignedUrl(client, partCommand, { ...sdkOptions(part.headers), expiresIn: env.presignPutTtl }));
+      const get = await presignGet(key, 'model.bin', 'application/octet-stream');
+      const getCommand = new GetObjectCommand({ Bucket: env.bucket, Key: key, ResponseContentDisposition: 'attachment; filename="model.bin"', ResponseContentType: 'application/octet-stream' });
+      expect(get).toBe(await getSignedUrl(client, getCommand, { ...sdkOptions(), expiresIn: env.presignGetTtl }));
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
