@@ -14,7 +14,8 @@
  * - PutObject and CompleteMultipartUpload without `If-None-Match: *`: 403, as the deployed bucket policy denies
  *   them; with it on an existing key: 412, serialized per key;
  * - CompleteMultipartUpload checks the listed parts exist with their ETags, in order, ≥ 5 MiB but the last;
- * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store.
+ * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store;
+ * - a completed multipart object's SHA-256 is known without reading it back (`arrivedDigest`, local/arrivals.ts).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -25,6 +26,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Arrivals, type PartsDigest } from './arrivals.ts';
 
 export interface LocalCredentials {
   accessKeyId: string;
@@ -38,6 +40,12 @@ export interface S3Failure {
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/**
+ * How long a lookup of a completed object's digest waits for the hashing of its last parts; past it the service
+ * hashes the object itself (commit then leaves a large file to the ObjectCreated job, as API Gateway would end a
+ * request at 29 s).
+ */
+const DIGEST_WAIT_MS = 10_000;
 const MAX_XML_BODY = 1024 * 1024;
 /** S3 refuses a presigned request dated further in the future than its clock skew allowance. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -267,10 +275,37 @@ interface Body {
   length: number;
 }
 
+export interface ObjectDigest {
+  size: number;
+  sha256: string;
+}
+
 class S3Front {
   private readonly locks = new KeyLocks();
+  private readonly arrivals = new Arrivals();
+  /** By `bucket/key`: the digest of the parts a CompleteMultipartUpload of the key listed, as the front hashed them. */
+  private readonly completed = new Map<string, Promise<PartsDigest | undefined>>();
 
   constructor(private readonly opts: S3FrontOptions) {}
+
+  /**
+   * The SHA-256 of `key`'s stored bytes when the front hashed them as its parts arrived, and s3rver's MD5 of the
+   * object it concatenated still equals the MD5 of those hashed bytes; else undefined (hash the object).
+   */
+  async arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined> {
+    const hashing = this.completed.get(`${bucket}/${key}`);
+    if (!hashing) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const digest = await Promise.race([hashing, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DIGEST_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    if (!digest) return undefined;
+    const file = this.objectPath(bucket, key);
+    const [md5, stored] = await Promise.all([readFile(`${file}.md5`, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
+    return md5 === digest.md5 && stored?.size === digest.size ? { size: digest.size, sha256: digest.sha256 } : undefined;
+  }
+
+  close(): Promise<void> {
+    return this.arrivals.close();
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://front');
@@ -296,6 +331,7 @@ class S3Front {
     if (method === 'POST' && uploadId !== null) return this.complete(req, res, bucket, key, uploadId);
     if (method === 'GET' && uploadId !== null) return this.listParts(res, url, bucket, key, uploadId);
     if (method === 'DELETE' && uploadId !== null) return this.abort(res, bucket, key, uploadId);
+    if (method === 'DELETE') this.completed.delete(`${bucket}/${key}`);
     await this.forward(req, res);
   }
 
@@ -351,8 +387,15 @@ class S3Front {
         return sendError(res, fail(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.'));
       }
       if (uploadId !== null) {
-        const status = await this.forward(req, res, body);
-        if (status === 200) await writeFile(path.join(this.uploadDir(bucket, uploadId), `${partNumber}.arca-sha256`), sha256);
+        const file = path.join(this.uploadDir(bucket, uploadId), partNumber!);
+        let status = 0;
+        try {
+          status = await this.forward(req, res, body);
+          if (status === 200) await writeFile(`${file}.arca-sha256`, sha256);
+        } finally {
+          // Whatever s3rver did with the part file, the running digest learns it (a failed write may have changed it).
+          this.arrivals.partWritten(`${bucket}/${uploadId}`, Number(partNumber), status === 200 ? { file, length: body.length } : undefined);
+        }
         return;
       }
       await this.createOnly(res, bucket, key, async () => {
@@ -453,7 +496,21 @@ class S3Front {
       }
     }
     await this.createOnly(res, bucket, key, async () => {
-      if ((await this.forward(req, res, Buffer.from(xml))) === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
+      const upload = `${bucket}/${uploadId}`;
+      const object = `${bucket}/${key}`;
+      // Registered before s3rver concatenates, so no lookup after the answer misses it; the last parts hash meanwhile.
+      const digest = this.arrivals.digest(upload, parts.map((p) => p.number));
+      this.completed.set(object, digest);
+      if ((await this.forward(req, res, Buffer.from(xml))) !== 200) {
+        this.completed.delete(object);
+        return;
+      }
+      // The job the event starts finds the digest settled.
+      void digest.then((known) => {
+        if (!known && this.completed.get(object) === digest) this.completed.delete(object);
+        this.arrivals.forget(upload);
+        this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
+      });
     });
   }
 
@@ -500,6 +557,7 @@ class S3Front {
       return sendError(res, fail(404, 'NoSuchUpload', 'The specified upload does not exist.'));
     }
     await rm(this.uploadDir(bucket, uploadId), { recursive: true, force: true });
+    this.arrivals.forget(`${bucket}/${uploadId}`);
     res.writeHead(204, CORS_HEADERS);
     res.end();
   }
@@ -525,13 +583,21 @@ class S3Front {
   }
 }
 
-/** An HTTP server (not yet listening) that verifies and forwards S3 requests to s3rver. */
-export function createS3Front(opts: S3FrontOptions): http.Server {
+export interface S3FrontServer {
+  /** Not yet listening; closing it ends the front's hashing thread. */
+  server: http.Server;
+  arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined>;
+}
+
+/** An HTTP server that verifies and forwards S3 requests to s3rver. */
+export function createS3Front(opts: S3FrontOptions): S3FrontServer {
   const front = new S3Front(opts);
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     front.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, fail(500, 'InternalError', `local S3 front: ${String(error)}`));
       else res.destroy();
     });
   });
+  server.on('close', () => void front.close());
+  return { server, arrivedDigest: (bucket, key) => front.arrivedDigest(bucket, key) };
 }

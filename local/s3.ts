@@ -10,7 +10,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type { S3Event } from 'aws-lambda';
 import S3rver from 's3rver';
-import { createS3Front, UPSTREAM_TOKEN_HEADER, type LocalCredentials, type ObjectCreated } from './s3-front.ts';
+import { createS3Front, UPSTREAM_TOKEN_HEADER, type LocalCredentials, type ObjectCreated, type ObjectDigest } from './s3-front.ts';
 
 /**
  * The stand-in's key pair. The access key id is s3rver's built-in one (ids are not secret, presigned URLs carry
@@ -35,6 +35,8 @@ export interface LocalS3 {
   storeUrl: string;
   /** The token s3rver requires (header `x-arca-front-token`), for tests that bypass the front on purpose. */
   storeToken: string;
+  /** The SHA-256 of a completed multipart object of the bucket, when the front could hash it as its parts arrived. */
+  arrivedDigest(key: string): Promise<ObjectDigest | undefined>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function startS3(opts: {
   const { port: storePort } = await store.run();
   const storeUrl = `http://127.0.0.1:${storePort}`;
 
-  const front = createS3Front({
+  const { server: front, arrivedDigest } = createS3Front({
     upstream: new URL(storeUrl),
     upstreamToken: storeToken,
     storeDir,
@@ -84,6 +86,7 @@ export async function startS3(opts: {
     url,
     storeUrl,
     storeToken,
+    arrivedDigest: (key) => arrivedDigest(opts.bucket, key),
     async stop() {
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));

@@ -1,0 +1,85 @@
+/**
+ * Worker thread of local/arrivals.ts: per multipart upload, the running SHA-256 and MD5 after each part of the
+ * in-order prefix, fed from the part files s3rver stored. Requests are handled one at a time, in the order sent,
+ * so a `digest` always sees the `extend`s posted before it.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parentPort } from 'node:worker_threads';
+
+export type ArrivalRequest =
+  /** Hash `length` bytes of `file` (part `after + 1`) onto the state after part `after`. */
+  | { id: number; op: 'extend'; upload: string; after: number; file: string; length: number }
+  | { id: number; op: 'digest'; upload: string; after: number }
+  | { id: number; op: 'forget'; upload: string };
+
+export type ArrivalReply = { id: number; sha256?: string; md5?: string; error?: string };
+
+interface Running {
+  sha256: Hash;
+  md5: Hash;
+}
+
+const CHUNK = 1024 * 1024;
+/**
+ * s3rver answers a part's PUT when its bytes have passed its MD5, a moment before its file stream has written
+ * the last of them: a short read waits for them this long.
+ */
+const SETTLE_MS = 5_000;
+
+/** By upload: index k holds the state after parts 1..k (0: nothing hashed). */
+const uploads = new Map<string, Running[]>();
+const buffer = Buffer.allocUnsafe(CHUNK);
+
+async function extend(upload: string, after: number, file: string, length: number): Promise<void> {
+  const states = uploads.get(upload) ?? [{ sha256: createHash('sha256'), md5: createHash('md5') }];
+  uploads.set(upload, states);
+  const base = states[after];
+  if (!base) throw new Error(`no state after part ${after}`);
+  const next = { sha256: base.sha256.copy(), md5: base.md5.copy() };
+  const handle = await open(file, 'r');
+  try {
+    let waited = 0;
+    for (let position = 0; position < length; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, length - position), position);
+      if (bytesRead === 0) {
+        if ((waited += 10) > SETTLE_MS) throw new Error(`${file} holds ${position} of ${length} bytes`);
+        await sleep(10);
+        continue;
+      }
+      const chunk = buffer.subarray(0, bytesRead);
+      next.sha256.update(chunk);
+      next.md5.update(chunk);
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  states.length = after + 1;
+  states.push(next);
+}
+
+async function handle(request: ArrivalRequest): Promise<ArrivalReply> {
+  switch (request.op) {
+    case 'extend':
+      await extend(request.upload, request.after, request.file, request.length);
+      return { id: request.id };
+    case 'digest': {
+      const state = uploads.get(request.upload)?.[request.after];
+      if (!state) throw new Error(`no state after part ${request.after}`);
+      return { id: request.id, sha256: state.sha256.copy().digest('hex'), md5: state.md5.copy().digest('hex') };
+    }
+    case 'forget':
+      uploads.delete(request.upload);
+      return { id: request.id };
+  }
+}
+
+let queue = Promise.resolve();
+parentPort!.on('message', (request: ArrivalRequest) => {
+  queue = queue.then(async () => {
+    const reply = await handle(request).catch((error: unknown) => ({ id: request.id, error: String(error) }));
+    parentPort!.postMessage(reply);
+  });
+});
