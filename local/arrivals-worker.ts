@@ -1,18 +1,21 @@
 /**
  * Worker thread of local/arrivals.ts: per multipart upload, the running SHA-256 and MD5 after each part of the
- * in-order prefix, fed from the part files s3rver stored. Requests are handled one at a time, in the order sent,
- * so a `digest` always sees the `extend`s posted before it.
+ * in-order prefix, fed from the part files s3rver stored, and the object being assembled from the same bytes in
+ * a staging file. Requests are handled one at a time, in the order sent, so a `seal` sees every `extend` posted
+ * before it, and nothing writes to the staging file after it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, truncate, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
 
 export type ArrivalRequest =
-  /** Hash `length` bytes of `file` (part `after + 1`) onto the state after part `after`. */
-  | { id: number; op: 'extend'; upload: string; after: number; file: string; length: number }
-  | { id: number; op: 'digest'; upload: string; after: number }
-  | { id: number; op: 'forget'; upload: string };
+  /** Hash `length` bytes of `file` (part `after + 1`) onto the state after part `after`; write them at `offset` of `staging`. */
+  | { id: number; op: 'extend'; upload: string; after: number; file: string; length: number; staging: string; offset: number }
+  /** The digests after part `after`, with `staging` cut to the `size` of those parts. */
+  | { id: number; op: 'seal'; upload: string; after: number; staging: string; size: number }
+  | { id: number; op: 'forget'; upload: string; staging: string };
 
 export type ArrivalReply = { id: number; sha256?: string; md5?: string; error?: string };
 
@@ -32,13 +35,14 @@ const SETTLE_MS = 5_000;
 const uploads = new Map<string, Running[]>();
 const buffer = Buffer.allocUnsafe(CHUNK);
 
-async function extend(upload: string, after: number, file: string, length: number): Promise<void> {
+async function extend({ upload, after, file, length, staging, offset }: Extract<ArrivalRequest, { op: 'extend' }>): Promise<void> {
   const states = uploads.get(upload) ?? [{ sha256: createHash('sha256'), md5: createHash('md5') }];
   uploads.set(upload, states);
   const base = states[after];
   if (!base) throw new Error(`no state after part ${after}`);
   const next = { sha256: base.sha256.copy(), md5: base.md5.copy() };
   const handle = await open(file, 'r');
+  const out = await open(staging, constants.O_WRONLY | constants.O_CREAT, 0o600);
   try {
     let waited = 0;
     for (let position = 0; position < length; ) {
@@ -51,10 +55,13 @@ async function extend(upload: string, after: number, file: string, length: numbe
       const chunk = buffer.subarray(0, bytesRead);
       next.sha256.update(chunk);
       next.md5.update(chunk);
+      await out.write(chunk, 0, bytesRead, offset + position);
       position += bytesRead;
     }
+    // A rewound prefix leaves no bytes of the parts it dropped behind.
+    await out.truncate(offset + length);
   } finally {
-    await handle.close();
+    await Promise.all([handle.close(), out.close()]);
   }
   states.length = after + 1;
   states.push(next);
@@ -63,15 +70,18 @@ async function extend(upload: string, after: number, file: string, length: numbe
 async function handle(request: ArrivalRequest): Promise<ArrivalReply> {
   switch (request.op) {
     case 'extend':
-      await extend(request.upload, request.after, request.file, request.length);
+      await extend(request);
       return { id: request.id };
-    case 'digest': {
+    case 'seal': {
       const state = uploads.get(request.upload)?.[request.after];
       if (!state) throw new Error(`no state after part ${request.after}`);
-      return { id: request.id, sha256: state.sha256.copy().digest('hex'), md5: state.md5.copy().digest('hex') };
+      await truncate(request.staging, request.size);
+      uploads.delete(request.upload);
+      return { id: request.id, sha256: state.sha256.digest('hex'), md5: state.md5.digest('hex') };
     }
     case 'forget':
       uploads.delete(request.upload);
+      await unlink(request.staging).catch(() => undefined);
       return { id: request.id };
   }
 }

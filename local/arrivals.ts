@@ -1,22 +1,26 @@
 /**
- * The whole-object digest of a multipart upload, computed by local mode's S3 front while the parts arrive, so
- * that commit need not read a completed object back from s3rver to hash it (R-STORE).
+ * A multipart upload assembled and hashed by local mode's S3 front while its parts arrive, so that completing
+ * it neither concatenates 1 GiB on s3rver's side nor has the service read the object back to hash it (R-STORE).
  *
- * Per upload, a worker thread (local/arrivals-worker.ts) keeps a running SHA-256 — and MD5 — over the in-order
- * prefix of parts, reading each part from the file s3rver stored once the front has seen s3rver accept it. A
- * part that arrives ahead of the prefix waits on disk until the prefix reaches it; a part stored again (or lost
- * to a failed write) rewinds the prefix to just before it. At CompleteMultipartUpload the digest of the listed
- * parts is the state after the last of them, when they are exactly 1..k; any other list gets none.
+ * Per upload, a worker thread (local/arrivals-worker.ts) keeps a running SHA-256 and MD5 over the in-order prefix
+ * of parts, reading each part from the file s3rver stored once the front has seen s3rver accept it, and writes the
+ * same bytes into a staging file. A part that arrives ahead of the prefix waits on disk until the prefix reaches
+ * it; a part stored again (or lost to a failed write) rewinds the prefix to just before it.
  *
- * The MD5 is what makes the digest safe to use: s3rver writes the MD5 of the bytes it concatenated beside the
- * completed object, so equal MD5s mean the prefix hashed the very bytes the object holds, whatever happened to a
- * part file in between (a write straight into s3rver, a part rewritten while it was read). `S3Front` compares
- * them before anything trusts the SHA-256; without that match the service hashes the object as before.
+ * At CompleteMultipartUpload (`seal`), when the listed parts are exactly 1..k and each is still the write the
+ * front saw (its ETag, s3rver's MD5 of the part, unchanged), the staging file cut to those k parts becomes the
+ * object (local/s3.ts) and its digest is known: computed over the very bytes the object holds. Any other list,
+ * or a part the front did not see or that changed behind it, gets nothing: s3rver concatenates the parts itself
+ * and the service hashes the object as before.
  */
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ArrivalReply, ArrivalRequest } from './arrivals-worker.ts';
 
-export interface PartsDigest {
+export interface StagedObject {
+  /** The staging file holding the listed parts, concatenated. */
+  file: string;
   size: number;
   sha256: string;
   md5: string;
@@ -25,6 +29,8 @@ export interface PartsDigest {
 interface Part {
   file: string;
   length: number;
+  /** s3rver's MD5 of the part, read when the front saw the write. */
+  md5: string;
   /** Bumped by every write the front saw, so a hash of an older write is not taken for the current one. */
   generation: number;
 }
@@ -32,10 +38,11 @@ interface Part {
 interface Upload {
   parts: Map<number, Part>;
   writes: number;
-  /** Parts 1..hashed are in the worker's running state. */
+  /** Parts 1..hashed are in the worker's running state and the staging file. */
   hashed: number;
   hashing: boolean;
-  waiting: { through: number; settle: (digest: PartsDigest | undefined | Promise<PartsDigest | undefined>) => void }[];
+  /** Set by `seal`: no part is hashed past `through` any more. */
+  sealing?: { through: number; settle: (staged: StagedObject | undefined | Promise<StagedObject | undefined>) => void; timer: NodeJS.Timeout };
 }
 
 type Pending = { resolve: (reply: ArrivalReply) => void; reject: (error: unknown) => void };
@@ -49,9 +56,19 @@ export class Arrivals {
   private worker: Worker | undefined;
   private nextId = 0;
 
+  /**
+   * @param stagingDir where objects are assembled: on the store's file system, so one becomes an object by a rename
+   * @param sealWaitMs how long `seal` waits for the last parts to be hashed
+   */
+  constructor(
+    private readonly stagingDir: string,
+    private readonly sealWaitMs: number,
+  ) {}
+
   /** The front saw s3rver answer a part's write: `stored` when it took the part (200), else undefined. */
-  partWritten(upload: string, partNumber: number, stored: { file: string; length: number } | undefined): void {
+  partWritten(upload: string, partNumber: number, stored: { file: string; length: number; md5: string } | undefined): void {
     const u = this.upload(upload);
+    if (u.sealing) return this.forget(upload);
     if (stored) u.parts.set(partNumber, { ...stored, generation: ++u.writes });
     else u.parts.delete(partNumber);
     if (partNumber <= u.hashed) u.hashed = partNumber - 1;
@@ -59,22 +76,33 @@ export class Arrivals {
   }
 
   /**
-   * The digest of parts `listed` concatenated, once the prefix has reached the last of them (undefined when the
-   * list is not 1..k, or a listed part was not seen arriving or could not be hashed).
+   * The object of parts `listed` (with the ETags a Complete names), assembled, once the prefix has reached the last
+   * of them; undefined when it cannot be (see the module comment) or takes longer than `sealWaitMs`. Either way the
+   * upload is done with here: the caller `forget`s it.
    */
-  digest(upload: string, listed: readonly number[]): Promise<PartsDigest | undefined> {
+  seal(upload: string, listed: readonly { number: number; etag?: string }[]): Promise<StagedObject | undefined> {
     const u = this.uploads.get(upload);
-    if (!u || listed.some((n, i) => n !== i + 1)) return Promise.resolve(undefined);
+    const seen = listed.every((p, i) => p.number === i + 1 && u?.parts.get(p.number)?.md5 === p.etag);
+    if (!u || u.sealing || !seen) return Promise.resolve(undefined);
     return new Promise((settle) => {
-      u.waiting.push({ through: listed.length, settle });
+      const timer = setTimeout(() => this.forget(upload), this.sealWaitMs);
+      u.sealing = { through: listed.length, settle, timer };
       this.advance(upload, u);
     });
   }
 
-  /** The upload was completed or aborted: its parts and states are gone. */
+  /** The upload was completed or aborted: its parts, states and staging file are gone. */
   forget(upload: string): void {
-    if (!this.uploads.delete(upload) || !this.worker) return;
-    void this.request({ op: 'forget', upload }).catch(() => undefined);
+    const u = this.uploads.get(upload);
+    if (!u) return;
+    this.uploads.delete(upload);
+    if (u.sealing) {
+      clearTimeout(u.sealing.timer);
+      u.sealing.settle(undefined);
+    }
+    // After the hashing posted before it, so no part is written to the staging file once it is gone.
+    if (this.worker) void this.request({ op: 'forget', upload, staging: this.staging(upload) }).catch(() => undefined);
+    else void unlink(this.staging(upload)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -86,25 +114,33 @@ export class Arrivals {
 
   private upload(id: string): Upload {
     let u = this.uploads.get(id);
-    if (!u) this.uploads.set(id, (u = { parts: new Map(), writes: 0, hashed: 0, hashing: false, waiting: [] }));
+    if (!u) this.uploads.set(id, (u = { parts: new Map(), writes: 0, hashed: 0, hashing: false }));
     return u;
   }
 
-  /** Hashes the next part when it is there, and answers the waits the prefix now decides. */
+  private staging(upload: string): string {
+    return path.join(this.stagingDir, upload.replace(/[^A-Za-z0-9_-]/g, '_'));
+  }
+
+  /** Hashes the next part when it is there, and settles a seal the prefix now decides. */
   private advance(id: string, u: Upload): void {
-    if (this.uploads.get(id) !== u) return;
+    if (this.uploads.get(id) !== u || u.hashing) return;
     const next = u.hashed + 1;
     const part = u.parts.get(next);
-    u.waiting = u.waiting.filter((w) => {
-      if (w.through <= u.hashed) w.settle(this.stateDigest(id, u, w.through));
-      else if (!u.hashing && !part) w.settle(undefined);
-      else return true;
-      return false;
-    });
-    if (u.hashing || !part) return;
+    const sealing = u.sealing;
+    if (sealing && sealing.through <= u.hashed) {
+      clearTimeout(sealing.timer);
+      sealing.settle(this.sealed(id, u, sealing.through));
+      return;
+    }
+    if (!part) {
+      if (sealing) this.forget(id);
+      return;
+    }
     u.hashing = true;
     const { generation } = part;
-    void this.request({ op: 'extend', upload: id, after: u.hashed, file: part.file, length: part.length })
+    const offset = this.sizeThrough(u, u.hashed);
+    void this.request({ op: 'extend', upload: id, after: u.hashed, file: part.file, length: part.length, staging: this.staging(id), offset })
       .then(
         (reply) => {
           const current = u.parts.get(next)?.generation === generation;
@@ -120,12 +156,17 @@ export class Arrivals {
       });
   }
 
-  /** Asked at once, so the worker answers from the state as it is now, before any later rewind is hashed. */
-  private stateDigest(id: string, u: Upload, through: number): Promise<PartsDigest | undefined> {
+  private sizeThrough(u: Upload, through: number): number {
     let size = 0;
     for (let n = 1; n <= through; n++) size += u.parts.get(n)!.length;
-    return this.request({ op: 'digest', upload: id, after: through }).then(
-      (reply) => (reply.sha256 && reply.md5 ? { size, sha256: reply.sha256, md5: reply.md5 } : undefined),
+    return size;
+  }
+
+  private sealed(id: string, u: Upload, through: number): Promise<StagedObject | undefined> {
+    const size = this.sizeThrough(u, through);
+    const file = this.staging(id);
+    return this.request({ op: 'seal', upload: id, after: through, staging: file, size }).then(
+      (reply) => (reply.sha256 && reply.md5 ? { file, size, sha256: reply.sha256, md5: reply.md5 } : undefined),
       () => undefined,
     );
   }
@@ -154,14 +195,13 @@ export class Arrivals {
     return worker;
   }
 
-  /** Every running state went with the thread: uploads in progress fall back to hashing the object. */
+  /** Every running state went with the thread: uploads in progress are completed and hashed as before. */
   private lose(worker: Worker, error: unknown): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
-    for (const u of this.uploads.values()) for (const w of u.waiting) w.settle(undefined);
-    this.uploads.clear();
+    for (const id of [...this.uploads.keys()]) this.forget(id);
   }
 }
 

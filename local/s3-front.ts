@@ -15,18 +15,19 @@
  *   them; with it on an existing key: 412, serialized per key;
  * - CompleteMultipartUpload checks the listed parts exist with their ETags, in order, ≥ 5 MiB but the last;
  * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store;
- * - a completed multipart object's SHA-256 is known without reading it back (`arrivedDigest`, local/arrivals.ts).
+ * - a multipart upload is assembled and hashed as its parts arrive, so its completion moves the object into place
+ *   and its SHA-256 is known without reading it back (`assemble`, `arrivedDigest`, local/arrivals.ts).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Arrivals, type PartsDigest } from './arrivals.ts';
+import { Arrivals, type StagedObject } from './arrivals.ts';
 
 export interface LocalCredentials {
   accessKeyId: string;
@@ -41,11 +42,11 @@ export interface S3Failure {
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 /**
- * How long a lookup of a completed object's digest waits for the hashing of its last parts; past it the service
- * hashes the object itself (commit then leaves a large file to the ObjectCreated job, as API Gateway would end a
+ * How long CompleteMultipartUpload waits for the last parts to be hashed; past it s3rver concatenates the parts and
+ * the service hashes the object (commit then leaves a large file to the ObjectCreated job: API Gateway ends a
  * request at 29 s).
  */
-const DIGEST_WAIT_MS = 10_000;
+const SEAL_WAIT_MS = 10_000;
 const MAX_XML_BODY = 1024 * 1024;
 /** S3 refuses a presigned request dated further in the future than its clock skew allowance. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -258,6 +259,10 @@ export interface S3FrontOptions {
   spoolDir: string;
   /** The only key pair local mode signs with (the service's client and its presigner). */
   credentials: LocalCredentials;
+  /** Where multipart objects are assembled as their parts arrive: on the store's file system (an object is moved into place). */
+  stagingDir: string;
+  /** s3rver's own writing of an object's metadata and MD5, for an object the front assembled. */
+  storeMetadata: (bucket: string, key: string, metadata: Record<string, string>, md5: string) => Promise<void>;
   /** Called after an object is created (PutObject, CompleteMultipartUpload), as S3 event notifications are. */
   onObjectCreated?: (created: ObjectCreated) => void;
 }
@@ -282,25 +287,52 @@ export interface ObjectDigest {
 
 class S3Front {
   private readonly locks = new KeyLocks();
-  private readonly arrivals = new Arrivals();
-  /** By `bucket/key`: the digest of the parts a CompleteMultipartUpload of the key listed, as the front hashed them. */
-  private readonly completed = new Map<string, Promise<PartsDigest | undefined>>();
+  private readonly arrivals: Arrivals;
+  /** By `bucket/uploadId`, while its CompleteMultipartUpload is with s3rver: the object assembled from the listed parts. */
+  private readonly staged = new Map<string, StagedObject & { key: string; parts: number }>();
+  /** By `bucket/key`: the digest of an object the front assembled. */
+  private readonly completed = new Map<string, Omit<StagedObject, 'file'>>();
 
-  constructor(private readonly opts: S3FrontOptions) {}
+  constructor(private readonly opts: S3FrontOptions) {
+    this.arrivals = new Arrivals(opts.stagingDir, SEAL_WAIT_MS);
+  }
 
   /**
-   * The SHA-256 of `key`'s stored bytes when the front hashed them as its parts arrived, and s3rver's MD5 of the
-   * object it concatenated still equals the MD5 of those hashed bytes; else undefined (hash the object).
+   * The SHA-256 of `key`'s stored bytes when the front assembled the object from the bytes it hashed, and the
+   * object is still that one (s3rver rewrites the MD5 beside an object whenever it stores one); else undefined.
    */
   async arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined> {
-    const hashing = this.completed.get(`${bucket}/${key}`);
-    if (!hashing) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const digest = await Promise.race([hashing, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), DIGEST_WAIT_MS)))]).finally(() => clearTimeout(timer));
+    const digest = this.completed.get(`${bucket}/${key}`);
     if (!digest) return undefined;
     const file = this.objectPath(bucket, key);
     const [md5, stored] = await Promise.all([readFile(`${file}.md5`, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
     return md5 === digest.md5 && stored?.size === digest.size ? { size: digest.size, sha256: digest.sha256 } : undefined;
+  }
+
+  /**
+   * s3rver's completion of `uploadId` from parts `listed` (local/s3.ts): moves the object the front assembled into
+   * place, as s3rver would have written it, and answers its size and MD5; undefined when there is none for exactly
+   * these parts (s3rver then concatenates them).
+   */
+  async assemble(bucket: string, uploadId: string, listed: readonly number[]): Promise<{ size: number; md5: string } | undefined> {
+    const staged = this.staged.get(`${bucket}/${uploadId}`);
+    if (!staged || listed.length !== staged.parts || listed.some((n, i) => n !== i + 1)) return undefined;
+    this.staged.delete(`${bucket}/${uploadId}`);
+    const dir = this.uploadDir(bucket, uploadId);
+    const object = this.objectPath(bucket, staged.key);
+    try {
+      const metadata = JSON.parse(await readFile(path.join(dir, 'metadata'), 'utf8')) as Record<string, string>;
+      await mkdir(path.dirname(object), { recursive: true });
+      await rename(staged.file, object);
+      // s3rver's own defaults for a completed object's metadata (its S3Object).
+      await this.opts.storeMetadata(bucket, staged.key, { 'content-type': 'binary/octet-stream', ...metadata }, staged.md5);
+    } catch {
+      await rm(object, { force: true });
+      return undefined;
+    }
+    await rm(dir, { recursive: true, force: true });
+    this.completed.set(`${bucket}/${staged.key}`, { size: staged.size, sha256: staged.sha256, md5: staged.md5 });
+    return { size: staged.size, md5: staged.md5 };
   }
 
   close(): Promise<void> {
@@ -388,13 +420,15 @@ class S3Front {
       }
       if (uploadId !== null) {
         const file = path.join(this.uploadDir(bucket, uploadId), partNumber!);
-        let status = 0;
+        let md5: string | undefined;
         try {
-          status = await this.forward(req, res, body);
-          if (status === 200) await writeFile(`${file}.arca-sha256`, sha256);
+          if ((await this.forward(req, res, body)) === 200) {
+            await writeFile(`${file}.arca-sha256`, sha256);
+            md5 = await readFile(`${file}.md5`, 'utf8');
+          }
         } finally {
-          // Whatever s3rver did with the part file, the running digest learns it (a failed write may have changed it).
-          this.arrivals.partWritten(`${bucket}/${uploadId}`, Number(partNumber), status === 200 ? { file, length: body.length } : undefined);
+          // Whatever s3rver did with the part file, the assembly learns it (a failed write may have changed it).
+          this.arrivals.partWritten(`${bucket}/${uploadId}`, Number(partNumber), md5 === undefined ? undefined : { file, length: body.length, md5 });
         }
         return;
       }
@@ -497,20 +531,16 @@ class S3Front {
     }
     await this.createOnly(res, bucket, key, async () => {
       const upload = `${bucket}/${uploadId}`;
-      const object = `${bucket}/${key}`;
-      // Registered before s3rver concatenates, so no lookup after the answer misses it; the last parts hash meanwhile.
-      const digest = this.arrivals.digest(upload, parts.map((p) => p.number));
-      this.completed.set(object, digest);
-      if ((await this.forward(req, res, Buffer.from(xml))) !== 200) {
-        this.completed.delete(object);
-        return;
-      }
-      // The job the event starts finds the digest settled.
-      void digest.then((known) => {
-        if (!known && this.completed.get(object) === digest) this.completed.delete(object);
+      const staged = await this.arrivals.seal(upload, parts);
+      if (staged) this.staged.set(upload, { ...staged, key, parts: parts.length });
+      let status: number;
+      try {
+        status = await this.forward(req, res, Buffer.from(xml));
+      } finally {
+        this.staged.delete(upload);
         this.arrivals.forget(upload);
-        this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
-      });
+      }
+      if (status === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
     });
   }
 
@@ -587,6 +617,7 @@ export interface S3FrontServer {
   /** Not yet listening; closing it ends the front's hashing thread. */
   server: http.Server;
   arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined>;
+  assemble(bucket: string, uploadId: string, listed: readonly number[]): Promise<{ size: number; md5: string } | undefined>;
 }
 
 /** An HTTP server that verifies and forwards S3 requests to s3rver. */
@@ -599,5 +630,5 @@ export function createS3Front(opts: S3FrontOptions): S3FrontServer {
     });
   });
   server.on('close', () => void front.close());
-  return { server, arrivedDigest: (bucket, key) => front.arrivedDigest(bucket, key) };
+  return { server, arrivedDigest: (bucket, key) => front.arrivedDigest(bucket, key), assemble: (bucket, uploadId, listed) => front.assemble(bucket, uploadId, listed) };
 }

@@ -1,11 +1,11 @@
 /**
  * Commit of a multipart file end to end in local mode (R-UPLOAD "whichever comes first", R-STORE), with the
- * inline limit at 1 MiB. The verifying front hashes the parts as they arrive (local/arrivals.ts), so commit
- * makes the version ready (or answers 422) without reading the object back; counted by a proxy between the
- * service and the front, through which all of the service's own S3 calls go. Where the front cannot vouch for
- * the stored bytes (a part it never saw, a part changed behind it), commit answers 202 and the ObjectCreated job
- * reads the object back, hashes it and gives the verdict. Starts its own registry, since the handlers read
- * the limit once per process.
+ * inline limit at 1 MiB. The verifying front assembles and hashes the parts as they arrive (local/arrivals.ts),
+ * so commit makes the version ready (or answers 422) without reading the object back; counted by a proxy
+ * between the service and the front, through which all of the service's own S3 calls go. Where the front cannot
+ * vouch for the stored bytes (a part it never saw, a part changed behind it), s3rver concatenates the parts,
+ * commit answers 202 and the ObjectCreated job reads the object back, hashes it and gives the verdict. Starts its
+ * own registry, since the handlers read the limit once per process.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -187,7 +187,7 @@ describe('commit of a multipart file (local mode)', () => {
     expect(await commit('3.0.0')).toMatchObject({ status: 200, body: { status: 'ready' } });
   });
 
-  it('a part changed in s3rver behind the front after it was verified: the stored bytes decide, 422', async () => {
+  it('a part changed in s3rver behind the front after it was verified: 202, the job reads the object back and rejects it, 422', async () => {
     const bytes = randomBytes(6 * MIB);
     const upload = await createUpload('4.0.0', bytes);
     await upload.send(1);
@@ -195,9 +195,10 @@ describe('commit of a multipart file (local mode)', () => {
     other[0] = other[0]! ^ 0xff;
     await upload.sendPastFront(1, other);
 
-    // The front's hash of what it saw is not trusted for these bytes: 202 and the job hashes them, or, had its
-    // thread read the part only after the change, a digest of the changed bytes. Either way: the stored bytes' verdict.
+    const before = readBack;
+    expect((await commit('4.0.0')).status).toBe(202);
     await expect.poll(async () => (await commit('4.0.0')).status, { timeout: 30_000, interval: 100 }).toBe(422);
+    expect(readBack - before).toBe(bytes.length);
     const refused = await commit<ErrorBody>('4.0.0');
     expect(refused.body.error).toMatchObject({ code: 'ChecksumMismatch', details: { files: [{ path: 'weights.bin', reason: `stored bytes hash to ${sha256hex(other)}` }] } });
     expect((await api('GET', versionPath('4.0.0'))).body.status).toBe('pending');

@@ -346,7 +346,7 @@ describe('multipart through the front', () => {
   });
 });
 
-describe('digests of multipart objects, hashed as the parts arrive (local/arrivals.ts)', () => {
+describe('multipart objects assembled and hashed as the parts arrive (local/arrivals.ts)', () => {
   const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
   /** s3rver itself, past the front: writes the front cannot see. */
   const past = () => {
@@ -363,7 +363,9 @@ describe('digests of multipart objects, hashed as the parts arrive (local/arriva
 
   /** An upload of `key` whose part n is sent with `send(n, bytes)`, through the front or `via` another client. */
   async function multipart(key: string) {
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'SHA256', ContentType: 'application/x-test', Metadata: { 'arca-version': 'v' } }),
+    );
     const etags = new Map<number, string>();
     return {
       async send(n: number, bytes: Buffer, via: S3Client = client) {
@@ -378,7 +380,7 @@ describe('digests of multipart objects, hashed as the parts arrive (local/arriva
   }
   const parts = () => [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB)];
 
-  it('knows the digest of parts sent in order, and of parts sent out of order', async () => {
+  it('knows the digest of parts sent in order, and of parts sent out of order; the object is what s3rver would have stored', async () => {
     for (const [key, order] of [['blobs/arrive-in-order', [1, 2, 3]], ['blobs/arrive-out-of-order', [3, 1, 2]]] as const) {
       const bytes = parts();
       const upload = await multipart(key);
@@ -387,7 +389,19 @@ describe('digests of multipart objects, hashed as the parts arrive (local/arriva
       await upload.complete([1, 2, 3]);
       const whole = Buffer.concat(bytes);
       expect(await s3.arrivedDigest(key), key).toEqual({ size: whole.length, sha256: sha(whole) });
+
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(head).toMatchObject({
+        ContentLength: whole.length,
+        ContentType: 'application/x-test',
+        ETag: `"${createHash('md5').update(whole).digest('hex')}"`,
+        Metadata: { 'arca-version': 'v' },
+      });
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(whole)).toBe(true);
     }
+    // Nothing left half-assembled.
+    expect(await readdir(path.join(dir, 'staged'))).toEqual([]);
   });
 
   it('a part stored again with other bytes after the prefix passed it: the digest is of the bytes stored last', async () => {
@@ -431,9 +445,10 @@ describe('digests of multipart objects, hashed as the parts arrive (local/arriva
       const other = randomBytes(5 * MiB);
       await changed.send(2, other, store);
       await changed.complete([1, 2, 3]);
-      // Hashed before the change: no digest (the MD5s differ); after it: the digest of what is stored.
-      const digest = await s3.arrivedDigest('blobs/arrive-changed');
-      if (digest) expect(digest.sha256).toBe(sha(Buffer.concat([bytes[0]!, other, bytes[2]!])));
+      // s3rver's MD5 of part 2 is no longer the one of the write the front saw: s3rver concatenates what it holds.
+      expect(await s3.arrivedDigest('blobs/arrive-changed')).toBeUndefined();
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'blobs/arrive-changed' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([bytes[0]!, other, bytes[2]!]))).toBe(true);
 
       // The object itself replaced in s3rver after completion: its digest is no longer known.
       const replaced = await multipart('blobs/arrive-replaced');
