@@ -1,5 +1,5 @@
 /**
- * Worker thread of local/arrivals.ts: per multipart upload, the running SHA-256 and MD5 after each part of the
+ * Worker thread of local/arrivals.ts: per multipart upload, the running SHA-256 after each part of the
  * in-order prefix, fed from the part files s3rver stored, and the object being assembled from the same bytes in
  * a staging file. Requests are handled one at a time, in the order sent, so a `seal` sees every `extend` posted
  * before it, and nothing writes to the staging file after it.
@@ -13,16 +13,11 @@ import { parentPort } from 'node:worker_threads';
 export type ArrivalRequest =
   /** Hash `length` bytes of `file` (part `after + 1`) onto the state after part `after`; write them at `offset` of `staging`. */
   | { id: number; op: 'extend'; upload: string; after: number; file: string; length: number; staging: string; offset: number }
-  /** The digests after part `after`, with `staging` cut to the `size` of those parts. */
+  /** The SHA-256 after part `after`, with `staging` cut to the `size` of those parts. */
   | { id: number; op: 'seal'; upload: string; after: number; staging: string; size: number }
   | { id: number; op: 'forget'; upload: string; staging: string };
 
-export type ArrivalReply = { id: number; sha256?: string; md5?: string; error?: string };
-
-interface Running {
-  sha256: Hash;
-  md5: Hash;
-}
+export type ArrivalReply = { id: number; sha256?: string; error?: string };
 
 const CHUNK = 1024 * 1024;
 /**
@@ -32,15 +27,15 @@ const CHUNK = 1024 * 1024;
 const SETTLE_MS = 5_000;
 
 /** By upload: index k holds the state after parts 1..k (0: nothing hashed). */
-const uploads = new Map<string, Running[]>();
+const uploads = new Map<string, Hash[]>();
 const buffer = Buffer.allocUnsafe(CHUNK);
 
 async function extend({ upload, after, file, length, staging, offset }: Extract<ArrivalRequest, { op: 'extend' }>): Promise<void> {
-  const states = uploads.get(upload) ?? [{ sha256: createHash('sha256'), md5: createHash('md5') }];
+  const states = uploads.get(upload) ?? [createHash('sha256')];
   uploads.set(upload, states);
   const base = states[after];
   if (!base) throw new Error(`no state after part ${after}`);
-  const next = { sha256: base.sha256.copy(), md5: base.md5.copy() };
+  const next = base.copy();
   const handle = await open(file, 'r');
   const out = await open(staging, constants.O_WRONLY | constants.O_CREAT, 0o600);
   try {
@@ -53,8 +48,7 @@ async function extend({ upload, after, file, length, staging, offset }: Extract<
         continue;
       }
       const chunk = buffer.subarray(0, bytesRead);
-      next.sha256.update(chunk);
-      next.md5.update(chunk);
+      next.update(chunk);
       await out.write(chunk, 0, bytesRead, offset + position);
       position += bytesRead;
     }
@@ -77,7 +71,7 @@ async function handle(request: ArrivalRequest): Promise<ArrivalReply> {
       if (!state) throw new Error(`no state after part ${request.after}`);
       await truncate(request.staging, request.size);
       uploads.delete(request.upload);
-      return { id: request.id, sha256: state.sha256.digest('hex'), md5: state.md5.digest('hex') };
+      return { id: request.id, sha256: state.digest('hex') };
     }
     case 'forget':
       uploads.delete(request.upload);

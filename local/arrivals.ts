@@ -2,7 +2,7 @@
  * A multipart upload assembled and hashed by local mode's S3 front while its parts arrive, so that completing
  * it neither concatenates 1 GiB on s3rver's side nor has the service read the object back to hash it (R-STORE).
  *
- * Per upload, a worker thread (local/arrivals-worker.ts) keeps a running SHA-256 and MD5 over the in-order prefix
+ * Per upload, a worker thread (local/arrivals-worker.ts) keeps a running SHA-256 over the in-order prefix
  * of parts, reading each part from the file s3rver stored once the front has seen s3rver accept it, and writes the
  * same bytes into a staging file. A part that arrives ahead of the prefix waits on disk until the prefix reaches
  * it; a part stored again (or lost to a failed write) rewinds the prefix to just before it.
@@ -13,6 +13,7 @@
  * or a part the front did not see or that changed behind it, gets nothing: s3rver concatenates the parts itself
  * and the service hashes the object as before.
  */
+import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -23,7 +24,8 @@ export interface StagedObject {
   file: string;
   size: number;
   sha256: string;
-  md5: string;
+  /** The object's ETag as S3 makes it for a multipart upload: the MD5 of the parts' MD5s, `-` their count. */
+  etag: string;
 }
 
 interface Part {
@@ -165,8 +167,10 @@ export class Arrivals {
   private sealed(id: string, u: Upload, through: number): Promise<StagedObject | undefined> {
     const size = this.sizeThrough(u, through);
     const file = this.staging(id);
+    const md5s = Array.from({ length: through }, (_, i) => Buffer.from(u.parts.get(i + 1)!.md5, 'hex'));
+    const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${through}`;
     return this.request({ op: 'seal', upload: id, after: through, staging: file, size }).then(
-      (reply) => (reply.sha256 && reply.md5 ? { file, size, sha256: reply.sha256, md5: reply.md5 } : undefined),
+      (reply) => (reply.sha256 ? { file, size, sha256: reply.sha256, etag } : undefined),
       () => undefined,
     );
   }

@@ -306,13 +306,13 @@ class S3Front {
     if (!digest) return undefined;
     const file = this.objectPath(bucket, key);
     const [md5, stored] = await Promise.all([readFile(`${file}.md5`, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
-    return md5 === digest.md5 && stored?.size === digest.size ? { size: digest.size, sha256: digest.sha256 } : undefined;
+    return md5 === digest.etag && stored?.size === digest.size ? { size: digest.size, sha256: digest.sha256 } : undefined;
   }
 
   /**
    * s3rver's completion of `uploadId` from parts `listed` (local/s3.ts): moves the object the front assembled into
-   * place, as s3rver would have written it, and answers its size and MD5; undefined when there is none for exactly
-   * these parts (s3rver then concatenates them).
+   * place, as s3rver would have written it, and answers its size and ETag (`md5`, as s3rver's store calls it);
+   * undefined when there is none for exactly these parts (s3rver then concatenates them).
    */
   async assemble(bucket: string, uploadId: string, listed: readonly number[]): Promise<{ size: number; md5: string } | undefined> {
     const staged = this.staged.get(`${bucket}/${uploadId}`);
@@ -325,14 +325,15 @@ class S3Front {
       await mkdir(path.dirname(object), { recursive: true });
       await rename(staged.file, object);
       // s3rver's own defaults for a completed object's metadata (its S3Object).
-      await this.opts.storeMetadata(bucket, staged.key, { 'content-type': 'binary/octet-stream', ...metadata }, staged.md5);
+      // s3rver keeps an object's ETag in its MD5 file.
+      await this.opts.storeMetadata(bucket, staged.key, { 'content-type': 'binary/octet-stream', ...metadata }, staged.etag);
     } catch {
       await rm(object, { force: true });
       return undefined;
     }
     await rm(dir, { recursive: true, force: true });
-    this.completed.set(`${bucket}/${staged.key}`, { size: staged.size, sha256: staged.sha256, md5: staged.md5 });
-    return { size: staged.size, md5: staged.md5 };
+    this.completed.set(`${bucket}/${staged.key}`, { size: staged.size, sha256: staged.sha256, etag: staged.etag });
+    return { size: staged.size, md5: staged.etag };
   }
 
   close(): Promise<void> {
