@@ -261,7 +261,7 @@ export interface S3FrontOptions {
   credentials: LocalCredentials;
   /** Where multipart objects are assembled as their parts arrive: on the store's file system (an object is moved into place). */
   stagingDir: string;
-  /** s3rver's own writing of an object's metadata and MD5, for an object the front assembled. */
+  /** s3rver's own writing of an object's metadata and ETag (its MD5 file), for an object the front assembled. */
   storeMetadata: (bucket: string, key: string, metadata: Record<string, string>, md5: string) => Promise<void>;
   /** Called after an object is created (PutObject, CompleteMultipartUpload), as S3 event notifications are. */
   onObjectCreated?: (created: ObjectCreated) => void;
@@ -324,8 +324,7 @@ class S3Front {
       const metadata = JSON.parse(await readFile(path.join(dir, 'metadata'), 'utf8')) as Record<string, string>;
       await mkdir(path.dirname(object), { recursive: true });
       await rename(staged.file, object);
-      // s3rver's own defaults for a completed object's metadata (its S3Object).
-      // s3rver keeps an object's ETag in its MD5 file.
+      // With s3rver's default content type for a completed object (its S3Object); the ETag goes in its MD5 file.
       await this.opts.storeMetadata(bucket, staged.key, { 'content-type': 'binary/octet-stream', ...metadata }, staged.etag);
     } catch {
       await rm(object, { force: true });
