@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { ArrivalReply, ArrivalRequest } from './arrivals-worker.ts';
 
 export interface StagedObject {
@@ -48,6 +49,9 @@ interface Upload {
 }
 
 type Pending = { resolve: (reply: ArrivalReply) => void; reject: (error: unknown) => void };
+
+/** Its own logger: the shared one carries the keys of whichever request the handlers served last. */
+const logger = new Logger({ serviceName: 'arca', persistentKeys: { component: 's3-front' } });
 
 // The TypeScript source in a clone (run by tsx or Node's type stripping), as client/hash.ts finds its worker.
 const WORKER_FILE = import.meta.url.endsWith('.ts') ? './arrivals-worker.ts' : './arrivals-worker.js';
@@ -110,7 +114,7 @@ export class Arrivals {
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    this.lose(worker, new Error('local S3 front closed'));
+    this.lose(worker);
     await worker.terminate();
   }
 
@@ -200,10 +204,12 @@ export class Arrivals {
   }
 
   /** Every running state went with the thread: uploads in progress are completed and hashed as before. */
-  private lose(worker: Worker, error: unknown): void {
+  private lose(worker: Worker, error?: unknown): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(error);
+    // Nothing breaks without the thread, so say why multipart files are suddenly hashed after completion.
+    if (error !== undefined) logger.warn('the S3 front lost its hashing thread; multipart uploads in progress are hashed after completion', { error });
+    for (const p of this.pending.values()) p.reject(error ?? new Error('local S3 front closed'));
     this.pending.clear();
     for (const id of [...this.uploads.keys()]) this.forget(id);
   }
