@@ -14,17 +14,20 @@
  * - PutObject and CompleteMultipartUpload without `If-None-Match: *`: 403, as the deployed bucket policy denies
  *   them; with it on an existing key: 412, serialized per key;
  * - CompleteMultipartUpload checks the listed parts exist with their ETags, in order, ≥ 5 MiB but the last;
- * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store.
+ * - ListParts (with each part's verified SHA-256) and AbortMultipartUpload are answered from s3rver's store;
+ * - a multipart upload is assembled and hashed as its parts arrive, so its completion moves the object into place
+ *   and its SHA-256 is known without reading it back (`assemble`, `arrivedDigest`, local/arrivals.ts).
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Arrivals, type StagedObject } from './arrivals.ts';
 
 export interface LocalCredentials {
   accessKeyId: string;
@@ -38,6 +41,12 @@ export interface S3Failure {
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/**
+ * How long CompleteMultipartUpload waits for the last parts to be hashed; past it s3rver concatenates the parts and
+ * the service hashes the object (commit then leaves a large file to the ObjectCreated job: API Gateway ends a
+ * request at 29 s).
+ */
+const SEAL_WAIT_MS = 10_000;
 const MAX_XML_BODY = 1024 * 1024;
 /** S3 refuses a presigned request dated further in the future than its clock skew allowance. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -250,6 +259,10 @@ export interface S3FrontOptions {
   spoolDir: string;
   /** The only key pair local mode signs with (the service's client and its presigner). */
   credentials: LocalCredentials;
+  /** Where multipart objects are assembled as their parts arrive: on the store's file system (an object is moved into place). */
+  stagingDir: string;
+  /** s3rver's own writing of an object's metadata and ETag (its MD5 file), for an object the front assembled. */
+  storeMetadata: (bucket: string, key: string, metadata: Record<string, string>, md5: string) => Promise<void>;
   /** Called after an object is created (PutObject, CompleteMultipartUpload), as S3 event notifications are. */
   onObjectCreated?: (created: ObjectCreated) => void;
 }
@@ -267,10 +280,64 @@ interface Body {
   length: number;
 }
 
+export interface ObjectDigest {
+  size: number;
+  sha256: string;
+}
+
 class S3Front {
   private readonly locks = new KeyLocks();
+  private readonly arrivals: Arrivals;
+  /** By `bucket/uploadId`, while its CompleteMultipartUpload is with s3rver: the object assembled from the listed parts. */
+  private readonly staged = new Map<string, StagedObject & { key: string; parts: number }>();
+  /** By `bucket/key`: the digest of an object the front assembled. */
+  private readonly completed = new Map<string, Omit<StagedObject, 'file'>>();
 
-  constructor(private readonly opts: S3FrontOptions) {}
+  constructor(private readonly opts: S3FrontOptions) {
+    this.arrivals = new Arrivals(opts.stagingDir, SEAL_WAIT_MS);
+  }
+
+  /**
+   * The SHA-256 of `key`'s stored bytes when the front assembled the object from the bytes it hashed, and the
+   * object is still that one (s3rver rewrites the MD5 beside an object whenever it stores one); else undefined.
+   */
+  async arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined> {
+    const digest = this.completed.get(`${bucket}/${key}`);
+    if (!digest) return undefined;
+    const file = this.objectPath(bucket, key);
+    const [md5, stored] = await Promise.all([readFile(`${file}.md5`, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
+    return md5 === digest.etag && stored?.size === digest.size ? { size: digest.size, sha256: digest.sha256 } : undefined;
+  }
+
+  /**
+   * s3rver's completion of `uploadId` from parts `listed` (local/s3.ts): moves the object the front assembled into
+   * place, as s3rver would have written it, and answers its size and ETag (`md5`, as s3rver's store calls it);
+   * undefined when there is none for exactly these parts (s3rver then concatenates them).
+   */
+  async assemble(bucket: string, uploadId: string, listed: readonly number[]): Promise<{ size: number; md5: string } | undefined> {
+    const staged = this.staged.get(`${bucket}/${uploadId}`);
+    if (!staged || listed.length !== staged.parts || listed.some((n, i) => n !== i + 1)) return undefined;
+    this.staged.delete(`${bucket}/${uploadId}`);
+    const dir = this.uploadDir(bucket, uploadId);
+    const object = this.objectPath(bucket, staged.key);
+    try {
+      const metadata = JSON.parse(await readFile(path.join(dir, 'metadata'), 'utf8')) as Record<string, string>;
+      await mkdir(path.dirname(object), { recursive: true });
+      await rename(staged.file, object);
+      // With s3rver's default content type for a completed object (its S3Object); the ETag goes in its MD5 file.
+      await this.opts.storeMetadata(bucket, staged.key, { 'content-type': 'binary/octet-stream', ...metadata }, staged.etag);
+    } catch {
+      await rm(object, { force: true });
+      return undefined;
+    }
+    await rm(dir, { recursive: true, force: true });
+    this.completed.set(`${bucket}/${staged.key}`, { size: staged.size, sha256: staged.sha256, etag: staged.etag });
+    return { size: staged.size, md5: staged.etag };
+  }
+
+  close(): Promise<void> {
+    return this.arrivals.close();
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://front');
@@ -296,6 +363,7 @@ class S3Front {
     if (method === 'POST' && uploadId !== null) return this.complete(req, res, bucket, key, uploadId);
     if (method === 'GET' && uploadId !== null) return this.listParts(res, url, bucket, key, uploadId);
     if (method === 'DELETE' && uploadId !== null) return this.abort(res, bucket, key, uploadId);
+    if (method === 'DELETE') this.completed.delete(`${bucket}/${key}`);
     await this.forward(req, res);
   }
 
@@ -351,8 +419,17 @@ class S3Front {
         return sendError(res, fail(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.'));
       }
       if (uploadId !== null) {
-        const status = await this.forward(req, res, body);
-        if (status === 200) await writeFile(path.join(this.uploadDir(bucket, uploadId), `${partNumber}.arca-sha256`), sha256);
+        const file = path.join(this.uploadDir(bucket, uploadId), partNumber!);
+        let md5: string | undefined;
+        try {
+          if ((await this.forward(req, res, body)) === 200) {
+            await writeFile(`${file}.arca-sha256`, sha256);
+            md5 = await readFile(`${file}.md5`, 'utf8');
+          }
+        } finally {
+          // Whatever s3rver did with the part file, the assembly learns it (a failed write may have changed it).
+          this.arrivals.partWritten(`${bucket}/${uploadId}`, Number(partNumber), md5 === undefined ? undefined : { file, length: body.length, md5 });
+        }
         return;
       }
       await this.createOnly(res, bucket, key, async () => {
@@ -453,7 +530,17 @@ class S3Front {
       }
     }
     await this.createOnly(res, bucket, key, async () => {
-      if ((await this.forward(req, res, Buffer.from(xml))) === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
+      const upload = `${bucket}/${uploadId}`;
+      const staged = await this.arrivals.seal(upload, parts);
+      if (staged) this.staged.set(upload, { ...staged, key, parts: parts.length });
+      let status: number;
+      try {
+        status = await this.forward(req, res, Buffer.from(xml));
+      } finally {
+        this.staged.delete(upload);
+        this.arrivals.forget(upload);
+      }
+      if (status === 200) this.created('ObjectCreated:CompleteMultipartUpload', bucket, key, res);
     });
   }
 
@@ -500,6 +587,7 @@ class S3Front {
       return sendError(res, fail(404, 'NoSuchUpload', 'The specified upload does not exist.'));
     }
     await rm(this.uploadDir(bucket, uploadId), { recursive: true, force: true });
+    this.arrivals.forget(`${bucket}/${uploadId}`);
     res.writeHead(204, CORS_HEADERS);
     res.end();
   }
@@ -525,13 +613,22 @@ class S3Front {
   }
 }
 
-/** An HTTP server (not yet listening) that verifies and forwards S3 requests to s3rver. */
-export function createS3Front(opts: S3FrontOptions): http.Server {
+export interface S3FrontServer {
+  /** Not yet listening; closing it ends the front's hashing thread. */
+  server: http.Server;
+  arrivedDigest(bucket: string, key: string): Promise<ObjectDigest | undefined>;
+  assemble(bucket: string, uploadId: string, listed: readonly number[]): Promise<{ size: number; md5: string } | undefined>;
+}
+
+/** An HTTP server that verifies and forwards S3 requests to s3rver. */
+export function createS3Front(opts: S3FrontOptions): S3FrontServer {
   const front = new S3Front(opts);
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     front.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, fail(500, 'InternalError', `local S3 front: ${String(error)}`));
       else res.destroy();
     });
   });
+  server.on('close', () => void front.close());
+  return { server, arrivedDigest: (bucket, key) => front.arrivedDigest(bucket, key), assemble: (bucket, uploadId, listed) => front.assemble(bucket, uploadId, listed) };
 }

@@ -20,11 +20,18 @@ declare module 's3rver' {
     body: unknown;
   }
 
+  /** s3rver's file system store: the two methods through which local mode completes a multipart upload it assembled. */
+  interface FilesystemStore {
+    putObjectMultipart(bucket: string, uploadId: string, parts: { number: number; etag: string }[]): Promise<{ size: number; md5: string }>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  }
+
   export default class S3rver {
     constructor(options: S3rverOptions);
     /** Koa's middleware chain (S3rver extends Koa), composed when the server starts listening. */
     middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[];
     httpServer?: Server;
+    store: FilesystemStore;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

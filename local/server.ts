@@ -203,6 +203,10 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     delete process.env.AWS_PROFILE;
 
     const handlers = await loadHandlers(transactionsDurable(dynamo.client, tables.assets, TABLES.assets.partitionKey.name));
+    // Commit and the ObjectCreated job take the digest the S3 front computed as the parts arrived (local/arrivals.ts).
+    const { useArrivedDigests } = await import('../functions/adapters/s3.ts');
+    useArrivedDigests((key) => s3.arrivedDigest(key));
+    stops.push(async () => useArrivedDigests(undefined));
     await objectCreated.connect();
     stops.push(await scheduleJobs(onError));
     // The outbox: table streams → events (logged) → webhooks, on the same code as the Lambda consumer.

@@ -62,8 +62,28 @@ export async function headBlob(key: string): Promise<StoredObject | undefined> {
   }
 }
 
+export interface ObjectDigest {
+  size: number;
+  sha256: string;
+}
+
+let arrivedDigests: ((key: string) => Promise<ObjectDigest | undefined>) | undefined;
+
+/**
+ * Local mode only: where a completed object's digest may be known without reading it back (its S3 front hashes
+ * multipart parts as they arrive, local/arrivals.ts). Never set on AWS, where the service hashes what S3 holds.
+ */
+export function useArrivedDigests(source: ((key: string) => Promise<ObjectDigest | undefined>) | undefined): void {
+  arrivedDigests = source;
+}
+
+/** The digest of `key`'s stored bytes computed as they arrived, if any (`useArrivedDigests`). */
+export async function arrivedDigest(key: string): Promise<ObjectDigest | undefined> {
+  return arrivedDigests?.(key);
+}
+
 /** Streams the object through SHA-256: the service's own check of what arrived. */
-export async function hashBlob(key: string): Promise<{ size: number; sha256: string } | undefined> {
+export async function hashBlob(key: string): Promise<ObjectDigest | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
     const hash = createHash('sha256');

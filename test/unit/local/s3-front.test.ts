@@ -2,7 +2,7 @@
  * The verifying front of local mode's S3 stand-in: presigned URLs made by the SDK exactly as the service makes
  * them, sent over HTTP, checked for signature, expiry, signed headers, checksum, length and If-None-Match.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -343,6 +343,124 @@ describe('multipart through the front', () => {
 
     await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId }));
     await expect(client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: second.UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+});
+
+describe('multipart objects assembled and hashed as the parts arrive (local/arrivals.ts)', () => {
+  const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  /** s3rver itself, past the front: writes the front cannot see. */
+  const past = () => {
+    const c = new S3Client({ endpoint: s3.storeUrl, forcePathStyle: true, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-arca-front-token'] = s3.storeToken;
+        return next(args);
+      },
+      { step: 'build' },
+    );
+    return c;
+  };
+
+  /** An upload of `key` whose part n is sent with `send(n, bytes)`, through the front or `via` another client. */
+  async function multipart(key: string) {
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key, ChecksumAlgorithm: 'SHA256', ContentType: 'application/x-test', Metadata: { 'arca-version': 'v' } }),
+    );
+    const etags = new Map<number, string>();
+    return {
+      async send(n: number, bytes: Buffer, via: S3Client = client) {
+        const out = await via.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId, PartNumber: n, Body: bytes, ContentLength: bytes.length }));
+        etags.set(n, out.ETag ?? '');
+      },
+      async complete(listed: number[]) {
+        const Parts = listed.map((PartNumber) => ({ PartNumber, ETag: etags.get(PartNumber) }));
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, IfNoneMatch: '*', MultipartUpload: { Parts } }));
+      },
+    };
+  }
+  const parts = () => [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(MiB)];
+
+  it('knows the digest of parts sent in order, and of parts sent out of order; the object is what s3rver would have stored', async () => {
+    for (const [key, order] of [['blobs/arrive-in-order', [1, 2, 3]], ['blobs/arrive-out-of-order', [3, 1, 2]]] as const) {
+      const bytes = parts();
+      const upload = await multipart(key);
+      for (const n of order) await upload.send(n, bytes[n - 1]!);
+      expect(await s3.arrivedDigest(key)).toBeUndefined();
+      await upload.complete([1, 2, 3]);
+      const whole = Buffer.concat(bytes);
+      expect(await s3.arrivedDigest(key), key).toEqual({ size: whole.length, sha256: sha(whole) });
+
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(head).toMatchObject({
+        ContentLength: whole.length,
+        ContentType: 'application/x-test',
+        // S3's ETag for a multipart object (s3rver's own concatenation gives a plain MD5).
+        ETag: `"${createHash('md5').update(Buffer.concat(bytes.map((b) => createHash('md5').update(b).digest()))).digest('hex')}-3"`,
+        Metadata: { 'arca-version': 'v' },
+      });
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(whole)).toBe(true);
+    }
+    // Nothing left half-assembled.
+    expect(await readdir(path.join(dir, 'staged'))).toEqual([]);
+  });
+
+  it('a part stored again with other bytes after the prefix passed it: the digest is of the bytes stored last', async () => {
+    const bytes = parts();
+    const upload = await multipart('blobs/arrive-again');
+    for (const n of [1, 2, 3]) await upload.send(n, bytes[n - 1]!);
+    bytes[0] = randomBytes(5 * MiB);
+    await upload.send(1, bytes[0]);
+    await upload.complete([1, 2, 3]);
+    const whole = Buffer.concat(bytes);
+    expect(await s3.arrivedDigest('blobs/arrive-again')).toEqual({ size: whole.length, sha256: sha(whole) });
+  });
+
+  it('a Complete that omits the last part gets the digest of the listed ones; one that omits a middle part gets none', async () => {
+    const bytes = parts();
+    const first = await multipart('blobs/arrive-prefix');
+    for (const n of [1, 2, 3]) await first.send(n, bytes[n - 1]!);
+    await first.complete([1, 2]);
+    const listed = Buffer.concat(bytes.slice(0, 2));
+    expect(await s3.arrivedDigest('blobs/arrive-prefix')).toEqual({ size: listed.length, sha256: sha(listed) });
+
+    const second = await multipart('blobs/arrive-gap');
+    for (const n of [1, 2, 3]) await second.send(n, bytes[n - 1]!);
+    await second.complete([1, 3]);
+    expect(await s3.arrivedDigest('blobs/arrive-gap')).toBeUndefined();
+  });
+
+  it('parts written into s3rver past the front: never a digest of other bytes than the object holds', async () => {
+    const bytes = parts();
+    const unseen = await multipart('blobs/arrive-unseen');
+    const store = past();
+    try {
+      await unseen.send(1, bytes[0]!);
+      await unseen.send(2, bytes[1]!, store);
+      await unseen.send(3, bytes[2]!);
+      await unseen.complete([1, 2, 3]);
+      expect(await s3.arrivedDigest('blobs/arrive-unseen')).toBeUndefined();
+
+      const changed = await multipart('blobs/arrive-changed');
+      for (const n of [1, 2, 3]) await changed.send(n, bytes[n - 1]!);
+      const other = randomBytes(5 * MiB);
+      await changed.send(2, other, store);
+      await changed.complete([1, 2, 3]);
+      // s3rver's MD5 of part 2 is no longer the one of the write the front saw: s3rver concatenates what it holds.
+      expect(await s3.arrivedDigest('blobs/arrive-changed')).toBeUndefined();
+      const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'blobs/arrive-changed' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([bytes[0]!, other, bytes[2]!]))).toBe(true);
+
+      // The object itself replaced in s3rver after completion: its digest is no longer known.
+      const replaced = await multipart('blobs/arrive-replaced');
+      for (const n of [1, 2, 3]) await replaced.send(n, bytes[n - 1]!);
+      await replaced.complete([1, 2, 3]);
+      expect(await s3.arrivedDigest('blobs/arrive-replaced')).toBeDefined();
+      await store.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'blobs/arrive-replaced', Body: Buffer.concat(bytes).fill(1, 0, 1) }));
+      expect(await s3.arrivedDigest('blobs/arrive-replaced')).toBeUndefined();
+    } finally {
+      store.destroy();
+    }
   });
 });
 
