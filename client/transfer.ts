@@ -1,13 +1,13 @@
 /**
- * Byte transfers to and from presigned S3 URLs over node:http(s): streamed from and to disk (memory stays
- * flat whatever the file size), keep-alive sockets, an explicit Content-Length, and exactly the headers
- * the service signed. Every byte sent or received is counted, so tests can assert what moved.
+ * Byte transfers to and from presigned S3 URLs over node:http(s): uploads streamed from disk, downloads handed
+ * on chunk by chunk as they arrive (client/landing.ts writes and hashes them), so memory stays flat whatever
+ * the file size; keep-alive sockets, an explicit Content-Length, and exactly the headers the service signed.
+ * Every byte sent or received is counted, so tests can assert what moved.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import type { Hash } from 'node:crypto';
 
 export interface TransferStats {
   bytesUploaded: number;
@@ -108,14 +108,14 @@ export class Transfers {
   }
 
   /**
-   * GETs `range` (or the whole object) into `path` at the range's offset, feeding `hash` when given.
-   * Fails unless exactly the expected number of bytes arrive.
+   * GETs `range` of the object (without a Range header when `whole`), handing each chunk to `onChunk` as it
+   * arrives; a promise from `onChunk` pauses the response until it settles. Fails unless exactly the
+   * range's bytes arrive.
    */
   async get(
     url: string,
-    path: string,
     range: ByteRange,
-    opts: { whole: boolean; hash?: Hash; signal?: AbortSignal; onBytes?: (n: number) => void },
+    opts: { whole: boolean; onChunk: (chunk: Buffer) => Promise<void> | undefined; signal?: AbortSignal; onBytes?: (n: number) => void },
   ): Promise<void> {
     const headers: Record<string, string> = opts.whole ? {} : { range: `bytes=${range.start}-${range.end - 1}` };
     const req = this.request(url, { method: 'GET', headers, signal: opts.signal });
@@ -128,19 +128,36 @@ export class Transfers {
       const text = await readAll(res).catch(() => '');
       throw new TransferError(`GET ${u(url)} answered ${res.statusCode}: ${s3Message(text)}`, res.statusCode);
     }
-    let received = 0;
-    res.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      this.stats.bytesDownloaded += chunk.length;
-      opts.hash?.update(chunk);
-      opts.onBytes?.(chunk.length);
-    });
-    try {
-      await pipeline(res, createWriteStream(path, { flags: range.start === 0 && opts.whole ? 'w' : 'r+', start: range.start }));
-    } catch (err) {
-      throw asTransferError(err, opts.signal);
-    }
     const want = range.end - range.start;
+    let received = 0;
+    // 'data' events rather than a pipeline or an async iterator: at 16,000 chunks a GiB, their per-chunk cost shows.
+    await new Promise<void>((resolve, reject) => {
+      // The sink's own failures (a full disk) pass as they are: retrying them would not help.
+      const stop = (err: unknown) => {
+        res.destroy();
+        reject(err);
+      };
+      const fail = (err: unknown) => stop(asTransferError(err, opts.signal));
+      res.on('data', (chunk: Buffer) => {
+        if (received + chunk.length > want) return fail(new TransferError(`GET ${u(url)} sent more than the ${want} bytes expected`));
+        received += chunk.length;
+        this.stats.bytesDownloaded += chunk.length;
+        opts.onBytes?.(chunk.length);
+        let wait: Promise<void> | undefined;
+        try {
+          wait = opts.onChunk(chunk);
+        } catch (err) {
+          return stop(err);
+        }
+        if (wait) {
+          res.pause();
+          wait.then(() => res.resume(), stop);
+        }
+      });
+      res.once('end', resolve);
+      res.once('error', fail);
+      res.once('close', () => (res.complete ? resolve() : fail(new TransferError(`GET ${u(url)}: the connection closed after ${received} of ${want} bytes`))));
+    });
     if (received !== want) throw new TransferError(`GET ${u(url)} sent ${received} bytes, ${want} expected`);
   }
 }
