@@ -24,6 +24,8 @@ const arca = async (url: string, token: string, cacheDir: string) => new (await 
 /** Seconds from process start at which each phase began, reported to the orchestrator on stdout. */
 const phases: Record<string, number> = {};
 const mark = (phase: string) => (phases[phase] ??= Math.round(performance.now()) / 1000);
+/** The version a push made, for the pulls of the same round. */
+let version: string | undefined;
 
 switch (mode) {
   case 'arca-push': {
@@ -32,6 +34,7 @@ switch (mode) {
     const r = await client.push('bench/file', [file], { resume: false, onProgress: (p) => mark(p.phase) });
     mark('done');
     if (r.version.status !== 'ready') throw new Error(`push ended ${r.version.status}`);
+    version = r.version.version;
     client.close();
     break;
   }
@@ -60,4 +63,4 @@ switch (mode) {
   default:
     throw new Error(`unknown mode ${mode}`);
 }
-process.stdout.write(`${JSON.stringify({ phases })}\n`);
+process.stdout.write(`${JSON.stringify({ phases, version })}\n`);
