@@ -42,6 +42,7 @@ export class Landing {
   readonly segments: Segment[] = [];
   private readonly rangeSize: number;
   private readonly file: FileHandle;
+  private readonly copy: FileHandle | undefined;
   private readonly hash = createHash('sha256');
   /** Bytes [0, hashed) are in the hash. Invariant: within the range at `hashed`, hashed ≤ flushed or hashed = arrived. */
   private hashed = 0;
@@ -52,17 +53,27 @@ export class Landing {
   private readBuffer: Buffer | undefined;
   private closing: Promise<void> | undefined;
 
-  private constructor(file: FileHandle, size: number, rangeSize: number) {
+  private constructor(file: FileHandle, copy: FileHandle | undefined, size: number, rangeSize: number) {
     this.file = file;
+    this.copy = copy;
     this.size = size;
     this.rangeSize = rangeSize;
     for (let start = 0; start < size; start += rangeSize) this.segments.push(new Segment(start, Math.min(size, start + rangeSize)));
     if (size === 0) this.segments.push(new Segment(0, 0));
   }
 
-  /** A new file at `path` for `size` bytes, received as ranges of `rangeSize` (one range when it is ≥ size). */
-  static async open(path: string, size: number, rangeSize: number): Promise<Landing> {
-    return new Landing(await open(path, 'w+'), size, Math.max(1, rangeSize));
+  /**
+   * A new file at `path` for `size` bytes, received as ranges of `rangeSize` (one range when it is ≥ size).
+   * With `copyTo`, every batch is also written there, from the same memory: a second file with the same bytes
+   * for the price of its writes, where copying the first once verified would read it all again.
+   */
+  static async open(path: string, size: number, rangeSize: number, copyTo?: string): Promise<Landing> {
+    const file = await open(path, 'w+');
+    const copy = copyTo === undefined ? undefined : await open(copyTo, 'w').catch(async (err: unknown) => {
+      await file.close();
+      throw err;
+    });
+    return new Landing(file, copy, size, Math.max(1, rangeSize));
   }
 
   /**
@@ -103,7 +114,7 @@ export class Landing {
     this.closing ??= (async () => {
       await Promise.allSettled(this.segments.map((s) => s.writing));
       await this.catchingUp;
-      await this.file.close();
+      await Promise.all([this.file.close(), this.copy?.close()]);
     })();
     return this.closing;
   }
@@ -118,7 +129,9 @@ export class Landing {
     const previous = seg.writing;
     const written = (async () => {
       await previous;
-      await writeAll(this.file, chunks, at);
+      // Both writes settle before this one counts as done (or failed), so that close never overlaps a write.
+      const results = await Promise.allSettled([writeAll(this.file, chunks, at), this.copy && writeAll(this.copy, chunks, at)]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
       seg.held.splice(0, chunks.length);
       seg.flushed = at + length;
       this.catchUp();

@@ -82,20 +82,36 @@ export async function pull(client: ArcaClient, spec: string, opts: PullOptions =
   const before = client.transfers.stats.bytesDownloaded;
   const onBytes = (n: number) => opts.onProgress?.({ done: (done += n), total });
   const pulled: PulledFile[] = [];
+  // A large file pulled into outDir is written there as it arrives (no second pass over it to copy it):
+  // its temp name beside the destination, renamed by `place` once every file is in; removed on a failure.
+  const staged = new Map<string, { tmp: string; made: string | undefined }>();
+  const copyDirectly = (f: ManifestFile) => opts.outDir !== undefined && !opts.link && f.size >= RANGED_THRESHOLD;
   // Small files go through the pool concurrently; a large one uses the pool for its own ranges.
   const large = plan.files.filter((f) => f.size >= RANGED_THRESHOLD);
   const small = plan.files.filter((f) => f.size < RANGED_THRESHOLD);
   const fetchOne = async (f: ManifestFile & { url?: string }) => {
     const cached = await client.cache.has(f.sha256, f.size);
     if (cached) onBytes(f.size);
-    else if (f.url) await download(client, { ...f, url: f.url }, opts, onBytes);
-    else throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
+    else if (f.url) {
+      let copyTo: string | undefined;
+      if (copyDirectly(f)) {
+        const target = outTarget(f.path, opts.outDir!, f.sha256);
+        staged.set(f.path, { tmp: target.tmp, made: await mkdir(dirname(target.dest), { recursive: true }) });
+        copyTo = target.tmp;
+      }
+      await download(client, { ...f, url: f.url }, opts, onBytes, copyTo);
+    } else throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
     pulled.push({ path: f.path, size: f.size, sha256: f.sha256, format: f.format, cachePath: client.cache.blobPath(f.sha256), cached });
   };
-  await runPool(small, client.concurrency, opts.signal, fetchOne);
-  for (const f of large) await fetchOne(f);
-  pulled.sort((a, b) => (a.path < b.path ? -1 : 1));
-  if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.link === true);
+  try {
+    await runPool(small, client.concurrency, opts.signal, fetchOne);
+    for (const f of large) await fetchOne(f);
+    pulled.sort((a, b) => (a.path < b.path ? -1 : 1));
+    if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.link === true, staged.get(f.path)?.tmp);
+  } catch (err) {
+    for (const { tmp, made } of staged.values()) await rm(made ?? tmp, { recursive: true, force: true });
+    throw err;
+  }
   return { asset: plan.asset, version: plan.version, status: plan.status, files: pulled, downloaded: client.transfers.stats.bytesDownloaded - before };
 }
 
@@ -137,9 +153,10 @@ async function offlinePlan(client: ArcaClient, spec: string): Promise<Plan> {
  * hashed as they arrive (landing.ts), and adopted only once its size and SHA-256 are right. A range that fails
  * part-way is retried from the byte where it stopped.
  */
-async function download(client: ArcaClient, f: ManifestFile & { url: string }, opts: PullOptions, onBytes: (n: number) => void): Promise<void> {
+async function download(client: ArcaClient, f: ManifestFile & { url: string }, opts: PullOptions, onBytes: (n: number) => void, copyTo?: string): Promise<void> {
   const tmp = await client.cache.tempPath();
-  const landing = await Landing.open(tmp, f.size, rangeSizeFor(f.size, f.url, client.rangeSize));
+  const landing = await Landing.open(tmp, f.size, rangeSizeFor(f.size, f.url, client.rangeSize), copyTo);
+  let kept = false;
   try {
     await runPool(landing.segments, client.concurrency, opts.signal, (seg) =>
       withRetries(opts.attempts ?? 5, opts.signal, async () => {
@@ -153,9 +170,11 @@ async function download(client: ArcaClient, f: ManifestFile & { url: string }, o
       throw new ArcaApiError('ChecksumMismatch', `${f.path}: downloaded bytes hash to ${digest}, not ${f.sha256}; nothing was kept`);
     }
     await client.cache.adopt(tmp, f.sha256);
+    kept = true;
   } finally {
     await landing.close();
     await rm(tmp, { force: true });
+    if (!kept && copyTo) await rm(copyTo, { force: true });
   }
 }
 
@@ -165,15 +184,16 @@ const retryable = (err: unknown) => err instanceof TransferError && err.retryabl
  * Puts a cached blob at its path under `outDir`: a copy (a reflink where the file system has them: no bytes
  * copied, no shared inode), or with `link` a hard link where possible; atomic either way.
  */
-async function place(f: PulledFile, outDir: string, link: boolean): Promise<string> {
-  const root = resolve(outDir);
-  const dest = resolve(root, ...f.path.split('/'));
-  if (!dest.startsWith(root + sep)) throw clientError(`refusing to write ${f.path} outside ${root}`);
+async function place(f: PulledFile, outDir: string, link: boolean, staged?: string): Promise<string> {
+  const { dest, tmp } = outTarget(f.path, outDir, f.sha256);
+  if (staged) {
+    await chmod(staged, 0o644);
+    await rename(staged, dest);
+    return dest;
+  }
   await mkdir(dirname(dest), { recursive: true });
   const [src, existing] = await Promise.all([stat(f.cachePath), stat(dest).catch(() => undefined)]);
   if (link && existing && existing.ino === src.ino && existing.dev === src.dev) return dest;
-  const tmp = join(dirname(dest), `.${f.sha256.slice(0, 12)}.${process.pid}.arca-tmp`);
-  await rm(tmp, { force: true });
   let linked = false;
   if (link) linked = await hardLink(f.cachePath, tmp).then(() => true, () => false);
   if (!linked) {
@@ -182,4 +202,17 @@ async function place(f: PulledFile, outDir: string, link: boolean): Promise<stri
   }
   await rename(tmp, dest);
   return dest;
+}
+
+let temps = 0;
+
+/**
+ * Where the file at `path` goes under `outDir` (never outside it), and a temp name beside it of its own: two
+ * files of one content in one directory, one staged while the other is copied, must not share it.
+ */
+function outTarget(path: string, outDir: string, sha256: string): { dest: string; tmp: string } {
+  const root = resolve(outDir);
+  const dest = resolve(root, ...path.split('/'));
+  if (!dest.startsWith(root + sep)) throw clientError(`refusing to write ${path} outside ${root}`);
+  return { dest, tmp: join(dirname(dest), `.${sha256.slice(0, 12)}.${process.pid}.${++temps}.arca-tmp`) };
 }

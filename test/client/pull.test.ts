@@ -143,6 +143,23 @@ describe('pull', () => {
     c.close();
   });
 
+  it('a failed pull into an existing directory leaves the file there as it was, and no temp file beside it', async () => {
+    const c = client(fresh());
+    const out = fresh();
+    await mkdir(out);
+    await writeFile(join(out, 'weights.safetensors'), 'the previous weights');
+    store.corruptRange.set('weights.safetensors', 0);
+    await expect(c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: out })).rejects.toMatchObject({ code: 'ChecksumMismatch' });
+    expect(await readdir(out)).toEqual(['weights.safetensors']);
+    expect(await readFile(join(out, 'weights.safetensors'), 'utf8')).toBe('the previous weights');
+    // And once the store is right again, the same pull replaces it.
+    store.corruptRange.clear();
+    await c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: out });
+    expect(await readdir(out)).toEqual(['weights.safetensors']);
+    expect(sha256(await readFile(join(out, 'weights.safetensors')))).toBe(sha256(big));
+    c.close();
+  });
+
   it('gives up on a store that keeps failing mid-download, after retries, keeping nothing', async () => {
     const c = client(fresh(), RANGE);
     store.failRanges.add('weights.safetensors');
