@@ -8,9 +8,12 @@
  *   sdk-download  ENDPOINT BUCKET KEY OUT_FILE     @aws-sdk/client-s3 GetObject streamed to a file
  */
 import { createReadStream, createWriteStream } from 'node:fs';
+import module from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
+// As the `arca` CLI does (client/cli/arca.js): type-stripped sources and V8 code are cached after the first run.
+module.enableCompileCache();
 // Each mode imports only its own tool, so that no tool's memory or start-up is counted against another.
 const [mode, ...args] = process.argv.slice(2);
 const s3 = async (endpoint: string) => {
@@ -21,6 +24,8 @@ const arca = async (url: string, token: string, cacheDir: string) => new (await 
 /** Seconds from process start at which each phase began, reported to the orchestrator on stdout. */
 const phases: Record<string, number> = {};
 const mark = (phase: string) => (phases[phase] ??= Math.round(performance.now()) / 1000);
+/** The version a push made, for the pulls of the same round. */
+let version: string | undefined;
 
 switch (mode) {
   case 'arca-push': {
@@ -29,6 +34,7 @@ switch (mode) {
     const r = await client.push('bench/file', [file], { resume: false, onProgress: (p) => mark(p.phase) });
     mark('done');
     if (r.version.status !== 'ready') throw new Error(`push ended ${r.version.status}`);
+    version = r.version.version;
     client.close();
     break;
   }
@@ -57,4 +63,4 @@ switch (mode) {
   default:
     throw new Error(`unknown mode ${mode}`);
 }
-process.stdout.write(`${JSON.stringify({ phases })}\n`);
+process.stdout.write(`${JSON.stringify({ phases, version })}\n`);

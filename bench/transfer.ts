@@ -1,15 +1,17 @@
 /**
- * Transfer benchmark (issue 5): one file (default 1 GiB, `ARCA_BENCH_MIB` to change) up and down, side by
- * side in one run, against
+ * Transfer benchmark (issues 5, 11): one file (default 1 GiB, `ARCA_BENCH_MIB` to change) up and down, side by
+ * side in one run, `ARCA_BENCH_RUNS` rounds (default 5) of every tool, against
  *   - a do-nothing S3 sink (bench/transfer-sink.ts, its own process): the loopback ceiling, measured with curl;
  *   - the local S3 stand-in (local mode: s3rver, with Arca's verifying front on Arca's own path);
  * for `arca` (ArcaClient push/pull), the Python SDK (bench/transfer_client.py), `@aws-sdk/lib-storage` Upload with defaults (GetObject for downloads)
  * and `aws s3 cp` when awscli is installed. Each client runs in its own process under /usr/bin/time:
- * MiB/s (wall clock, process start to exit), CPU seconds per GiB, peak RSS, and the ratio to the ceiling.
- * Then the CLI's cold start (`arca --version`) next to `node -e 0`.
+ * MiB/s (wall clock, process start to exit) and CPU seconds per GiB as min / median / max over the rounds,
+ * the largest peak RSS, and the median's ratio to the ceiling's median; the load average while it ran.
+ * Every round writes fresh bytes for the stand-in (else a second arca push would find them stored and send
+ * nothing), and each tool's output is deleted as soon as it is measured. Then the CLI's cold start.
  *
  *   npx tsx bench/transfer.ts          (writes bench/out/transfer.json too)
- *   ARCA_BENCH_MIB=256 ARCA_BENCH_TARGETS=stand-in npx tsx bench/transfer.ts   (smaller, one target)
+ *   ARCA_BENCH_MIB=256 ARCA_BENCH_RUNS=3 ARCA_BENCH_TARGETS=stand-in npx tsx bench/transfer.ts   (smaller, one target)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -17,7 +19,7 @@ import { createReadStream, openSync, writeSync, closeSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UPSTREAM_TOKEN_HEADER } from '../local/s3-front.ts';
@@ -25,6 +27,7 @@ import { startLocal } from '../local/server.ts';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.ARCA_BENCH_MIB ?? 1024) * MIB;
+const RUNS = Math.max(1, Number(process.env.ARCA_BENCH_RUNS ?? 5));
 const ROOT = join(import.meta.dirname, '..');
 const NODE = process.execPath;
 const CLIENT = join(ROOT, 'bench', 'transfer-client.ts');
@@ -48,8 +51,29 @@ interface Row {
   mibPerS: number;
   cpuSecondsPerGiB: number;
   peakRssMiB: number;
-  ratioToCeiling?: number;
   /** arca only: seconds from process start at which each phase began (hash, upload, commit, done). */
+  phases?: Record<string, number>;
+  /** The 1-minute load average when the run started. */
+  load: number;
+}
+
+interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** One tool against one target over every round. */
+interface Summary {
+  direction: Row['direction'];
+  target: Row['target'];
+  tool: string;
+  runs: number;
+  mibPerS: Spread;
+  cpuSecondsPerGiB: Spread;
+  peakRssMiB: number;
+  ratioToCeiling?: number;
+  /** The phases of the run with the median speed. */
   phases?: Record<string, number>;
 }
 
@@ -121,8 +145,36 @@ async function storeHop(storeUrl: string, token: string): Promise<{ url: string;
 }
 
 function median(xs: number[]): number {
+  return spread(xs).median;
+}
+
+function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
+}
+
+/** Rows of the same tool and target, in the order first run. */
+function summarize(rows: Row[]): Summary[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) groups.set(`${r.direction} ${r.target} ${r.tool}`, [...(groups.get(`${r.direction} ${r.target} ${r.tool}`) ?? []), r]);
+  const out: Summary[] = [...groups.values()].map((g) => {
+    const speed = spread(g.map((r) => r.mibPerS));
+    return {
+      direction: g[0]!.direction,
+      target: g[0]!.target,
+      tool: g[0]!.tool,
+      runs: g.length,
+      mibPerS: speed,
+      cpuSecondsPerGiB: spread(g.map((r) => r.cpuSecondsPerGiB)),
+      peakRssMiB: Math.max(...g.map((r) => r.peakRssMiB)),
+      phases: g.find((r) => r.mibPerS === speed.median)?.phases,
+    };
+  });
+  for (const r of out) {
+    const ceiling = out.find((c) => c.direction === r.direction && c.tool.startsWith('ceiling'));
+    if (ceiling) r.ratioToCeiling = r.mibPerS.median / ceiling.mibPerS.median;
+  }
+  return out;
 }
 
 async function coldStart(): Promise<{ nodeMs: number; arcaMs: number; arcaFirstMs: number; runs: number }> {
@@ -159,16 +211,21 @@ async function main(): Promise<void> {
     const credentials = registry?.credentials ?? { accessKeyId: 'bench', secretAccessKey: 'bench' };
     const s3env = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' };
     let n = 0;
+    let outputs: string[] = [];
     const fresh = async () => {
       const d = join(work, `run-${++n}`);
       await mkdir(d, { recursive: true });
+      outputs.push(d);
       return d;
     };
 
     const record = async (direction: Row['direction'], target: Row['target'], tool: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
       process.stderr.write(`bench: ${direction} ${target} ${tool}…\n`);
+      const load = loadavg()[0]!;
       const t = await timed(cmd, args, { ...s3env, ...env });
-      const row: Row = {
+      const report = /^\{"phases".*$/m.exec(t.stdout)?.[0];
+      const { phases, version } = report ? (JSON.parse(report) as { phases: Record<string, number>; version?: string }) : { phases: undefined, version: undefined };
+      rows.push({
         direction,
         target,
         tool,
@@ -176,10 +233,13 @@ async function main(): Promise<void> {
         mibPerS: SIZE / MIB / t.seconds,
         cpuSecondsPerGiB: t.cpu / (SIZE / 1024 / MIB),
         peakRssMiB: t.rssKiB / 1024,
-        phases: /^\{"phases"/m.test(t.stdout) ? (JSON.parse(/^\{"phases".*$/m.exec(t.stdout)![0]) as { phases: Record<string, number> }).phases : undefined,
-      };
-      rows.push(row);
-      return row;
+        phases,
+        load,
+      });
+      // A GiB left behind per run would crowd the page cache the next tool writes into.
+      for (const d of outputs) await rm(d, { recursive: true, force: true });
+      outputs = [];
+      return version;
     };
 
     const targets: { target: Row['target']; api: string; token: string; s3: string; bucket: string }[] = [{ target: 'sink', api: sink.url, token: 'sink', s3: sink.url, bucket: 'bench' }];
@@ -187,25 +247,24 @@ async function main(): Promise<void> {
       hop = await storeHop(registry.s3StoreUrl, registry.s3StoreToken);
       targets.push({ target: 'stand-in', api: registry.url, token: registry.token, s3: hop.url, bucket: registry.bucket });
     }
-    for (const t of targets.filter((x) => !only || only.includes(x.target))) {
-      if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
-      await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()]);
-      // On the stand-in the bytes are stored by then (arca push): a Python push would send nothing, so only the sink.
-      if (python && t.target === 'sink') await record('upload', t.target, 'python arca push', python, [PY_CLIENT, 'python-push', t.api, t.token, file, await fresh()]);
-      await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
-      if (aws) await record('upload', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, file, `s3://${t.bucket}/bench/awscli`]);
+    for (let round = 1; round <= RUNS; round++) {
+      process.stderr.write(`bench: round ${round} of ${RUNS}\n`);
+      for (const t of targets.filter((x) => !only || only.includes(x.target))) {
+        // The sink serves the bytes it loaded at start; the stand-in stores what it is sent, so it gets new bytes each round.
+        if (t.target === 'stand-in' && round > 1) await makeFile(file);
+        if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
+        const spec = `bench/file:${await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()])}`;
+        // On the stand-in the bytes are stored by then (arca push): a Python push would send nothing, so only the sink.
+        if (python && t.target === 'sink') await record('upload', t.target, 'python arca push', python, [PY_CLIENT, 'python-push', t.api, t.token, file, await fresh()]);
+        await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
+        if (aws) await record('upload', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, file, `s3://${t.bucket}/bench/awscli`]);
 
-      if (t.target === 'sink') await record('download', 'sink', 'ceiling (curl -o)', 'curl', ['-sf', '-o', join(await fresh(), 'f'), `${t.s3}/bench/ceiling`]);
-      await record('download', t.target, 'arca pull', NODE, [CLIENT, 'arca-pull', t.api, t.token, 'bench/file:1.0.0', await fresh(), await fresh()]);
-      if (python) await record('download', t.target, 'python arca pull', python, [PY_CLIENT, 'python-pull', t.api, t.token, 'bench/file:1.0.0', await fresh(), await fresh()]);
-      await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
-      if (aws) await record('download', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, `s3://${t.bucket}/bench/awscli`, join(await fresh(), 'f')]);
-      // Each run leaves a GiB behind: clear it before the next target.
-      for (let i = 1; i <= n; i++) await rm(join(work, `run-${i}`), { recursive: true, force: true });
-    }
-    for (const r of rows) {
-      const ceiling = rows.find((c) => c.direction === r.direction && c.tool.startsWith('ceiling'));
-      if (ceiling) r.ratioToCeiling = r.mibPerS / ceiling.mibPerS;
+        if (t.target === 'sink') await record('download', 'sink', 'ceiling (curl -o)', 'curl', ['-sf', '-o', join(await fresh(), 'f'), `${t.s3}/bench/ceiling`]);
+        await record('download', t.target, 'arca pull', NODE, [CLIENT, 'arca-pull', t.api, t.token, spec, await fresh(), await fresh()]);
+        if (python) await record('download', t.target, 'python arca pull', python, [PY_CLIENT, 'python-pull', t.api, t.token, spec, await fresh(), await fresh()]);
+        await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
+        if (aws) await record('download', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, `s3://${t.bucket}/bench/awscli`, join(await fresh(), 'f')]);
+      }
     }
   } finally {
     sink?.stop();
@@ -217,17 +276,24 @@ async function main(): Promise<void> {
 
   const start = await coldStart();
   const fmt = (x: number, d = 1) => x.toFixed(d);
-  const os = await import('node:os');
-  console.log(`\nTransfer of a ${SIZE / MIB} MiB file on loopback (${new Date().toISOString()}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)})\n`);
-  const lines = ['| direction | target | tool | MiB/s | × ceiling | CPU s/GiB | peak RSS MiB | phases (s from start) |', '| --- | --- | --- | ---: | ---: | ---: | ---: | --- |'];
-  for (const r of rows) {
+  const loads = spread(rows.map((r) => r.load));
+  const summaries = summarize(rows);
+  console.log(
+    `\nTransfer of a ${SIZE / MIB} MiB file on loopback, ${RUNS} rounds (${new Date().toISOString()}, ${cpus().length} CPUs, load average ${fmt(loads.min)}–${fmt(loads.max)}, median ${fmt(loads.median)})\n`,
+  );
+  const lines = [
+    '| direction | target | tool | MiB/s min / median / max | × ceiling | CPU s/GiB min / median / max | peak RSS MiB | phases of the median run (s from start) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  const three = (x: Spread, d: number) => `${fmt(x.min, d)} / **${fmt(x.median, d)}** / ${fmt(x.max, d)}`;
+  for (const r of summaries) {
     const phases = r.phases ? Object.entries(r.phases).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '';
-    lines.push(`| ${r.direction} | ${r.target} | ${r.tool} | ${fmt(r.mibPerS, 0)} | ${r.ratioToCeiling === undefined ? '' : fmt(r.ratioToCeiling, 2)} | ${fmt(r.cpuSecondsPerGiB, 2)} | ${fmt(r.peakRssMiB, 0)} | ${phases} |`);
+    lines.push(`| ${r.direction} | ${r.target} | ${r.tool} | ${three(r.mibPerS, 0)} | ${r.ratioToCeiling === undefined ? '' : fmt(r.ratioToCeiling, 2)} | ${three(r.cpuSecondsPerGiB, 2)} | ${fmt(r.peakRssMiB, 0)} | ${phases} |`);
   }
   console.log(lines.join('\n'));
   console.log(`\nCLI cold start (median of ${start.runs}): node -e 0 ${fmt(start.nodeMs, 0)} ms · arca --version ${fmt(start.arcaMs, 0)} ms (first run, empty compile cache: ${fmt(start.arcaFirstMs, 0)} ms)`);
   await mkdir(join(ROOT, 'bench', 'out'), { recursive: true });
-  await writeFile(join(ROOT, 'bench', 'out', 'transfer.json'), JSON.stringify({ sizeBytes: SIZE, rows, coldStart: start }, null, 2));
+  await writeFile(join(ROOT, 'bench', 'out', 'transfer.json'), JSON.stringify({ sizeBytes: SIZE, runs: RUNS, load: loads, summaries, rows, coldStart: start }, null, 2));
 }
 
 await main();

@@ -50,6 +50,8 @@ export interface ArcaClientOptions {
   concurrency?: number;
   /** Files above this size are declared with part digests (R-UPLOAD). Default 64 MiB, as the service. */
   multipartThreshold?: number;
+  /** Size of the parallel ranged GETs of a pulled file. Default: one stream from a loopback store, else 32 MiB ranges above 64 MiB. */
+  rangeSize?: number;
 }
 
 export interface ListAssetsQuery {
@@ -89,6 +91,7 @@ export class ArcaClient {
   readonly cacheDir: string;
   readonly concurrency: number;
   readonly multipartThreshold: number;
+  readonly rangeSize: number | undefined;
   readonly transfers: Transfers;
   readonly cache: BlobCache;
   private readonly api: ApiTransport;
@@ -100,6 +103,7 @@ export class ArcaClient {
     this.cacheDir = opts.cacheDir ?? defaultCacheDir();
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.multipartThreshold = opts.multipartThreshold ?? 64 * 1024 * 1024;
+    this.rangeSize = opts.rangeSize;
     this.transfers = new Transfers(this.concurrency);
     this.cache = new BlobCache(this.cacheDir);
   }

@@ -6,9 +6,8 @@
  * only on request (`link`): whoever can write through a link to a read-only blob (root can, and notebooks and
  * containers often run as root) would corrupt the cache for every later pull.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, link as hardLink, mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, constants, link as hardLink, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { dirname, join, resolve, sep } from 'node:path';
 import semver from 'semver';
 import type { ResolveResult } from '../contract/schemas.ts';
@@ -16,13 +15,32 @@ import { parseSpec } from '../functions/domain/spec.ts';
 import type { ManifestFile } from './cache.ts';
 import type { ArcaClient } from './client.ts';
 import { ArcaApiError, clientError } from './errors.ts';
+import { Landing } from './landing.ts';
 import { runPool, withRetries } from './pool.ts';
 import { TransferError } from './transfer.ts';
 
 const MIB = 1024 * 1024;
-/** Files at least this large are fetched as parallel ranges of `RANGE_SIZE`. */
+/** Files at least this large may be fetched as parallel ranges (`rangeSizeFor`). */
 export const RANGED_THRESHOLD = 64 * MIB;
-const RANGE_SIZE = 32 * MIB;
+const REMOTE_RANGE_SIZE = 32 * MIB;
+
+/**
+ * How large the ranged GETs of a file are (its size: one GET). Below `RANGED_THRESHOLD`, one GET. From a
+ * remote store, 32 MiB ranges, `concurrency` at a time: S3 serves one connection at a fraction of the link
+ * (tens of MiB/s), so a large file needs several; taken in order, they keep the hash's cursor close behind.
+ * From a loopback address (local mode, a sidecar) one stream: there is no per-connection limit to spread
+ * over, and every extra stream costs CPU that the server on the same machine needs too. `rangeSize` overrides.
+ */
+export function rangeSizeFor(size: number, url: string, rangeSize?: number): number {
+  if (rangeSize !== undefined) return rangeSize;
+  if (size < RANGED_THRESHOLD || isLoopback(url)) return size;
+  return REMOTE_RANGE_SIZE;
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
 
 export interface PullOptions {
   /** Write the files (or the spec's sub-path) under this directory, at their paths in the version. */
@@ -64,20 +82,36 @@ export async function pull(client: ArcaClient, spec: string, opts: PullOptions =
   const before = client.transfers.stats.bytesDownloaded;
   const onBytes = (n: number) => opts.onProgress?.({ done: (done += n), total });
   const pulled: PulledFile[] = [];
+  // A large file pulled into outDir is written there as it arrives (no second pass over it to copy it):
+  // its temp name beside the destination, renamed by `place` once every file is in; removed on a failure.
+  const staged = new Map<string, { tmp: string; made: string | undefined }>();
+  const copyDirectly = (f: ManifestFile) => opts.outDir !== undefined && !opts.link && f.size >= RANGED_THRESHOLD;
   // Small files go through the pool concurrently; a large one uses the pool for its own ranges.
   const large = plan.files.filter((f) => f.size >= RANGED_THRESHOLD);
   const small = plan.files.filter((f) => f.size < RANGED_THRESHOLD);
   const fetchOne = async (f: ManifestFile & { url?: string }) => {
     const cached = await client.cache.has(f.sha256, f.size);
     if (cached) onBytes(f.size);
-    else if (f.url) await download(client, { ...f, url: f.url }, opts, onBytes);
-    else throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
+    else if (f.url) {
+      let copyTo: string | undefined;
+      if (copyDirectly(f)) {
+        const target = outTarget(f.path, opts.outDir!, f.sha256);
+        staged.set(f.path, { tmp: target.tmp, made: await mkdir(dirname(target.dest), { recursive: true }) });
+        copyTo = target.tmp;
+      }
+      await download(client, { ...f, url: f.url }, opts, onBytes, copyTo);
+    } else throw clientError(`${plan.asset}:${plan.version}/${f.path} is not in the cache (${client.cacheDir}); pull it once online`);
     pulled.push({ path: f.path, size: f.size, sha256: f.sha256, format: f.format, cachePath: client.cache.blobPath(f.sha256), cached });
   };
-  await runPool(small, client.concurrency, opts.signal, fetchOne);
-  for (const f of large) await fetchOne(f);
-  pulled.sort((a, b) => (a.path < b.path ? -1 : 1));
-  if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.link === true);
+  try {
+    await runPool(small, client.concurrency, opts.signal, fetchOne);
+    for (const f of large) await fetchOne(f);
+    pulled.sort((a, b) => (a.path < b.path ? -1 : 1));
+    if (opts.outDir) for (const f of pulled) f.outPath = await place(f, opts.outDir, opts.link === true, staged.get(f.path)?.tmp);
+  } catch (err) {
+    for (const { tmp, made } of staged.values()) await rm(made ?? tmp, { recursive: true, force: true });
+    throw err;
+  }
   return { asset: plan.asset, version: plan.version, status: plan.status, files: pulled, downloaded: client.transfers.stats.bytesDownloaded - before };
 }
 
@@ -114,76 +148,34 @@ async function offlinePlan(client: ArcaClient, spec: string): Promise<Plan> {
   return { asset: manifest.asset, version: manifest.version, status: manifest.status, files };
 }
 
-/** Downloads one file into the cache through a temp file, verifying size and SHA-256 before adopting it. */
-async function download(client: ArcaClient, f: ManifestFile & { url: string }, opts: PullOptions, onBytes: (n: number) => void): Promise<void> {
+/**
+ * Downloads one file into the cache through a temp file, as ranges of `rangeSizeFor(size)` fetched in parallel,
+ * hashed as they arrive (landing.ts), and adopted only once its size and SHA-256 are right. A range that fails
+ * part-way is retried from the byte where it stopped.
+ */
+async function download(client: ArcaClient, f: ManifestFile & { url: string }, opts: PullOptions, onBytes: (n: number) => void, copyTo?: string): Promise<void> {
   const tmp = await client.cache.tempPath();
+  const landing = await Landing.open(tmp, f.size, rangeSizeFor(f.size, f.url, client.rangeSize), copyTo);
+  let kept = false;
   try {
-    let digest: string;
-    if (f.size < RANGED_THRESHOLD) {
-      digest = await withRetries(opts.attempts ?? 5, opts.signal, async () => {
-        const hash = createHash('sha256');
-        await client.transfers.get(f.url, tmp, { start: 0, end: f.size }, { whole: true, hash, signal: opts.signal, onBytes });
-        return hash.digest('hex');
-      }, retryable);
-    } else {
-      digest = await rangedDownload(client, f, tmp, opts, onBytes);
-    }
+    await runPool(landing.segments, client.concurrency, opts.signal, (seg) =>
+      withRetries(opts.attempts ?? 5, opts.signal, async () => {
+        if (seg.arrived === seg.end && seg.end > seg.start) return;
+        const whole = seg.arrived === 0 && seg.end === f.size;
+        await client.transfers.get(f.url, { start: seg.arrived, end: seg.end }, { whole, signal: opts.signal, onBytes, onChunk: (chunk) => landing.take(seg, chunk) });
+      }, retryable),
+    );
+    const digest = await landing.digest();
     if (digest !== f.sha256) {
       throw new ArcaApiError('ChecksumMismatch', `${f.path}: downloaded bytes hash to ${digest}, not ${f.sha256}; nothing was kept`);
     }
     await client.cache.adopt(tmp, f.sha256);
+    kept = true;
   } finally {
+    await landing.close();
     await rm(tmp, { force: true });
+    if (!kept && copyTo) await rm(copyTo, { force: true });
   }
-}
-
-/**
- * Parallel ranged GETs into a preallocated temp file. The digest is computed from the file itself, range
- * by range in order as soon as each range has landed, so hashing overlaps the download.
- */
-async function rangedDownload(client: ArcaClient, f: ManifestFile & { url: string }, tmp: string, opts: PullOptions, onBytes: (n: number) => void): Promise<string> {
-  await writeFile(tmp, '');
-  await truncate(tmp, f.size);
-  const ranges: { start: number; end: number; landed: Deferred }[] = [];
-  for (let start = 0; start < f.size; start += RANGE_SIZE) ranges.push({ start, end: Math.min(f.size, start + RANGE_SIZE), landed: deferred() });
-  // A failed download rejects every range; only the hasher's current one is awaited, so mark all handled.
-  for (const r of ranges) r.landed.promise.catch(() => undefined);
-  const hashing = (async () => {
-    const hash = createHash('sha256');
-    for (const r of ranges) {
-      await r.landed.promise;
-      for await (const chunk of createReadStream(tmp, { start: r.start, end: r.end - 1, highWaterMark: 4 * MIB })) hash.update(chunk as Buffer);
-    }
-    return hash.digest('hex');
-  })();
-  try {
-    await runPool(ranges, client.concurrency, opts.signal, async (range) => {
-      await withRetries(opts.attempts ?? 5, opts.signal, () => client.transfers.get(f.url, tmp, range, { whole: false, signal: opts.signal, onBytes }), retryable);
-      range.landed.resolve();
-    });
-  } catch (err) {
-    for (const r of ranges) r.landed.reject(err);
-    await hashing.catch(() => undefined);
-    throw err;
-  }
-  return hashing;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/** `Promise.withResolvers()`, which Node 20 lacks (the installed package runs there). */
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 const retryable = (err: unknown) => err instanceof TransferError && err.retryable;
@@ -192,15 +184,16 @@ const retryable = (err: unknown) => err instanceof TransferError && err.retryabl
  * Puts a cached blob at its path under `outDir`: a copy (a reflink where the file system has them: no bytes
  * copied, no shared inode), or with `link` a hard link where possible; atomic either way.
  */
-async function place(f: PulledFile, outDir: string, link: boolean): Promise<string> {
-  const root = resolve(outDir);
-  const dest = resolve(root, ...f.path.split('/'));
-  if (!dest.startsWith(root + sep)) throw clientError(`refusing to write ${f.path} outside ${root}`);
+async function place(f: PulledFile, outDir: string, link: boolean, staged?: string): Promise<string> {
+  const { dest, tmp } = outTarget(f.path, outDir, f.sha256);
+  if (staged) {
+    await chmod(staged, 0o644);
+    await rename(staged, dest);
+    return dest;
+  }
   await mkdir(dirname(dest), { recursive: true });
   const [src, existing] = await Promise.all([stat(f.cachePath), stat(dest).catch(() => undefined)]);
   if (link && existing && existing.ino === src.ino && existing.dev === src.dev) return dest;
-  const tmp = join(dirname(dest), `.${f.sha256.slice(0, 12)}.${process.pid}.arca-tmp`);
-  await rm(tmp, { force: true });
   let linked = false;
   if (link) linked = await hardLink(f.cachePath, tmp).then(() => true, () => false);
   if (!linked) {
@@ -209,4 +202,17 @@ async function place(f: PulledFile, outDir: string, link: boolean): Promise<stri
   }
   await rename(tmp, dest);
   return dest;
+}
+
+let temps = 0;
+
+/**
+ * Where the file at `path` goes under `outDir` (never outside it), and a temp name beside it of its own: two
+ * files of one content in one directory, one staged while the other is copied, must not share it.
+ */
+function outTarget(path: string, outDir: string, sha256: string): { dest: string; tmp: string } {
+  const root = resolve(outDir);
+  const dest = resolve(root, ...path.split('/'));
+  if (!dest.startsWith(root + sep)) throw clientError(`refusing to write ${path} outside ${root}`);
+  return { dest, tmp: join(dirname(dest), `.${sha256.slice(0, 12)}.${process.pid}.${++temps}.arca-tmp`) };
 }

@@ -21,6 +21,12 @@ export interface FakeStore {
   tamper: Set<string>;
   /** Answer 500 to every ranged GET of this path past its first range (a store failing mid-download). */
   failRanges: Set<string>;
+  /** Hold back the answer to a GET from byte 0 of this path for this many ms: the later ranges land first. */
+  slowFirst: Map<string, number>;
+  /** Drop the connection half-way through the next GET of this path (once). */
+  dropOnce: Set<string>;
+  /** Serve the range starting at this offset of this path with one byte changed (a corrupt range). */
+  corruptRange: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -30,6 +36,9 @@ export async function startFakeStore(asset: string, version: string, files: Fake
   const requests: FakeStore['requests'] = [];
   const tamper = new Set<string>();
   const failRanges = new Set<string>();
+  const slowFirst = new Map<string, number>();
+  const dropOnce = new Set<string>();
+  const corruptRange = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push({ method: req.method ?? '', path, range: req.headers.range });
@@ -63,12 +72,20 @@ export async function startFakeStore(asset: string, version: string, files: Fake
       }
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
       if (m && Number(m[1]) > 0 && failRanges.has(file.path)) return void res.writeHead(500).end('<Error><Code>InternalError</Code></Error>');
-      if (m) {
-        const slice = bytes.subarray(Number(m[1]), Number(m[2]) + 1);
-        res.writeHead(206, { 'content-length': slice.length, 'content-range': `bytes ${m[1]}-${m[2]}/${bytes.length}` }).end(slice);
-      } else {
-        res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+      const from = m ? Number(m[1]) : 0;
+      let slice = m ? bytes.subarray(from, Number(m[2]) + 1) : bytes;
+      if (corruptRange.get(file.path) === from) {
+        slice = Buffer.from(slice);
+        slice[0] = slice[0]! ^ 0xff;
       }
+      const send = () => {
+        res.writeHead(m ? 206 : 200, { 'content-length': slice.length, ...(m ? { 'content-range': `bytes ${m[1]}-${m[2]}/${bytes.length}` } : {}) });
+        if (dropOnce.delete(file.path)) res.write(slice.subarray(0, slice.length >> 1), () => res.destroy());
+        else res.end(slice);
+      };
+      const delay = from === 0 ? slowFirst.get(file.path) : undefined;
+      if (delay === undefined) send();
+      else setTimeout(send, delay);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NotFound', message: `no route ${path}`, requestId: 'req-1' } }));
@@ -79,6 +96,9 @@ export async function startFakeStore(asset: string, version: string, files: Fake
     requests,
     tamper,
     failRanges,
+    slowFirst,
+    dropOnce,
+    corruptRange,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

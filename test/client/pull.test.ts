@@ -19,7 +19,8 @@ let store: FakeStore;
 let dir: string;
 let n = 0;
 const fresh = () => join(dir, `case-${++n}`);
-const client = (cacheDir: string) => new ArcaClient({ url: store.url, token: 't', cacheDir });
+const client = (cacheDir: string, rangeSize?: number) => new ArcaClient({ url: store.url, token: 't', cacheDir, rangeSize });
+const RANGE = 32 * MIB;
 
 beforeAll(async () => {
   store = await startFakeStore('fraud/xgb', '1.2.0', files);
@@ -32,6 +33,9 @@ afterAll(async () => {
 afterEach(() => {
   store.tamper.clear();
   store.failRanges.clear();
+  store.slowFirst.clear();
+  store.dropOnce.clear();
+  store.corruptRange.clear();
   store.requests.length = 0;
 });
 
@@ -50,10 +54,38 @@ describe('pull', () => {
       expect(o.mode & 0o777).toBe(0o644);
       expect(b.mode & 0o222).toBe(0); // cached blobs are read-only
     }
-    // The large file came as parallel ranged GETs of 32 MiB.
-    const ranges = store.requests.filter((q) => q.path.endsWith('weights.safetensors')).map((q) => q.range);
-    expect(ranges).toEqual(expect.arrayContaining(['bytes=0-33554431', 'bytes=33554432-67108863', `bytes=67108864-${big.length - 1}`]));
-    expect(ranges).toHaveLength(3);
+    // From a loopback store even the large file comes as one stream.
+    const gets = store.requests.filter((q) => q.path === '/blob/weights.safetensors');
+    expect(gets).toEqual([{ method: 'GET', path: '/blob/weights.safetensors', range: undefined }]);
+    c.close();
+  });
+
+  it('with a range size, fetches a large file as parallel ranged GETs', async () => {
+    const c = client(fresh(), RANGE);
+    const r = await c.pull('fraud/xgb:1.2.0/weights.safetensors');
+    expect(sha256(await readFile(r.files[0]!.cachePath))).toBe(sha256(big));
+    const ranges = store.requests.filter((q) => q.path === '/blob/weights.safetensors').map((q) => q.range);
+    expect(ranges.sort()).toEqual(['bytes=0-33554431', 'bytes=33554432-67108863', `bytes=67108864-${big.length - 1}`]);
+    c.close();
+  });
+
+  it('hashes right when the later ranges land before the first', async () => {
+    const c = client(fresh(), RANGE);
+    store.slowFirst.set('weights.safetensors', 300);
+    const r = await c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: fresh() });
+    expect(r.downloaded).toBe(big.length);
+    expect(sha256(await readFile(r.files[0]!.outPath!))).toBe(sha256(big));
+    c.close();
+  });
+
+  it.each([[undefined], [RANGE]])('resumes a GET dropped half-way from the byte where it stopped (range size %s)', async (rangeSize) => {
+    const c = client(fresh(), rangeSize);
+    store.dropOnce.add('weights.safetensors');
+    const r = await c.pull('fraud/xgb:1.2.0/weights.safetensors');
+    expect(sha256(await readFile(r.files[0]!.cachePath))).toBe(sha256(big));
+    expect(r.downloaded).toBe(big.length); // the retry asked only for what was missing
+    const resumed = store.requests.filter((q) => q.path === '/blob/weights.safetensors' && q.range && !/^bytes=(0|33554432|67108864)-/.test(q.range));
+    expect(resumed).toHaveLength(1);
     c.close();
   });
 
@@ -99,8 +131,37 @@ describe('pull', () => {
     c.close();
   });
 
-  it('gives up on a store that keeps failing mid-download, after retries, keeping nothing', async () => {
+  it.each([[0], [RANGE], [2 * RANGE]])('refuses a file whose range at %i came corrupted, leaving nothing in the cache, its temp files or the output', async (at) => {
+    const c = client(fresh(), RANGE);
+    const out = fresh();
+    store.corruptRange.set('weights.safetensors', at);
+    const err = await c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: out }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ChecksumMismatch' });
+    await expect(stat(c.cache.blobPath(sha256(big)))).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(c.cacheDir, 'tmp'))).toEqual([]);
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+    c.close();
+  });
+
+  it('a failed pull into an existing directory leaves the file there as it was, and no temp file beside it', async () => {
     const c = client(fresh());
+    const out = fresh();
+    await mkdir(out);
+    await writeFile(join(out, 'weights.safetensors'), 'the previous weights');
+    store.corruptRange.set('weights.safetensors', 0);
+    await expect(c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: out })).rejects.toMatchObject({ code: 'ChecksumMismatch' });
+    expect(await readdir(out)).toEqual(['weights.safetensors']);
+    expect(await readFile(join(out, 'weights.safetensors'), 'utf8')).toBe('the previous weights');
+    // And once the store is right again, the same pull replaces it.
+    store.corruptRange.clear();
+    await c.pull('fraud/xgb:1.2.0/weights.safetensors', { outDir: out });
+    expect(await readdir(out)).toEqual(['weights.safetensors']);
+    expect(sha256(await readFile(join(out, 'weights.safetensors')))).toBe(sha256(big));
+    c.close();
+  });
+
+  it('gives up on a store that keeps failing mid-download, after retries, keeping nothing', async () => {
+    const c = client(fresh(), RANGE);
     store.failRanges.add('weights.safetensors');
     await expect(c.pull('fraud/xgb:1.2.0/weights.safetensors', { attempts: 2 })).rejects.toThrow(/answered 500: InternalError/);
     const ranged = store.requests.filter((q) => q.range && !q.range.startsWith('bytes=0-'));
