@@ -22,6 +22,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { FUNCTION_BUNDLING } from '../lib/registry.ts';
 import { ArcaStack } from '../lib/stack.ts';
+import { median, spread } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Under the repository, so the default bundles resolve the SDK from node_modules like the runtime's copy.
@@ -108,8 +109,6 @@ function importOnce(built: Built): ImportTime {
   return JSON.parse(out) as ImportTime;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`;
 
 /**
  * Cold import of each variant: wall time min / median / max, and the median CPU time. The variants take turns within every round, so a burst of load on

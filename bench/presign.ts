@@ -9,6 +9,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { median } from './stats.ts';
 
 // Static credentials, as a Lambda's environment provides them; set before the service's modules load.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
@@ -121,7 +122,6 @@ for (let run = 0; run < RUNS; run++) {
   rows['part URL, reused signer, µs per URL']?.push(await perUrl(oursPart));
   rows['resolve of 1,000 files, signing CPU ms']?.push(await cpuMs(() => Promise.all(keys.map((k) => presignGet(k.slice(-64), 'model.bin', 'application/octet-stream')))));
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 console.log(`presign (min / median / max over ${RUNS} runs of ${URLS} URLs); ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1)}`);
 console.log('| figure | min | median | max |');
 console.log('| --- | ---: | ---: | ---: |');

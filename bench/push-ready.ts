@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocal } from '../local/server.ts';
+import { spreadOf, type Spread } from './stats.ts';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.ARCA_BENCH_MIB ?? 1024) * MIB;
@@ -31,10 +32,6 @@ function writeRandomFile(path: string, size: number): void {
   closeSync(fd);
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
-};
 
 async function main(): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -67,12 +64,12 @@ async function main(): Promise<void> {
     await registry.stop();
     await rm(work, { recursive: true, force: true });
   }
-  const fmt = ({ min, median, max }: ReturnType<typeof stats>) => `${min.toFixed(2)} / ${median.toFixed(2)} / ${max.toFixed(2)} s`;
-  const l = stats(loads);
+  const fmt = ({ min, median, max }: Spread) => `${min.toFixed(2)} / ${median.toFixed(2)} / ${max.toFixed(2)} s`;
+  const l = spreadOf(loads);
   console.log(`\narca push of ${SIZE / MIB} MiB through local mode, ${RUNS} runs (min / median / max), load average ${l.min.toFixed(1)}–${l.max.toFixed(1)}`);
-  console.log(`  upload phase:         ${fmt(stats(upload))}`);
-  console.log(`  last part → ready:    ${fmt(stats(ready))}`);
-  console.log(`  1 MiB, commit → ready: ${fmt(stats(floor))}`);
+  console.log(`  upload phase:         ${fmt(spreadOf(upload))}`);
+  console.log(`  last part → ready:    ${fmt(spreadOf(ready))}`);
+  console.log(`  1 MiB, commit → ready: ${fmt(spreadOf(floor))}`);
 }
 
 await main();

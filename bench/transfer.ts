@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UPSTREAM_TOKEN_HEADER } from '../local/s3-front.ts';
 import { startLocal } from '../local/server.ts';
+import { median, spreadOf, type Spread } from './stats.ts';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.ARCA_BENCH_MIB ?? 1024) * MIB;
@@ -55,12 +56,6 @@ interface Row {
   phases?: Record<string, number>;
   /** The 1-minute load average when the run started. */
   load: number;
-}
-
-interface Spread {
-  min: number;
-  median: number;
-  max: number;
 }
 
 /** One tool against one target over every round. */
@@ -144,28 +139,19 @@ async function storeHop(storeUrl: string, token: string): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-function median(xs: number[]): number {
-  return spread(xs).median;
-}
-
-function spread(xs: number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
-}
-
 /** Rows of the same tool and target, in the order first run. */
 function summarize(rows: Row[]): Summary[] {
   const groups = new Map<string, Row[]>();
   for (const r of rows) groups.set(`${r.direction} ${r.target} ${r.tool}`, [...(groups.get(`${r.direction} ${r.target} ${r.tool}`) ?? []), r]);
   const out: Summary[] = [...groups.values()].map((g) => {
-    const speed = spread(g.map((r) => r.mibPerS));
+    const speed = spreadOf(g.map((r) => r.mibPerS));
     return {
       direction: g[0]!.direction,
       target: g[0]!.target,
       tool: g[0]!.tool,
       runs: g.length,
       mibPerS: speed,
-      cpuSecondsPerGiB: spread(g.map((r) => r.cpuSecondsPerGiB)),
+      cpuSecondsPerGiB: spreadOf(g.map((r) => r.cpuSecondsPerGiB)),
       peakRssMiB: Math.max(...g.map((r) => r.peakRssMiB)),
       phases: g.find((r) => r.mibPerS === speed.median)?.phases,
     };
@@ -276,7 +262,7 @@ async function main(): Promise<void> {
 
   const start = await coldStart();
   const fmt = (x: number, d = 1) => x.toFixed(d);
-  const loads = spread(rows.map((r) => r.load));
+  const loads = spreadOf(rows.map((r) => r.load));
   const summaries = summarize(rows);
   console.log(
     `\nTransfer of a ${SIZE / MIB} MiB file on loopback, ${RUNS} rounds (${new Date().toISOString()}, ${cpus().length} CPUs, load average ${fmt(loads.min)}–${fmt(loads.max)}, median ${fmt(loads.median)})\n`,
