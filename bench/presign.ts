@@ -14,11 +14,12 @@ import { median } from './stats.ts';
 // Static credentials, as a Lambda's environment provides them; set before the service's modules load.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'bench-secret', AWS_SESSION_TOKEN: 'bench-token', AWS_REGION: 'us-east-1' });
 await import('../test/fixtures/unit-env.ts');
-const [{ GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand }, { getSignedUrl }, { CLIENT_BASE }, { getObject, hexToBase64, presignGet, presignPart, presignPut, signer }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
+const [{ GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand }, { getSignedUrl }, { CLIENT_BASE }, { getObject, presignGet, presignPart, presignPut, signer }, { hexToBase64 }, { SignatureV4 }, { createHash, createHmac }, { formatUrl }] = await Promise.all([
   import('@aws-sdk/client-s3'),
   import('@aws-sdk/s3-request-presigner'),
   import('../functions/adapters/s3.ts'),
   import('../functions/adapters/presign.ts'),
+  import('../functions/adapters/objectHeaders.ts'),
   import('@smithy/signature-v4'),
   import('node:crypto'),
   import('@aws-sdk/core/util'),

@@ -24,11 +24,7 @@ import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
-
-/** Metadata written with every upload, so the ObjectCreated job knows which version waits for the blob. */
-export const VERSION_META = 'arca-version';
-
-export const hexToBase64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64');
+import { hexToBase64, VERSION_META } from './objectHeaders.ts';
 
 /** What the S3 client's config would say about where URLs point and who signs them. */
 export interface SignerConfig {

@@ -17,7 +17,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { env } from '../shared/env.ts';
-import { VERSION_META } from './presign.ts';
+import { VERSION_META } from './objectHeaders.ts';
 import { traceClient } from '../shared/observability.ts';
 
 export const CLIENT_BASE: S3ClientConfig = {

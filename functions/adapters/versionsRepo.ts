@@ -245,16 +245,15 @@ export async function updateVersion(
     conditions.push(expect.filesRev === 0 ? '(attribute_not_exists(filesRev) OR filesRev = :frev)' : 'filesRev = :frev');
     extra[':frev'] = expect.filesRev;
   }
-  if (expect.noPendingFiles) {
-    conditions.push('pendingFiles = :zero');
-    extra[':zero'] = 0;
-  }
+  if (expect.noPendingFiles) conditions.push('pendingFiles = :zero');
+  const actions = [...set, 'rev = rev + :one'];
   const touchesFiles = 'files' in fields;
-  if (touchesFiles) extra[':zero'] = 0;
+  if (touchesFiles) actions.push('filesRev = if_not_exists(filesRev, :zero) + :one');
+  if (expect.noPendingFiles || touchesFiles) extra[':zero'] = 0;
   const update = {
     TableName: tables.versions,
     Key: { asset: item.asset, vkey: item.vkey },
-    UpdateExpression: updateExpression([...set, 'rev = rev + :one', ...(touchesFiles ? ['filesRev = if_not_exists(filesRev, :zero) + :one'] : [])], remove),
+    UpdateExpression: updateExpression(actions, remove),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: { ...names, '#status': 'status' },
     ExpressionAttributeValues: { ...values, ...statusValues, ...extra },

@@ -20,7 +20,7 @@ import {
   listParts,
   type UploadedPart,
 } from '../adapters/s3.ts';
-import { hexToBase64 } from '../adapters/presign.ts';
+import { hexToBase64 } from '../adapters/objectHeaders.ts';
 import { getVersion, indexAttributes, updateVersion } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';

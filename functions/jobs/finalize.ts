@@ -7,7 +7,7 @@
 import type { S3Event } from 'aws-lambda';
 import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { parseBlobKey } from '../../contract/keys.ts';
-import { VERSION_META } from '../adapters/presign.ts';
+import { VERSION_META } from '../adapters/objectHeaders.ts';
 import { headBlob } from '../adapters/s3.ts';
 import { finalizeVersion } from '../domain/finalize.ts';
 import { commitOutput } from '../domain/outputs.ts';

@@ -25,16 +25,15 @@ import { CLIENT_BASE, completeMultipartUpload, headBlob, listParts } from '../..
 import {
   createUrlSigner,
   getObject,
-  hexToBase64,
   presignGet,
   presignPart,
   presignPut,
   putObject,
   uploadPart,
-  VERSION_META,
   type ObjectRequest,
   type SignerConfig,
 } from '../../../functions/adapters/presign.ts';
+import { hexToBase64, VERSION_META } from '../../../functions/adapters/objectHeaders.ts';
 import { env } from '../../../functions/shared/env.ts';
 import { uploadKey, uploadNonce } from '../../../contract/keys.ts';
 
