@@ -43,6 +43,8 @@ interface Upload {
   writes: number;
   /** Parts 1..hashed are in the worker's running state and the staging file. */
   hashed: number;
+  /** `through[k]`: the bytes of parts 1..k, valid for k ≤ hashed (parts below the prefix's end never change under it). */
+  through: number[];
   hashing: boolean;
   /** Set by `seal`: no part is hashed past `through` any more. */
   sealing?: { through: number; settle: (staged: StagedObject | undefined | Promise<StagedObject | undefined>) => void; timer: NodeJS.Timeout };
@@ -120,7 +122,7 @@ export class Arrivals {
 
   private upload(id: string): Upload {
     let u = this.uploads.get(id);
-    if (!u) this.uploads.set(id, (u = { parts: new Map(), writes: 0, hashed: 0, hashing: false }));
+    if (!u) this.uploads.set(id, (u = { parts: new Map(), writes: 0, hashed: 0, through: [0], hashing: false }));
     return u;
   }
 
@@ -145,12 +147,15 @@ export class Arrivals {
     }
     u.hashing = true;
     const { generation } = part;
-    const offset = this.sizeThrough(u, u.hashed);
+    const offset = u.through[u.hashed]!;
     void this.request({ op: 'extend', upload: id, after: u.hashed, file: part.file, length: part.length, staging: this.staging(id), offset })
       .then(
         (reply) => {
           const current = u.parts.get(next)?.generation === generation;
-          if (reply.error === undefined && current && u.hashed === next - 1) u.hashed = next;
+          if (reply.error === undefined && current && u.hashed === next - 1) {
+            u.through[next] = offset + part.length;
+            u.hashed = next;
+          }
           // A part s3rver took but whose file could not be read: the prefix cannot pass it.
           else if (reply.error !== undefined && current) u.parts.delete(next);
         },
@@ -162,14 +167,8 @@ export class Arrivals {
       });
   }
 
-  private sizeThrough(u: Upload, through: number): number {
-    let size = 0;
-    for (let n = 1; n <= through; n++) size += u.parts.get(n)!.length;
-    return size;
-  }
-
   private sealed(id: string, u: Upload, through: number): Promise<StagedObject | undefined> {
-    const size = this.sizeThrough(u, through);
+    const size = u.through[through]!;
     const file = this.staging(id);
     const md5s = Array.from({ length: through }, (_, i) => Buffer.from(u.parts.get(i + 1)!.md5, 'hex'));
     const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${through}`;
