@@ -21,8 +21,8 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI, the package build, local mode's launcher and bench scripts talk to a terminal on purpose.
-    files: ['client/cli/**', 'bin/build-client.ts', 'local/main.ts', 'bench/**', 'test/deployed/**'],
+    // The CLI, the package build, the backfill, local mode's launcher and bench scripts talk to a terminal on purpose.
+    files: ['client/cli/**', 'bin/build-client.ts', 'bin/backfill-published.ts', 'local/main.ts', 'bench/**', 'test/deployed/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -9,7 +9,12 @@
  *             string order is semver precedence). Two sparse indexes hold only resolvable versions, so any
  *             spec resolves in one Query whatever the number of tombstones:
  *               `live`   (pk `liveAsset`)   ready + published, pre-releases included;
- *               `stable` (pk `stableAsset`) ready + published, no pre-releases (`latest`, partials, plain ranges).
+ *               `stable` (pk `stableAsset`) ready + published, no pre-releases (`latest`, partials, plain ranges);
+ *               `published` (pk `publishedAsset`) published only, in two partitions: releases under
+ *                        `<asset>`, pre-releases under `<asset>#pre` (`publishedKey`), so a `stage=published`
+ *                        span is the same bounded Query as on `stable` / `live`, with no status filter. One
+ *                        index, not two: CloudFormation adds one GSI per table update, so an existing stack
+ *                        takes it in one deploy.
  *             A version item also carries the set of aliases pointing at it, so resolve needs no second read.
  * - aliases:  one item per (asset, alias).
  * - blobs:    one item per verified SHA-256 (dedup: `present`; `key` names the verified object), and one per
@@ -74,6 +79,7 @@ export const TABLES = {
     globalIndexes: [
       { indexName: 'live', partitionKey: { name: 'liveAsset', type: 'S' }, sortKey: { name: 'vkey', type: 'S' }, projection: 'ALL' },
       { indexName: 'stable', partitionKey: { name: 'stableAsset', type: 'S' }, sortKey: { name: 'vkey', type: 'S' }, projection: 'ALL' },
+      { indexName: 'published', partitionKey: { name: 'publishedAsset', type: 'S' }, sortKey: { name: 'vkey', type: 'S' }, projection: 'ALL' },
       { indexName: 'byParamsHash', partitionKey: { name: 'asset', type: 'S' }, sortKey: { name: 'paramsHash', type: 'S' }, projection: 'ALL' },
     ],
     stream: true,
@@ -136,6 +142,12 @@ export const TABLES = {
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
+
+/**
+ * The `published` index partition of a published version: its releases apart from its pre-releases (`#` is in
+ * no asset name), so the releases' partition mirrors `stable` and a pre-release span reads pre-releases only.
+ */
+export const publishedKey = (asset: string, prerelease: boolean): string => (prerelease ? `${asset}#pre` : asset);
 
 /** The constant partition of the asset listing indexes. */
 export const ASSET_LIST_PK = 'all';

@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV, type EnvName } from '../contract/env.ts';
 import type { RouteGroup } from '../contract/routes.ts';
 import { createTables, type TableNames } from '../functions/adapters/tables.ts';
@@ -203,6 +204,9 @@ export async function startLocal(opts: LocalOptions = {}): Promise<LocalRegistry
     delete process.env.AWS_PROFILE;
 
     const handlers = await loadHandlers(transactionsDurable(dynamo.client, tables.assets, TABLES.assets.partitionKey.name));
+    // A data directory from an older release holds published versions that `stage=published` reads only once backfilled.
+    const { backfillPublished } = await import('../functions/jobs/backfillPublished.ts');
+    await backfillPublished(DynamoDBDocumentClient.from(dynamo.client), tables.versions);
     // Commit and the ObjectCreated job take the digest the S3 front computed as the parts arrived (local/arrivals.ts).
     const { useArrivedDigests } = await import('../functions/adapters/s3.ts');
     useArrivedDigests((key) => s3.arrivedDigest(key));

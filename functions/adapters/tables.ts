@@ -1,18 +1,21 @@
 /**
  * Creates the tables of contract/tables.ts on a DynamoDB endpoint (DynamoDB Local in tests and local
- * mode), named `${prefix}${schema.id}`. The CDK stack creates the same tables from the same schemas.
+ * mode), named `${prefix}${schema.id}`, and adds the indexes a table made by an older release lacks (local mode
+ * keeps its tables between runs). The CDK stack creates the same tables from the same schemas.
  */
 import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type KeyAttribute, type TableName, type TableSchema } from '../../contract/tables.ts';
+import { TABLES, type IndexSchema, type KeyAttribute, type TableName, type TableSchema } from '../../contract/tables.ts';
 
 export type TableNames = Record<TableName, string>;
 
@@ -25,32 +28,42 @@ const keySchema = (pk: KeyAttribute, sk?: KeyAttribute): KeySchemaElement[] => [
   ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
 ];
 
-function definitions(schema: TableSchema): AttributeDefinition[] {
+function definitions(keys: readonly (KeyAttribute | undefined)[]): AttributeDefinition[] {
   const attrs = new Map<string, KeyAttribute>();
-  for (const a of [schema.partitionKey, schema.sortKey, ...(schema.globalIndexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])]) {
-    if (a) attrs.set(a.name, a);
-  }
+  for (const a of keys) if (a) attrs.set(a.name, a);
   return [...attrs.values()].map((a) => ({ AttributeName: a.name, AttributeType: a.type }));
 }
 
-/** Creates every table that does not exist yet (idempotent) and waits until each is ACTIVE. */
+const tableKeys = (schema: TableSchema) => [schema.partitionKey, schema.sortKey, ...(schema.globalIndexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
+
+const indexOf = (i: IndexSchema): GlobalSecondaryIndex => ({
+  IndexName: i.indexName,
+  KeySchema: keySchema(i.partitionKey, i.sortKey),
+  Projection: { ProjectionType: i.projection },
+});
+
+async function waitActive(client: DynamoDBClient, TableName: string): Promise<TableDescription | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return Table;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** Creates every table that does not exist yet and every missing index (idempotent), and waits until each is ACTIVE. */
 export async function createTables(client: DynamoDBClient, prefix: string): Promise<TableNames> {
   const names = tableNames(prefix);
   for (const [key, schema] of Object.entries(TABLES) as [TableName, TableSchema][]) {
     const TableName = names[key];
-    const indexes: GlobalSecondaryIndex[] | undefined = schema.globalIndexes?.map((i) => ({
-      IndexName: i.indexName,
-      KeySchema: keySchema(i.partitionKey, i.sortKey),
-      Projection: { ProjectionType: i.projection },
-    }));
     try {
       await client.send(
         new CreateTableCommand({
           TableName,
           BillingMode: 'PAY_PER_REQUEST',
           KeySchema: keySchema(schema.partitionKey, schema.sortKey),
-          AttributeDefinitions: definitions(schema),
-          GlobalSecondaryIndexes: indexes,
+          AttributeDefinitions: definitions(tableKeys(schema)),
+          GlobalSecondaryIndexes: schema.globalIndexes?.map(indexOf),
           StreamSpecification: schema.stream ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } : undefined,
         }),
       );
@@ -62,10 +75,13 @@ export async function createTables(client: DynamoDBClient, prefix: string): Prom
     } catch (err) {
       if (!(err instanceof ResourceInUseException)) throw err;
     }
-    for (let i = 0; i < 100; i++) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName }));
-      if (Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 100));
+    const existing = new Set((await waitActive(client, TableName))?.GlobalSecondaryIndexes?.map((g) => g.IndexName));
+    // DynamoDB creates one index per UpdateTable.
+    for (const index of (schema.globalIndexes ?? []).filter((i) => !existing.has(i.indexName))) {
+      await client.send(
+        new UpdateTableCommand({ TableName, AttributeDefinitions: definitions([index.partitionKey, index.sortKey]), GlobalSecondaryIndexUpdates: [{ Create: indexOf(index) }] }),
+      );
+      await waitActive(client, TableName);
     }
   }
   return names;

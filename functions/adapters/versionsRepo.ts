@@ -15,11 +15,14 @@ import { SYSTEM_ACTOR } from '../../contract/events.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import type { IndexSpan } from '../domain/spec.ts';
-import { isPrerelease } from '../domain/versions.ts';
 import { verifiedBlobs, verifiedIn } from './blobsRepo.ts';
 import { cursorKeyNames, decodeCursor, encodeCursor } from './cursor.ts';
 import { allItems, batchGet, call, conditionFailed, ddb, setClause, tables, transact, transactWrite, translateDynamoError, updateExpression, type CancelReason, type Item } from './dynamo.ts';
 import { fromItem } from './dynamoBase.ts';
+import { INDEX_ATTRIBUTE_NAMES, spanPartition } from './versionIndexes.ts';
+
+/** Leaves every sparse index: a tombstone is in none of them. */
+const LEAVE_INDEXES = INDEX_ATTRIBUTE_NAMES.join(', ');
 
 const vkeyOf = (asset: string, version: string) => ({ asset, vkey: versionKey(version) });
 
@@ -114,7 +117,7 @@ export async function createVersionTx(tx: CreateTx): Promise<CancelReason[] | un
               TableName: tables.versions,
               Key: { asset: v.item.asset, vkey: v.item.vkey },
               UpdateExpression:
-                'SET #status = :deleted, deletedAt = :now, deletedBy = :by, deleteReason = :why, updatedAt = :now, rev = rev + :one REMOVE liveAsset, stableAsset, pendingExpiresAt',
+                `SET #status = :deleted, deletedAt = :now, deletedBy = :by, deleteReason = :why, updatedAt = :now, rev = rev + :one REMOVE ${LEAVE_INDEXES}, pendingExpiresAt`,
               ConditionExpression:
                 v.reason === 'expired'
                   ? '#status = :pending AND pendingExpiresAt <= :epoch'
@@ -180,7 +183,7 @@ export async function tombstone(item: VersionItem, actor: Actor, reason: string 
               UpdateExpression:
                 'SET #status = :deleted, deletedAt = :now, deletedBy = :by, updatedAt = :now, rev = rev + :one' +
                 (reason ? ', deleteReason = :why' : '') +
-                ' REMOVE liveAsset, stableAsset, pendingExpiresAt',
+                ` REMOVE ${LEAVE_INDEXES}, pendingExpiresAt`,
               ConditionExpression: '#status = :seen AND attribute_not_exists(aliases)',
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: {
@@ -209,15 +212,6 @@ export async function tombstone(item: VersionItem, actor: Actor, reason: string 
       }),
     ),
   );
-}
-
-/** The index attributes a version carries in a given status (sparse GSIs `live` and `stable`). */
-export function indexAttributes(asset: string, version: string, status: VersionItem['status']): { liveAsset?: string; stableAsset?: string } {
-  const resolvable = status === 'ready' || status === 'published';
-  return {
-    liveAsset: resolvable ? asset : undefined,
-    stableAsset: resolvable && !isPrerelease(version) ? asset : undefined,
-  };
 }
 
 /**
@@ -333,10 +327,11 @@ export async function listVersions(asset: string, f: VersionFilter): Promise<{ i
   return { items, nextCursor: encodeCursor(out.LastEvaluatedKey) };
 }
 
-/** The key condition (and the status filter) of one span's query (R-SPEC): DynamoDB bounds the candidates, not the caller. */
+/** The key condition of one span's query (R-SPEC): DynamoDB bounds the candidates, not the caller. */
 function spanQuery(asset: string, span: IndexSpan, publishedOnly: boolean) {
-  const values: Record<string, string> = { ':a': asset };
-  let key = `${span.index === 'live' ? 'liveAsset' : 'stableAsset'} = :a`;
+  const partition = spanPartition(asset, span, publishedOnly);
+  const values: Record<string, string> = { ':a': partition.value };
+  let key = `${partition.attribute} = :a`;
   if (span.prefix !== undefined) {
     key += ' AND begins_with(vkey, :p)';
     values[':p'] = span.prefix;
@@ -350,41 +345,24 @@ function spanQuery(asset: string, span: IndexSpan, publishedOnly: boolean) {
     key += ' AND vkey <= :to';
     values[':to'] = span.to;
   }
-  if (!publishedOnly) return { IndexName: span.index, KeyConditionExpression: key, ExpressionAttributeValues: values };
-  values[':published'] = 'published';
-  return {
-    IndexName: span.index,
-    KeyConditionExpression: key,
-    FilterExpression: '#status = :published',
-    ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: values,
-  };
+  return { IndexName: partition.index, KeyConditionExpression: key, ExpressionAttributeValues: values };
 }
 
 /**
- * Queries the sparse resolvable indexes newest first, once per span and in parallel, each until `accept` picks
- * an item from a page; then `accept` chooses among the spans' picks. With `limit` (the answer is among a
- * span's first items) a span is one page; the status filter of `publishedOnly` forbids it, so those page.
+ * Queries the sparse indexes newest first, one page of `limit` items per span (the answer is among a span's
+ * first items), the spans in parallel; then `accept` chooses among the spans' picks. With `publishedOnly` the
+ * spans read the `published` index, which holds nothing else, so no filter and no paging.
  */
 export async function queryResolvable(
   asset: string,
   plan: { spans: readonly IndexSpan[]; limit: number; publishedOnly: boolean },
   accept: (items: VersionItem[]) => VersionItem | undefined,
 ): Promise<VersionItem | undefined> {
-  const limit = plan.publishedOnly ? undefined : plan.limit;
   const picks = await Promise.all(
     plan.spans.map(async (span) => {
       const query = spanQuery(asset, span, plan.publishedOnly);
-      let start: Item | undefined;
-      do {
-        const out = await call(() =>
-          ddb.send(new QueryCommand({ TableName: tables.versions, ...query, ScanIndexForward: false, Limit: limit, ExclusiveStartKey: start })),
-        );
-        const found = accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
-        if (found) return found;
-        start = limit === undefined ? out.LastEvaluatedKey : undefined;
-      } while (start);
-      return undefined;
+      const out = await call(() => ddb.send(new QueryCommand({ TableName: tables.versions, ...query, ScanIndexForward: false, Limit: plan.limit })));
+      return accept((out.Items ?? []).map((i) => VersionItem.parse(i)));
     }),
   );
   return accept(picks.filter((p): p is VersionItem => p !== undefined));

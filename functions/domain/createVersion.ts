@@ -6,7 +6,8 @@
 import { versionKey } from '../../contract/keys.ts';
 import type { CreateVersionRequest, OutputSource, VersionRecord } from '../../contract/schemas.ts';
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
-import { createVersionTx, indexAttributes, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
+import { indexAttributes } from '../adapters/versionIndexes.ts';
+import { createVersionTx, loadForCreate, roomCandidates, type Victim } from '../adapters/versionsRepo.ts';
 import { getAsset } from '../adapters/assetsRepo.ts';
 import { auditPut } from '../adapters/auditRepo.ts';
 import { env } from '../shared/env.ts';

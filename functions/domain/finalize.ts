@@ -21,7 +21,8 @@ import {
   type UploadedPart,
 } from '../adapters/s3.ts';
 import { hexToBase64 } from '../adapters/objectHeaders.ts';
-import { getVersion, indexAttributes, updateVersion } from '../adapters/versionsRepo.ts';
+import { indexAttributes } from '../adapters/versionIndexes.ts';
+import { getVersion, updateVersion } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';

@@ -50,6 +50,7 @@ export const VersionItem = z.object({
   aliases: stringSet.optional(),
   liveAsset: z.string().optional(),
   stableAsset: z.string().optional(),
+  publishedAsset: z.string().optional(),
   /** Epoch seconds after which a pending version counts as expired (honoured on read, not by DynamoDB TTL). */
   pendingExpiresAt: z.number().optional(),
   /** Files whose bytes are not verified yet (a new format added to a ready version waits for commit). */

@@ -36,7 +36,8 @@ export interface KeySpan {
  * How to find the answer: `get` one version item; `alias` read the alias then its version; or `query` the
  * sparse indexes of resolvable versions for the asset, newest first, once per span (a range's `||`
  * alternatives are disjoint intervals, and a pre-release a range names adds the interval of its tuple).
- * `limit`: the answer is among the first `limit` items of a span (callers that add a filter drop it).
+ * `limit`: the answer is among the first `limit` items of a span (with `stage=published` too: its spans read the
+ * `published` index, which holds nothing else).
  */
 export type ResolvePlan =
   | { kind: 'get'; version: string }
@@ -139,6 +140,8 @@ function withinTuple(span: KeySpan, c: semver.Comparator): KeySpan | undefined {
  * Per comparator set: its releases on the stable index, and for every X.Y.Z it names a pre-release of, that
  * tuple's slice of the live index, where every item but the span's ends matches. So every span holds its
  * answer in its two top items: one Query per alternative plus one per named tuple, each reading ≤ 2 items.
+ * Each live span lies inside its set's stable span, which the published-only reading relies on
+ * (functions/adapters/versionIndexes.ts `spanPartition`).
  */
 function rangePlan(range: string): ResolvePlan {
   const spans = new semver.Range(range).set.flatMap((comparators): IndexSpan[] => {

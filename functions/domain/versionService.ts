@@ -5,6 +5,7 @@ import { auditPut } from '../adapters/auditRepo.ts';
 import { updateHolders, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { conditionFailed } from '../adapters/dynamo.ts';
 import { abortMultipartUpload, setLegalHold } from '../adapters/s3.ts';
+import { indexAttributes } from '../adapters/versionIndexes.ts';
 import { getVersion, tombstone, updateVersion } from '../adapters/versionsRepo.ts';
 import { env } from '../shared/env.ts';
 import { ArcaError, conflict, notFound, validationError } from '../shared/errors.ts';
@@ -185,7 +186,14 @@ export async function publish(asset: string, version: string, actor: Actor): Pro
     // Not conditioned on rev: a metadata edit landing meanwhile does not make the version less publishable, only
     // a change of status or new files still to upload does, and those are the conditions.
     const audit = auditPut({ action: 'version.publish', actor: actor.principal, requestId: actor.requestId, asset, version: item.version, at: now });
-    const fields = { status: 'published', publishedAt: now, publishedBy: actor.principal, updatedAt: now, updatedBy: actor.principal };
+    const fields = {
+      status: 'published',
+      ...indexAttributes(asset, item.version, 'published'),
+      publishedAt: now,
+      publishedBy: actor.principal,
+      updatedAt: now,
+      updatedBy: actor.principal,
+    };
     const { updated } = await updateVersion(item, fields, { statusIn: ['ready'], noPendingFiles: true }, audit);
     if (updated) {
       count('VersionsPublished');

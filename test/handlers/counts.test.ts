@@ -1,7 +1,8 @@
 /**
  * Request counts on real DynamoDB Local, measured by a counting middleware on the service's DynamoDB client
  * (issue 2): resolve exact/partial/range/latest = 1 request, alias ≤ 2, create version = 1 TransactWriteItems
- * and at most 1 read; a range resolve at 1,000 live versions reads at most two items per `||` alternative.
+ * and at most 1 read; a range resolve at 1,000 live versions reads at most two items per `||` alternative, with
+ * `stage=published` too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetWithVersions } from '../fixtures/manyVersions.ts';
@@ -122,14 +123,32 @@ describe('range resolve at 1,000 live versions (DynamoDB bounds the read)', () =
     expect(scanned.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(maxScanned);
   });
 
-  it.each([
-    ['a plain range', 'counts/many:^1.0.0'],
-    ['a range naming a pre-release (its releases and its tuple, each filtered)', 'counts/many:>=1.0.0-0 <1.600.0'],
-  ])('stage=published: %s filters by status without Limit and finds the one published version', async (_kind, spec) => {
-    const published = await svc.call('POST', '/v1/assets/counts/many/-/versions/1.5.0/publish');
-    expect(published.status).toBeLessThan(300);
-    const res = await svc.call('GET', `/v1/resolve/${spec}?stage=published`);
-    expect(res.status).toBe(200);
-    expect(res.body.version).toBe('1.5.0');
+  describe('stage=published at 1,000 versions, one in ten published: the published index, one Query per span', () => {
+    beforeAll(async () => {
+      // As counts/many; published: 1.5.0, 1.15.0 … 1.995.0 and 1.20.0-rc.1.
+      const versions = ['0.0.0', '1.20.0-rc.1', '1.20.0-rc.2', ...Array.from({ length: 997 }, (_, i) => `1.${i}.0`)];
+      await assetWithVersions(svc, 'counts/pub', versions, sha(1), (v) => v === '1.20.0-rc.1' || /^1\.\d*5\.0$/.test(v));
+    });
+
+    it.each([
+      ['caret', 'counts/pub:^1.0.0', '1.995.0', 1],
+      ['strict upper bound', 'counts/pub:<1.500.0', '1.495.0', 1],
+      ['bounded both ways', 'counts/pub:>=1.100.0 <=1.200.0', '1.195.0', 1],
+      ['alternatives: one query each', 'counts/pub:1.5.x || 1.15.x', '1.15.0', 2],
+      ['partial', 'counts/pub:1', '1.995.0', 1],
+      ['latest', 'counts/pub', '1.995.0', 1],
+      ['pre-release range, wide', 'counts/pub:>=1.0.0-0', '1.995.0', 2],
+      ['pre-release range inside one tuple (rc.2 is only ready)', 'counts/pub:>=1.20.0-rc.0 <1.20.0', '1.20.0-rc.1', 2],
+    ])('%s (%s) → %s in %i Query, reading ≤ 2 items each', async (_kind, spec, version, queries) => {
+      scanned.length = 0;
+      let body: { version?: string; status?: string } = {};
+      const counts = await measure(async () => {
+        body = (await svc.call('GET', `/v1/resolve/${spec}?stage=published`)).body;
+      });
+      expect(body).toMatchObject({ version, status: 'published' });
+      expect(counts).toEqual({ QueryCommand: queries });
+      expect(scanned).toHaveLength(queries);
+      for (const n of scanned) expect(n).toBeLessThanOrEqual(2);
+    });
   });
 });

@@ -38,6 +38,19 @@ describe('metadata tables are built from contract/tables.ts', () => {
     expect(p.StreamSpecification).toEqual(schema.stream ? { StreamViewType: 'NEW_AND_OLD_IMAGES' } : undefined);
   });
 
+  it('the versions table has the sparse published index stage=published reads (keyed like live and stable)', () => {
+    const versions = tables[logicalId(stack.registry.tables.versions)]!.Properties;
+    expect(versions.GlobalSecondaryIndexes).toContainEqual({
+      IndexName: 'published',
+      KeySchema: [
+        { AttributeName: 'publishedAsset', KeyType: 'HASH' },
+        { AttributeName: 'vkey', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(versions.AttributeDefinitions).toContainEqual({ AttributeName: 'publishedAsset', AttributeType: 'S' });
+  });
+
   it('every table is on-demand, point-in-time recoverable, encrypted, protected and retained', () => {
     for (const table of Object.values(tables)) {
       expect(table.Properties).toMatchObject({

@@ -78,13 +78,17 @@ describe('selectVersion', () => {
 
 /**
  * Simulates the DynamoDB queries a plan describes over the sparse indexes, as the repository runs them:
- * per span its index, the key condition and `Limit`, then selection among the spans' picks.
+ * per span its index, the key condition and `Limit`, then selection among the spans' picks. With
+ * `publishedOnly`, `versions` are the published ones and a span reads the `published` index's partition
+ * (functions/adapters/versionIndexes.ts `spanPartition`): releases for a stable span, pre-releases only for a live one.
  */
-function runPlan(plan: ResolvePlan, selector: Selector, versions: string[]): string | undefined {
+function runPlan(plan: ResolvePlan, selector: Selector, versions: string[], publishedOnly = false): string | undefined {
   if (plan.kind !== 'query') throw new Error('not a query plan');
+  const inPartition = (index: 'live' | 'stable', v: string) =>
+    index === 'stable' ? semver.prerelease(v) === null : !publishedOnly || semver.prerelease(v) !== null;
   const picks = plan.spans.map((span) => {
     const items = versions
-      .filter((v) => span.index === 'live' || semver.prerelease(v) === null)
+      .filter((v) => inPartition(span.index, v))
       .map((v) => ({ v, key: versionKey(v) }))
       .filter((i) => span.prefix === undefined || i.key.startsWith(span.prefix))
       .filter((i) => (span.from === undefined || i.key >= span.from) && (span.to === undefined || i.key <= span.to))
@@ -136,6 +140,18 @@ describe('resolution (property)', () => {
         const plan = resolvePlan(selector);
         const picked = plan.kind === 'get' ? selectVersion(selector, versions) : runPlan(plan, selector, versions);
         expect(picked ?? null).toBe(semver.maxSatisfying(versions, range));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('stage=published: the same plan on the published index equals semver.maxSatisfying over the published versions', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(versionArb, { maxLength: 40 }), selectorArb, (published, { raw, range }) => {
+        const selector: Selector = parseSpec(`a:${raw}`).selector;
+        const plan = resolvePlan(selector);
+        const picked = plan.kind === 'get' ? selectVersion(selector, published) : runPlan(plan, selector, published, true);
+        expect(picked ?? null).toBe(semver.maxSatisfying(published, range));
       }),
       { numRuns: 3000 },
     );
