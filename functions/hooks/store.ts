@@ -1,6 +1,6 @@
 /** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';
@@ -10,7 +10,7 @@ export const HookItem = z.object({
   id: z.string(),
   url: z.string(),
   events: z.array(DetailTypeSchema),
-  assetPrefix: z.string().optional(),
+  assetPrefix: z.optional(z.string()),
   /** Sealed by a SecretBox; never leaves the service. */
   secret: z.string(),
   createdAt: z.string(),
@@ -24,8 +24,8 @@ const DeliveryItem = z.object({
   eventId: z.string(),
   detailType: DetailTypeSchema,
   attempt: z.number(),
-  statusCode: z.number().optional(),
-  error: z.string().optional(),
+  statusCode: z.optional(z.number()),
+  error: z.optional(z.string()),
   ok: z.boolean(),
   final: z.boolean(),
   at: z.string(),
