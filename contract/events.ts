@@ -3,24 +3,10 @@
  * the service builds details that satisfy them, `docs/events/*.schema.json` is generated from them, and
  * the SDK types events with them. Free of AWS and Node imports so the console can use it too.
  */
+import { DETAIL_TYPES, DetailTypeSchema, EVENT_SOURCE, type DetailType } from './eventNames.ts';
 import * as z from './zod.ts';
 
-export const EVENT_SOURCE = 'arca';
-
-/** The actor of a change the service makes itself (an eviction, an expiry, a commit by the upload job) or that no principal is recorded for. */
-export const SYSTEM_ACTOR = 'system';
-
-export const DETAIL_TYPES = [
-  'Asset Created',
-  'Asset Version Created',
-  'Asset Version Published',
-  'Asset Version Deleted',
-  'Alias Updated',
-  'Asset Deleted',
-  'Output Promoted',
-] as const;
-export type DetailType = (typeof DETAIL_TYPES)[number];
-export const DetailTypeSchema = z.enum(DETAIL_TYPES);
+export * from './eventNames.ts';
 
 const EventFile = z.strictObject({
   path: z.string(),
@@ -131,8 +117,6 @@ export const webhookPayload = (event: ArcaEvent): WebhookPayload => ({
 });
 
 // ---- webhooks API (`/v1/hooks`) ----
-
-export const HOOK_ID_RE = /^[0-9a-f]{32}$/;
 
 export const CreateHookRequest = z.strictObject({
   url: z.string().check(z.minLength(1), z.maxLength(2048)),

@@ -4,7 +4,7 @@
  */
 import * as z from '../../contract/zod.ts';
 import { legacyBlobKey } from '../../contract/keys.ts';
-import { AssetType, CapPolicy, VersionStatus } from '../../contract/schemas.ts';
+import { AssetType, CapPolicy, VersionStatus } from '../../contract/readSchemas.ts';
 
 export const StoredFile = z.object({
   path: z.string(),

@@ -15,7 +15,8 @@ import * as z from '../../contract/zod.ts';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
 import { formatSpec } from '../domain/spec.ts';
-import { SYSTEM_ACTOR, type ArcaEvent, type DetailType, type EventDetail, type EventFile } from '../../contract/events.ts';
+import { SYSTEM_ACTOR } from '../../contract/eventNames.ts';
+import type { ArcaEvent, DetailType, EventDetail, EventFile } from '../../contract/events.ts';
 
 /** What both the Lambda event (`DynamoDBRecord`) and the Streams API (`_Record`) give for a record. */
 export interface StreamRecordLike {

@@ -1,7 +1,8 @@
 /** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from '../../contract/zod.ts';
-import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
+import { DetailTypeSchema } from '../../contract/eventNames.ts';
+import type { DeliveryRecord, HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';
 import { allItems, call, queryPage, transact } from '../adapters/dynamoBase.ts';
