@@ -25,7 +25,7 @@ import type {
   PromoteOutputRequest,
   PutOutputRequest,
 } from '../contract/schemas.ts';
-import type { z } from 'zod';
+import type * as z from '../contract/zod.ts';
 import type { CreateHookRequest, DeliveryRecord, HookRecord } from '../contract/events.ts';
 import { BlobCache } from './cache.ts';
 import { defaultCacheDir, loadConfig, registryUrl, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';

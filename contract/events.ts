@@ -3,43 +3,28 @@
  * the service builds details that satisfy them, `docs/events/*.schema.json` is generated from them, and
  * the SDK types events with them. Free of AWS and Node imports so the console can use it too.
  */
-import * as z from 'zod';
+import { DETAIL_TYPES, DetailTypeSchema, EVENT_SOURCE, type DetailType } from './eventNames.ts';
+import * as z from './zod.ts';
 
-export const EVENT_SOURCE = 'arca';
-
-/** The actor of a change the service makes itself (an eviction, an expiry, a commit by the upload job) or that no principal is recorded for. */
-export const SYSTEM_ACTOR = 'system';
-
-export const DETAIL_TYPES = [
-  'Asset Created',
-  'Asset Version Created',
-  'Asset Version Published',
-  'Asset Version Deleted',
-  'Alias Updated',
-  'Asset Deleted',
-  'Output Promoted',
-] as const;
-export type DetailType = (typeof DETAIL_TYPES)[number];
-export const DetailTypeSchema = z.enum(DETAIL_TYPES);
+export * from './eventNames.ts';
 
 const EventFile = z.strictObject({
   path: z.string(),
-  size: z.number().int().min(0),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.int().check(z.gte(0)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   format: z.string(),
 });
 export type EventFile = z.infer<typeof EventFile>;
 
 const files = z
-  .array(EventFile)
-  .optional()
-  .describe("The version's files; omitted when the list would push the event past EventBridge's 256 KB (fetch the version instead)");
+  .optional(z.array(EventFile))
+  .check(z.describe("The version's files; omitted when the list would push the event past EventBridge's 256 KB (fetch the version instead)"));
 
 const base = {
-  eventId: z.string().regex(/^[0-9a-f]{64}$/).describe('Stable across redeliveries: deduplicate on it'),
-  asset: z.string().describe('The asset name'),
-  actor: z.string().describe('The principal that made the change, or `system` for the service itself'),
-  at: z.iso.datetime().describe('When the change was committed'),
+  eventId: z.string().check(z.regex(/^[0-9a-f]{64}$/), z.describe('Stable across redeliveries: deduplicate on it')),
+  asset: z.string().check(z.describe('The asset name')),
+  actor: z.string().check(z.describe('The principal that made the change, or `system` for the service itself')),
+  at: z.iso.datetime().check(z.describe('When the change was committed')),
 };
 
 /** The `detail` of each detail type. */
@@ -61,17 +46,17 @@ export const DETAIL_SCHEMAS = {
   'Alias Updated': z.strictObject({
     ...base,
     alias: z.string(),
-    version: z.string().optional().describe('Where the alias now points; absent when the alias was deleted'),
+    version: z.optional(z.string()).check(z.describe('Where the alias now points; absent when the alias was deleted')),
   }),
-  'Asset Deleted': z.strictObject({ ...base, reason: z.string().optional().describe('The reason the admin gave for deleting the asset') }),
+  'Asset Deleted': z.strictObject({ ...base, reason: z.optional(z.string()).check(z.describe('The reason the admin gave for deleting the asset')) }),
   'Output Promoted': z.strictObject({
     ...base,
-    version: z.string().describe('The version the run output became'),
+    version: z.string().check(z.describe('The version the run output became')),
     flow: z.string(),
     run: z.string(),
-    output: z.string().describe('The promoted output of that run'),
+    output: z.string().check(z.describe('The promoted output of that run')),
   }),
-} as const satisfies Record<DetailType, z.ZodType>;
+} as const satisfies Record<DetailType, z.ZodMiniType>;
 
 /** File name of a detail type's JSON Schema under docs/events/: `Asset Version Created` → `asset-version-created`. */
 export const detailSlug = (type: DetailType): string => type.toLowerCase().replace(/ /g, '-');
@@ -133,22 +118,18 @@ export const webhookPayload = (event: ArcaEvent): WebhookPayload => ({
 
 // ---- webhooks API (`/v1/hooks`) ----
 
-export const HOOK_ID_RE = /^[0-9a-f]{32}$/;
-
 export const CreateHookRequest = z.strictObject({
-  url: z.string().min(1).max(2048),
-  events: z
-    .array(DetailTypeSchema)
-    .min(1)
-    .refine((e) => new Set(e).size === e.length, 'events must be distinct'),
+  url: z.string().check(z.minLength(1), z.maxLength(2048)),
+  events: z.array(DetailTypeSchema).check(
+    z.minLength(1),
+    z.refine((e) => new Set(e).size === e.length, 'events must be distinct'),
+  ),
   /** Only events of assets whose name starts with this prefix are delivered. */
-  assetPrefix: z
-    .string()
-    .max(256)
-    .regex(/^[a-z0-9._/-]*$/, 'an asset prefix holds only the characters of asset names')
-    .optional(),
+  assetPrefix: z.optional(
+    z.string().check(z.maxLength(256), z.regex(/^[a-z0-9._/-]*$/, 'an asset prefix holds only the characters of asset names')),
+  ),
   /** The signing secret; generated when absent. Returned only by this call. */
-  secret: z.string().min(16).max(256).optional(),
+  secret: z.optional(z.string().check(z.minLength(16), z.maxLength(256))),
 });
 export type CreateHookRequest = z.infer<typeof CreateHookRequest>;
 

@@ -4,10 +4,9 @@
  * by hand but the summaries; a route added to ROUTES without an entry in ROUTE_IO fails the type check.
  *
  * Response bodies are TypeScript interfaces, not zod schemas, so a success is described by its status only;
- * every error answer shares the `Error` component (R-ERR).
+ * every error answer shares the `Error` component (R-ERR). Schemas are written by zod's own JSON Schema
+ * generator (draft 2020-12, which OpenAPI 3.1 schema objects are), for the input side: what a client sends.
  */
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import * as z from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { CreateHookRequest } from './events.ts';
 import { ROUTES, type Route, type RouteId } from './routes.ts';
@@ -34,20 +33,21 @@ import {
   UploadPartsRequest,
   WithdrawFilesQuery,
 } from './schemas.ts';
+import * as z from './zod.ts';
 
-type QuerySchema = z.ZodObject;
+type QuerySchema = z.ZodMiniObject;
 
 /** What a route reads besides its path: the body and query schemas its handler parses, and its success status. */
 export interface RouteIO {
   summary: string;
   /** The JSON body schema and its component name. */
-  body?: { name: string; schema: z.ZodType; required?: boolean };
+  body?: { name: string; schema: z.ZodMiniType; required?: boolean };
   query?: QuerySchema;
   /** Success statuses; the first is the usual one. */
   success: readonly number[];
 }
 
-const body = (name: string, schema: z.ZodType, required = true): RouteIO['body'] => ({ name, schema, required });
+const body = (name: string, schema: z.ZodMiniType, required = true): RouteIO['body'] => ({ name, schema, required });
 
 export const ROUTE_IO = {
   health: { summary: 'Liveness: answers without authentication', success: [200] },
@@ -96,7 +96,7 @@ export const ErrorResponse = z.object({
     code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
     requestId: z.string(),
-    details: z.unknown().optional(),
+    details: z.optional(z.unknown()),
   }),
 });
 
@@ -107,42 +107,49 @@ const MULTI_SEGMENT = new Set(['name', 'path', 'spec']);
 
 export const pathParams = (path: string): string[] => [...path.matchAll(/\{([a-zA-Z]+)\}/g)].map((m) => m[1]!);
 
-function paramsSchema(path: string): z.ZodObject | undefined {
-  const names = pathParams(path);
-  if (names.length === 0) return undefined;
-  return z.object(
-    Object.fromEntries(
-      names.map((n) => [n, z.string().min(1).meta({ description: MULTI_SEGMENT.has(n) ? `${n}: may contain "/" (sent as is, not percent-encoded)` : n })]),
-    ),
-  );
+const COMPONENTS = '#/components/schemas/';
+
+type JsonSchema = z.core.JSONSchema.BaseSchema;
+
+/** A schema as a schema object: what a client may send (defaults optional, transforms by their input). */
+function inputSchema(schema: z.ZodMiniType): JsonSchema {
+  // A component or parameter schema is not a document root: no dialect of its own.
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input' });
+  return json;
 }
 
-interface Components {
-  error: z.ZodType;
-  security: Record<string, string[]>[];
-  /** A body schema named as a component (zod's `meta({ id })`, which the generator reads), once however many routes take it. */
-  body: (b: NonNullable<RouteIO['body']>) => z.ZodType;
+function parameters(path: string, query: QuerySchema | undefined): object[] {
+  const inPath = pathParams(path).map((name) => {
+    const description = MULTI_SEGMENT.has(name) ? `${name}: may contain "/" (sent as is, not percent-encoded)` : name;
+    return { name, in: 'path', required: true, description, schema: { type: 'string', minLength: 1, description } };
+  });
+  if (!query) return inPath;
+  const { properties = {}, required = [] } = inputSchema(query);
+  return [...inPath, ...Object.entries(properties).map(([name, schema]) => ({ name, in: 'query', required: required.includes(name), schema }))];
 }
 
-function register(registry: OpenAPIRegistry, route: Route, io: RouteIO, components: Components): void {
-  const params = paramsSchema(route.path);
+function operation(route: Route, io: RouteIO): object {
+  const params = parameters(route.path, io.query);
   const responses = Object.fromEntries(io.success.map((status) => [status, { description: STATUS_TEXT[status] ?? String(status) }]));
-  registry.registerPath({
-    method: route.method.toLowerCase() as Lowercase<Route['method']>,
-    path: route.path,
+  const ref = (id: string) => ({ 'application/json': { schema: { $ref: `${COMPONENTS}${id}` } } });
+  return {
     operationId: route.id,
     summary: io.summary,
     description: route.role ? `Needs the ${route.role} role${route.scope ? ` on the ${route.scope === 'flow' ? 'name flows/{flow}' : 'asset name'}` : ''}.` : 'Open: no authentication.',
-    security: route.role ? components.security : [],
-    request: {
-      ...(params ? { params } : {}),
-      ...(io.query ? { query: io.query } : {}),
-      ...(io.body
-        ? { body: { required: io.body.required ?? true, content: { 'application/json': { schema: components.body(io.body) } } } }
-        : {}),
-    },
-    responses: { ...responses, default: { description: 'An error', content: { 'application/json': { schema: components.error } } } },
-  });
+    security: route.role ? [{ bearer: [] }] : [],
+    ...(params.length ? { parameters: params } : {}),
+    ...(io.body ? { requestBody: { required: io.body.required ?? true, content: ref(io.body.name) } } : {}),
+    responses: { ...responses, default: { description: 'An error', content: ref('Error') } },
+  };
+}
+
+/** Each body schema once however many routes take it, and the error shape, as named components. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(ErrorResponse, { id: 'Error' });
+  for (const io of Object.values(ROUTE_IO) as RouteIO[]) if (io.body && !registry.has(io.body.schema)) registry.add(io.body.schema, { id: io.body.name });
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `${COMPONENTS}${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...json }]) => [id, json]));
 }
 
 let cached: object | undefined;
@@ -150,22 +157,24 @@ let cached: object | undefined;
 /** The document, built once per process (the read function serves it on every cold start's first call). */
 export function openApiDocument(): object {
   if (cached) return cached;
-  const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A JWT of the configured issuer (jwt mode) or the local token (local mode); IAM mode signs requests with SigV4 instead.',
-  });
-  const bodies = new Map<string, z.ZodType>();
-  const components: Components = {
-    error: ErrorResponse.meta({ id: 'Error' }),
-    security: [{ [bearer.name]: [] }],
-    body: ({ name, schema }) => bodies.get(name) ?? bodies.set(name, schema.meta({ id: name })).get(name)!,
-  };
-  for (const route of ROUTES as readonly Route[]) register(registry, route, ROUTE_IO[route.id as RouteId], components);
-  cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of ROUTES as readonly Route[]) {
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, ROUTE_IO[route.id as RouteId]);
+  }
+  cached = {
     openapi: '3.1.0',
     info: { title: 'Arca asset registry', version: '1', description: 'Immutable, versioned ML assets. Every error answers with the Error component.' },
-  });
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A JWT of the configured issuer (jwt mode) or the local token (local mode); IAM mode signs requests with SigV4 instead.',
+        },
+      },
+      schemas: componentSchemas(),
+    },
+    paths,
+  };
   return cached;
 }

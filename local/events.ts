@@ -28,7 +28,7 @@ import { paginate } from '../functions/adapters/dynamoBase.ts';
 import { writeEdges } from '../functions/adapters/lineageEdges.ts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
+import * as z from '../contract/zod.ts';
 
 export interface LocalEventsOptions {
   dynamo: DynamoDBClient;

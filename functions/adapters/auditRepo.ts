@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_LIST_PK } from '../../contract/tables.ts';
-import { AuditEntry, type AuditAction } from '../../contract/schemas.ts';
+import { AuditEntry, type AuditAction } from '../../contract/readSchemas.ts';
 import { ddb, queryPage, tables } from './dynamo.ts';
 
 export interface AuditInput {

@@ -3,9 +3,10 @@
  * principal is a Query of its partition; without a principal it is a Scan (a registry holds few grants).
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import { grantPrefixKey } from '../../contract/tables.ts';
-import { GrantRequest, type GrantRecord, type Page } from '../../contract/schemas.ts';
+import { GrantRequest } from '../../contract/readSchemas.ts';
+import type { GrantRecord, Page } from '../../contract/schemas.ts';
 import type { AuditPut } from './auditRepo.ts';
 import { allItems, conditionFailed, ddb, queryPage, tables, transactWrite } from './dynamo.ts';
 

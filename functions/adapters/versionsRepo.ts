@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { auditPut, type AuditPut } from './auditRepo.ts';
-import { SYSTEM_ACTOR } from '../../contract/events.ts';
+import { SYSTEM_ACTOR } from '../../contract/eventNames.ts';
 import { versionKey } from '../../contract/keys.ts';
 import { AssetItem, VersionItem, type Actor } from '../domain/model.ts';
 import type { IndexSpan } from '../domain/spec.ts';

@@ -1,8 +1,8 @@
 /** Lambda entry of the `write` group: every route that changes metadata or hands out uploads. */
 import { createApi } from '../shared/http.ts';
-import { deleteAliasRoute, setAliasRoute } from './routes/aliases.ts';
+import { deleteAliasRoute, setAliasRoute } from './routes/aliasWrites.ts';
 import { createVersionRoute } from './routes/createVersion.ts';
-import { createAssetRoute, deleteAssetRoute, updateAsset } from './routes/assets.ts';
+import { createAssetRoute, deleteAssetRoute, updateAsset } from './routes/assetWrites.ts';
 import {
   addFilesRoute,
   commitVersion,

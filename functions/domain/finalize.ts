@@ -8,7 +8,7 @@
  * whose job hashes it, and commit reports it `verifying` until the job's verdict is recorded on the blob.
  * Local mode's S3 front may know a completed object's digest already (`arrivedDigest`): then nothing is read.
  */
-import { SYSTEM_ACTOR } from '../../contract/events.ts';
+import { SYSTEM_ACTOR } from '../../contract/eventNames.ts';
 import { parseBlobKey } from '../../contract/keys.ts';
 import { markRejected, markVerified, rejection, verifiedBlobs } from '../adapters/blobsRepo.ts';
 import {

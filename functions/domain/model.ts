@@ -2,16 +2,16 @@
  * The stored shape of assets, versions and aliases (contract/tables.ts), parsed on every read so a
  * malformed item fails loudly instead of flowing on as a cast.
  */
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import { legacyBlobKey } from '../../contract/keys.ts';
-import { AssetType, CapPolicy, VersionStatus } from '../../contract/schemas.ts';
+import { AssetType, CapPolicy, VersionStatus } from '../../contract/readSchemas.ts';
 
 export const StoredFile = z.object({
   path: z.string(),
   size: z.number(),
   sha256: z.string(),
   format: z.string(),
-  contentType: z.string().optional(),
+  contentType: z.optional(z.string()),
   /** The blob's bytes were verified for this file (all files of a ready version, new formats once committed). */
   verified: z.boolean(),
   /**
@@ -19,18 +19,21 @@ export const StoredFile = z.object({
    * object whose bytes were verified, so resolve presigns it without reading the Blobs table. Absent on
    * entries stored before per-upload keys (`objectKeyOf`).
    */
-  key: z.string().optional(),
-  uploadId: z.string().optional(),
-  partSize: z.number().optional(),
+  key: z.optional(z.string()),
+  uploadId: z.optional(z.string()),
+  partSize: z.optional(z.number()),
   /** The declared part digests, 32 bytes each, concatenated (hex would not fit 10,000 parts in an item). */
-  parts: z.instanceof(Uint8Array).optional(),
+  parts: z.optional(z.instanceof(Uint8Array)),
 });
 export type StoredFile = z.infer<typeof StoredFile>;
 
 /** The object a file entry names. */
 export const objectKeyOf = (f: Pick<StoredFile, 'key' | 'sha256'>): string => f.key ?? legacyBlobKey(f.sha256);
 
-const stringSet = z.preprocess((v) => (v instanceof Set ? [...v] : v), z.array(z.string()));
+const stringSet = z.pipe(
+  z.transform((v) => (v instanceof Set ? [...(v as Set<string>)] : v)),
+  z.array(z.string()),
+);
 
 export const VersionItem = z.object({
   asset: z.string(),
@@ -38,40 +41,40 @@ export const VersionItem = z.object({
   version: z.string(),
   status: VersionStatus,
   files: z.array(StoredFile),
-  description: z.string().optional(),
-  tags: z.array(z.string()).default([]),
-  hyperparameters: z.record(z.string(), z.unknown()).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-  metrics: z.record(z.string(), z.number()).optional(),
-  records: z.array(z.string()).default([]),
-  params: z.record(z.string(), z.unknown()).optional(),
+  description: z.optional(z.string()),
+  tags: z._default(z.array(z.string()), []),
+  hyperparameters: z.optional(z.record(z.string(), z.unknown())),
+  config: z.optional(z.record(z.string(), z.unknown())),
+  metrics: z.optional(z.record(z.string(), z.number())),
+  records: z._default(z.array(z.string()), []),
+  params: z.optional(z.record(z.string(), z.unknown())),
   /** Absent when the version was declared without params. */
-  paramsHash: z.string().optional(),
-  aliases: stringSet.optional(),
-  liveAsset: z.string().optional(),
-  stableAsset: z.string().optional(),
-  publishedAsset: z.string().optional(),
+  paramsHash: z.optional(z.string()),
+  aliases: z.optional(stringSet),
+  liveAsset: z.optional(z.string()),
+  stableAsset: z.optional(z.string()),
+  publishedAsset: z.optional(z.string()),
   /** Epoch seconds after which a pending version counts as expired (honoured on read, not by DynamoDB TTL). */
-  pendingExpiresAt: z.number().optional(),
+  pendingExpiresAt: z.optional(z.number()),
   /** Files whose bytes are not verified yet (a new format added to a ready version waits for commit). */
-  pendingFiles: z.number().default(0),
+  pendingFiles: z._default(z.number(), 0),
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),
-  updatedBy: z.string().optional(),
-  publishedAt: z.string().optional(),
-  publishedBy: z.string().optional(),
-  deletedAt: z.string().optional(),
-  deletedBy: z.string().optional(),
-  deleteReason: z.string().optional(),
+  updatedBy: z.optional(z.string()),
+  publishedAt: z.optional(z.string()),
+  publishedBy: z.optional(z.string()),
+  deletedAt: z.optional(z.string()),
+  deletedBy: z.optional(z.string()),
+  deleteReason: z.optional(z.string()),
   /** The run output the version was promoted from (lineage upstream). */
-  source: z.object({ flow: z.string(), run: z.string(), name: z.string() }).optional(),
+  source: z.optional(z.object({ flow: z.string(), run: z.string(), name: z.string() })),
   rev: z.number(),
   /**
    * Bumped with `rev` by every change of `files` (absent = 0). Writers of `files` condition on it rather than on
    * `rev`, so metadata edits do not make commits, new formats and withdrawals retry.
    */
-  filesRev: z.number().optional(),
+  filesRev: z.optional(z.number()),
 });
 export type VersionItem = z.infer<typeof VersionItem>;
 
@@ -85,7 +88,7 @@ export const OutputItem = z.object({
   status: z.enum(['pending', 'ready']),
   files: z.array(StoredFile),
   ttlDays: z.number(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.optional(z.record(z.string(), z.unknown())),
   /** SHA-256 of the canonical PUT body: a repeated PUT of the same request is not a conflict. */
   requestHash: z.string(),
   createdAt: z.string(),
@@ -100,17 +103,17 @@ export const outputExpired = (o: OutputItem, now = nowEpoch()): boolean => o.exp
 export const AssetItem = z.object({
   name: z.string(),
   type: AssetType,
-  description: z.string().optional(),
-  tags: z.array(z.string()).default([]),
+  description: z.optional(z.string()),
+  tags: z._default(z.array(z.string()), []),
   capPolicy: CapPolicy,
-  protectedAliases: z.array(z.string()).default([]),
+  protectedAliases: z._default(z.array(z.string()), []),
   liveCount: z.number(),
-  highestKey: z.string().optional(),
-  highestVersion: z.string().optional(),
+  highestKey: z.optional(z.string()),
+  highestVersion: z.optional(z.string()),
   createdAt: z.string(),
   createdBy: z.string(),
   updatedAt: z.string(),
-  updatedBy: z.string().optional(),
+  updatedBy: z.optional(z.string()),
   rev: z.number(),
 });
 export type AssetItem = z.infer<typeof AssetItem>;

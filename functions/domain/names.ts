@@ -1,6 +1,6 @@
 /** Asset, alias, flow, run and output names (SPEC R-NAME, R-ALIAS, R-OUT). */
 import * as semver from '../../contract/semver.ts';
-import { ALIAS_RE, SEGMENT_RE } from '../../contract/schemas.ts';
+import { ALIAS_RE, SEGMENT_RE } from '../../contract/readSchemas.ts';
 import { validationError } from '../shared/errors.ts';
 
 const MAX_NAME_LENGTH = 256;

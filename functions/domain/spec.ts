@@ -4,7 +4,7 @@
  */
 import * as semver from '../../contract/semver.ts';
 import { versionKey, versionKeyPrefix } from '../../contract/keys.ts';
-import { FilePath } from '../../contract/schemas.ts';
+import { FilePath } from '../../contract/readSchemas.ts';
 import { validationError } from '../shared/errors.ts';
 import { parseAliasName, parseAssetName } from './names.ts';
 import { storable } from './versions.ts';

@@ -1,7 +1,8 @@
 /** The outbox's AWS ports: EventBridge PutEvents and the SQS delivery queue. */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { EVENT_SOURCE, type ArcaEvent } from '../../contract/events.ts';
+import { EVENT_SOURCE } from '../../contract/eventNames.ts';
+import type { ArcaEvent } from '../../contract/events.ts';
 import type { DeliveryJob } from './outbox.ts';
 
 /** PutEvents takes at most 10 entries; SendMessageBatch too. */

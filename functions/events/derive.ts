@@ -11,11 +11,12 @@
 import { fromItem } from '../adapters/dynamoBase.ts';
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import canonicalize from 'canonicalize';
 import { TABLES } from '../../contract/tables.ts';
 import { formatSpec } from '../domain/spec.ts';
-import { SYSTEM_ACTOR, type ArcaEvent, type DetailType, type EventDetail, type EventFile } from '../../contract/events.ts';
+import { SYSTEM_ACTOR } from '../../contract/eventNames.ts';
+import type { ArcaEvent, DetailType, EventDetail, EventFile } from '../../contract/events.ts';
 
 /** What both the Lambda event (`DynamoDBRecord`) and the Streams API (`_Record`) give for a record. */
 export interface StreamRecordLike {
@@ -39,8 +40,8 @@ export function tableOf(keys: Record<string, unknown>): StreamTable | undefined 
   return undefined;
 }
 
-const Actor = z.string().min(1);
-const Time = z.string().min(1);
+const Actor = z.string().check(z.minLength(1));
+const Time = z.string().check(z.minLength(1));
 
 const FileItem = z.looseObject({
   path: z.string(),
@@ -53,15 +54,15 @@ const VersionImage = z.looseObject({
   asset: z.string(),
   version: z.string(),
   status: z.string(),
-  files: z.array(FileItem).optional(),
-  createdBy: Actor.optional(),
-  updatedBy: Actor.optional(),
-  publishedBy: Actor.optional(),
-  deletedBy: Actor.optional(),
-  updatedAt: Time.optional(),
-  publishedAt: Time.optional(),
-  deletedAt: Time.optional(),
-  source: z.looseObject({ flow: z.string(), run: z.string(), name: z.string() }).optional(),
+  files: z.optional(z.array(FileItem)),
+  createdBy: z.optional(Actor),
+  updatedBy: z.optional(Actor),
+  publishedBy: z.optional(Actor),
+  deletedBy: z.optional(Actor),
+  updatedAt: z.optional(Time),
+  publishedAt: z.optional(Time),
+  deletedAt: z.optional(Time),
+  source: z.optional(z.looseObject({ flow: z.string(), run: z.string(), name: z.string() })),
 });
 type VersionImage = z.infer<typeof VersionImage>;
 
@@ -69,25 +70,25 @@ const AliasImage = z.looseObject({
   asset: z.string(),
   alias: z.string(),
   version: z.string(),
-  updatedBy: Actor.optional(),
-  updatedAt: Time.optional(),
+  updatedBy: z.optional(Actor),
+  updatedAt: z.optional(Time),
   // Set just before a user's removal, so the REMOVE record's old image names who removed it.
-  deletedBy: Actor.optional(),
-  deletedAt: Time.optional(),
+  deletedBy: z.optional(Actor),
+  deletedAt: z.optional(Time),
 });
 
 const AssetImage = z.looseObject({
   name: z.string(),
-  createdBy: Actor.optional(),
-  createdAt: Time.optional(),
-  deletedBy: Actor.optional(),
-  deletedAt: Time.optional(),
-  deleteReason: z.string().optional(),
-  status: z.string().optional(),
+  createdBy: z.optional(Actor),
+  createdAt: z.optional(Time),
+  deletedBy: z.optional(Actor),
+  deletedAt: z.optional(Time),
+  deleteReason: z.optional(z.string()),
+  status: z.optional(z.string()),
 });
 type AssetImage = z.infer<typeof AssetImage>;
 
-const image = <T>(schema: z.ZodType<T>, raw: Record<string, unknown> | undefined): T | undefined =>
+const image = <T>(schema: z.ZodMiniType<T>, raw: Record<string, unknown> | undefined): T | undefined =>
   raw ? schema.parse(fromItem(raw as Record<string, AttributeValue>)) : undefined;
 
 const recordTime = (record: StreamRecordLike): string => {
@@ -200,7 +201,7 @@ export function eventId(table: StreamTable, keys: Record<string, unknown>, seque
     .digest('hex');
 }
 
-const RecordsImage = z.looseObject({ asset: z.string(), version: z.string(), records: z.array(z.string()).optional() });
+const RecordsImage = z.looseObject({ asset: z.string(), version: z.string(), records: z.optional(z.array(z.string())) });
 
 /**
  * The lineage edges a versions record carries: a new version's records (exact `asset:version` specs), as

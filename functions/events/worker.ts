@@ -6,7 +6,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import { ArcaEventSchema } from '../../contract/events.ts';
 import { ENV } from '../../contract/env.ts';
 import { logger } from '../shared/logger.ts';

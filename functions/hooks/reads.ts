@@ -1,5 +1,6 @@
 /** Listing hooks and their delivery attempts (R-EVENT): the read function's share of the hooks domain, without the URL guard. */
-import { HOOK_ID_RE, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
+import { HOOK_ID_RE } from '../../contract/eventNames.ts';
+import type { DeliveryRecord, HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import { notFound } from '../shared/errors.ts';
 import { hookRecord, type HookStore } from './store.ts';

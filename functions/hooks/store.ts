@@ -1,7 +1,8 @@
 /** Hook and delivery items (contract/tables.ts `hooks`, `deliveries`). */
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
-import { DetailTypeSchema, type DeliveryRecord, type HookRecord } from '../../contract/events.ts';
+import * as z from '../../contract/zod.ts';
+import { DetailTypeSchema } from '../../contract/eventNames.ts';
+import type { DeliveryRecord, HookRecord } from '../../contract/events.ts';
 import type { Page } from '../../contract/schemas.ts';
 import type { AuditPut } from '../adapters/auditRepo.ts';
 import { allItems, call, queryPage, transact } from '../adapters/dynamoBase.ts';
@@ -10,7 +11,7 @@ export const HookItem = z.object({
   id: z.string(),
   url: z.string(),
   events: z.array(DetailTypeSchema),
-  assetPrefix: z.string().optional(),
+  assetPrefix: z.optional(z.string()),
   /** Sealed by a SecretBox; never leaves the service. */
   secret: z.string(),
   createdAt: z.string(),
@@ -24,8 +25,8 @@ const DeliveryItem = z.object({
   eventId: z.string(),
   detailType: DetailTypeSchema,
   attempt: z.number(),
-  statusCode: z.number().optional(),
-  error: z.string().optional(),
+  statusCode: z.optional(z.number()),
+  error: z.optional(z.string()),
   ok: z.boolean(),
   final: z.boolean(),
   at: z.string(),

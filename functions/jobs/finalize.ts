@@ -5,7 +5,7 @@
  * over the inline limit to it.
  */
 import type { S3Event } from 'aws-lambda';
-import { SYSTEM_ACTOR } from '../../contract/events.ts';
+import { SYSTEM_ACTOR } from '../../contract/eventNames.ts';
 import { parseBlobKey } from '../../contract/keys.ts';
 import { VERSION_META } from '../adapters/objectHeaders.ts';
 import { headBlob } from '../adapters/s3.ts';

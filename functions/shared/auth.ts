@@ -4,7 +4,7 @@
  * (ARCA_GRANTS), reader < writer < publisher < admin.
  */
 import { timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../../contract/zod.ts';
 import { ROLES, type Role } from '../../contract/routes.ts';
 import { env, type Env } from './env.ts';
 import { ArcaError } from './errors.ts';
@@ -21,12 +21,12 @@ const rank = (role: Role): number => ROLES.indexOf(role);
 export const atLeast = (held: Role | undefined, needed: Role): boolean => held !== undefined && rank(held) >= rank(needed);
 
 const RequestAuth = z.object({
-  authorizer: z
-    .object({
-      iam: z.object({ userArn: z.string().optional() }).optional(),
-      jwt: z.object({ claims: z.record(z.string(), z.unknown()) }).optional(),
-    })
-    .optional(),
+  authorizer: z.optional(
+    z.object({
+      iam: z.optional(z.object({ userArn: z.optional(z.string()) })),
+      jwt: z.optional(z.object({ claims: z.record(z.string(), z.unknown()) })),
+    }),
+  ),
 });
 
 const unauthorized = (message: string) => new ArcaError('Unauthorized', message);

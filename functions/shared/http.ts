@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ZodError, type z } from 'zod';
+import * as z from '../../contract/zod.ts';
 import { ERROR_STATUS, type ErrorBody } from '../../contract/errors.ts';
 import { ROUTES, matchRoute, type Route, type RouteGroup, type RouteId } from '../../contract/routes.ts';
 import { effectiveGrants } from '../domain/grants.ts';
@@ -46,7 +46,7 @@ export type RouteHandler = (req: ApiRequest) => Promise<ApiResult>;
 export type ApiEvent = APIGatewayProxyEventV2;
 
 /** Parses input against a schema; a failure becomes 400 (or 413 for a size limit) in the error mapper. */
-export const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => schema.parse(input);
+export const parse = <S extends z.ZodMiniType>(schema: S, input: unknown): z.output<S> => schema.parse(input);
 
 /** The principal of an authenticated route (the factory guarantees it). */
 export function principalOf(req: ApiRequest): Principal {
@@ -62,7 +62,7 @@ function errorResponse(err: unknown, requestId: string): APIGatewayProxyStructur
   let details: unknown;
   if (err instanceof ArcaError) {
     ({ code, message, details } = err);
-  } else if (err instanceof ZodError) {
+  } else if (err instanceof z.$ZodError) {
     const tooLarge = err.issues.some((i) => i.code === 'custom' && (i.params as { tooLarge?: boolean } | undefined)?.tooLarge);
     code = tooLarge ? 'PayloadTooLarge' : 'ValidationError';
     message = err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');

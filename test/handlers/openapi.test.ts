@@ -5,7 +5,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from '../../contract/zod.ts';
 import { ERROR_CODES } from '../../contract/errors.ts';
 import { ROUTE_IO, pathParams, type RouteIO } from '../../contract/openapi.ts';
 import { ROUTES, type Route } from '../../contract/routes.ts';
@@ -39,7 +39,7 @@ afterAll(() => svc?.stop());
 
 const operation = (route: Route): Operation | undefined => doc.paths[route.path]?.[route.method.toLowerCase()];
 const ioOf = (route: Route): RouteIO => ROUTE_IO[route.id as keyof typeof ROUTE_IO];
-const shapeKeys = (schema: z.ZodType): string[] => Object.keys((schema as unknown as z.ZodObject).shape).sort();
+const shapeKeys = (schema: z.ZodMiniType): string[] => Object.keys((schema as unknown as z.ZodMiniObject).shape).sort();
 
 describe('GET /v1/openapi.json', () => {
   it('answers without a principal, as OpenAPI 3.1 that a schema validator accepts', async () => {

@@ -1,5 +1,5 @@
 /** Audit routes: the log (`GET /v1/audit`) and one alias's history. */
-import { AliasHistoryQuery, AuditQuery } from '../../../contract/schemas.ts';
+import { AliasHistoryQuery, AuditQuery } from '../../../contract/readSchemas.ts';
 import { aliasHistory, listAudit } from '../../domain/audit.ts';
 import { parseAssetName } from '../../domain/names.ts';
 import { authorize } from '../../shared/auth.ts';

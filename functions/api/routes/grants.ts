@@ -1,5 +1,5 @@
 /** Grant routes (docs/grants.md): thin adapters from HTTP to functions/domain/grants.ts. Admins of every asset name only. */
-import { DeleteGrantQuery, GrantRequest, ListGrantsQuery } from '../../../contract/schemas.ts';
+import { DeleteGrantQuery, GrantRequest, ListGrantsQuery } from '../../../contract/readSchemas.ts';
 import { grantsPage, revokeGrant, setGrant } from '../../domain/grants.ts';
 import type { Actor } from '../../domain/model.ts';
 import { authorizeRegistryAdmin } from '../../shared/auth.ts';

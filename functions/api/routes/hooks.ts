@@ -1,5 +1,5 @@
 /** Webhook reads (R-EVENT): thin adapters from HTTP to functions/hooks/reads.ts (changes: hookWrites.ts). Admins of the whole registry only. */
-import { ListQuery } from '../../../contract/schemas.ts';
+import { ListQuery } from '../../../contract/readSchemas.ts';
 import { listDeliveries, listHooks } from '../../hooks/reads.ts';
 import { hookStore } from '../../hooks/runtime.ts';
 import { authorizeRegistryAdmin } from '../../shared/auth.ts';

@@ -5,7 +5,7 @@ import type { RouteHandler } from '../../shared/http.ts';
 /**
  * In a bundle the stack builds, the document was generated at synth time and lies beside the code
  * (`openapi.json`, `functionBundling` in lib/registry.ts), which replaces `process.env.ARCA_OPENAPI_FILE`
- * by `'true'`: the generator (zod-to-openapi) is then dead code, left out of the bundle. Unbundled (tests,
+ * by `'true'`: the generator (contract/openapi.ts, zod's JSON Schema writer) is then dead code, left out of the bundle. Unbundled (tests,
  * local mode), the document is generated here.
  */
 const load = async (): Promise<unknown> =>

@@ -1,5 +1,5 @@
 /** Run-output reads (R-OUT): thin adapters from HTTP to functions/domain/outputReads.ts (changes: outputWrites.ts). */
-import { ListQuery } from '../../../contract/schemas.ts';
+import { ListQuery } from '../../../contract/readSchemas.ts';
 import { listRunOutputs, readOutput } from '../../domain/outputReads.ts';
 import { parse, type ApiRequest, type RouteHandler } from '../../shared/http.ts';
 

@@ -1,5 +1,5 @@
 /** Version reads: thin adapters from HTTP to the domain (the read function; changes are in versionWrites.ts). */
-import { FilePath, LineageQuery, ListVersionsQuery } from '../../../contract/schemas.ts';
+import { FilePath, LineageQuery, ListVersionsQuery } from '../../../contract/readSchemas.ts';
 import { downloadUrl } from '../../domain/download.ts';
 import { lineage } from '../../domain/lineage.ts';
 import { getVersionRecord, listVersionRecords } from '../../domain/versionReads.ts';
