@@ -84,11 +84,16 @@ export class Transfers {
       await this.send(req, path, range, opts.onBytes);
     } catch (err) {
       // S3 may answer (403, 400) before it has read the body, which breaks the pipe: report its answer.
-      const early = await Promise.race([response.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref())]);
-      if (early && !opts.signal?.aborted) {
-        throw new TransferError(`PUT ${u(url)} answered ${early.statusCode}: ${s3Message(await readAll(early).catch(() => ''))}`, early.statusCode);
+      const early = await Promise.race([
+        response.then((res) => ({ res }), (error: unknown) => ({ error })),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref()),
+      ]);
+      if (early && 'res' in early && !opts.signal?.aborted) {
+        throw new TransferError(`PUT ${u(url)} answered ${early.res.statusCode}: ${s3Message(await readAll(early.res).catch(() => ''))}`, early.res.statusCode);
       }
-      throw asTransferError(err, opts.signal);
+      // A request that failed before the body was handed to it (ECONNREFUSED while the file opened) makes the
+      // next write fail with "write after destroyed": the request's own error says why.
+      throw asTransferError(early && 'error' in early ? early.error : err, opts.signal);
     }
     const res = await response.catch((err: unknown) => {
       throw asTransferError(err, opts.signal);
