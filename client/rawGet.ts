@@ -4,10 +4,10 @@
  * handed on as views of them. node:http allocates a Buffer per 64 KiB read and runs a stream per chunk; at a
  * GiB that is ~1.2 CPU s, against ~0.2 s this way, which is what leaves room for the SHA-256 (0.6 s/GiB).
  *
- * Deliberately narrow: `GET` only, and only a response with a `Content-Length` and no `Transfer-Encoding`, a
- * head of at most 16 KiB and an error body of at most 64 KiB; anything else is answered `undefined` before a
- * body byte was handed on, and the caller asks node:http instead. A bug here can only fail a pull: every byte
- * is still hashed and the file verified by the landing.
+ * Deliberately narrow: `GET` only; an object body only with a `Content-Length` and no `Transfer-Encoding`; a
+ * head of at most 16 KiB; an error body (its S3 XML, with a length or chunked) of at most 64 KiB. Anything else
+ * is answered `undefined` before a body byte was handed on, and the caller asks node:http instead. A bug here
+ * can only fail a pull: every byte is still hashed and the file verified by the landing.
  */
 import net from 'node:net';
 import tls from 'node:tls';
