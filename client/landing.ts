@@ -52,10 +52,12 @@ export class Landing {
   private failure: { err: unknown } | undefined;
   private readBuffer: Buffer | undefined;
   private closing: Promise<void> | undefined;
+  private readonly written: ((chunks: Buffer[]) => void) | undefined;
 
-  private constructor(file: FileHandle, copy: FileHandle | undefined, size: number, rangeSize: number) {
+  private constructor(file: FileHandle, copy: FileHandle | undefined, size: number, rangeSize: number, written?: (chunks: Buffer[]) => void) {
     this.file = file;
     this.copy = copy;
+    this.written = written;
     this.size = size;
     this.rangeSize = rangeSize;
     for (let start = 0; start < size; start += rangeSize) this.segments.push(new Segment(start, Math.min(size, start + rangeSize)));
@@ -66,14 +68,16 @@ export class Landing {
    * A new file at `path` for `size` bytes, received as ranges of `rangeSize` (one range when it is ≥ size).
    * With `copyTo`, every batch is also written there, from the same memory: a second file with the same bytes
    * for the price of its writes, where copying the first once verified would read it all again.
+   * `written` gets the chunks of each batch once it is in the file(s) and no longer needed here (the
+   * reader reuses their memory); a failed write keeps its chunks.
    */
-  static async open(path: string, size: number, rangeSize: number, copyTo?: string): Promise<Landing> {
+  static async open(path: string, size: number, rangeSize: number, copyTo?: string, written?: (chunks: Buffer[]) => void): Promise<Landing> {
     const file = await open(path, 'w+');
     const copy = copyTo === undefined ? undefined : await open(copyTo, 'w').catch(async (err: unknown) => {
       await file.close();
       throw err;
     });
-    return new Landing(file, copy, size, Math.max(1, rangeSize));
+    return new Landing(file, copy, size, Math.max(1, rangeSize), written);
   }
 
   /**
@@ -134,6 +138,7 @@ export class Landing {
       for (const r of results) if (r.status === 'rejected') throw r.reason;
       seg.held.splice(0, chunks.length);
       seg.flushed = at + length;
+      this.written?.(chunks);
       this.catchUp();
     })();
     // A failed write fails every later `take` and the digest; marked handled here, it is reported there.

@@ -155,7 +155,7 @@ async function offlinePlan(client: ArcaClient, spec: string): Promise<Plan> {
  */
 async function download(client: ArcaClient, f: ManifestFile & { url: string }, opts: PullOptions, onBytes: (n: number) => void, copyTo?: string): Promise<void> {
   const tmp = await client.cache.tempPath();
-  const landing = await Landing.open(tmp, f.size, rangeSizeFor(f.size, f.url, client.rangeSize), copyTo);
+  const landing = await Landing.open(tmp, f.size, rangeSizeFor(f.size, f.url, client.rangeSize), copyTo, (chunks) => client.transfers.recycle(chunks));
   let kept = false;
   try {
     await runPool(landing.segments, client.concurrency, opts.signal, (seg) =>

@@ -1,12 +1,15 @@
 /**
- * Byte transfers to and from presigned S3 URLs over node:http(s): uploads streamed from disk, downloads handed
- * on chunk by chunk as they arrive (client/landing.ts writes and hashes them), so memory stays flat whatever
- * the file size; keep-alive sockets, an explicit Content-Length, and exactly the headers the service signed.
+ * Byte transfers to and from presigned S3 URLs: uploads streamed from disk over node:http(s), downloads handed
+ * on chunk by chunk as they arrive (client/landing.ts writes and hashes them), read by client/rawGet.ts where
+ * the response is in its scope and by node:http otherwise, so memory stays flat whatever the file size;
+ * keep-alive sockets, an explicit Content-Length, and exactly the headers the service signed.
  * Every byte sent or received is counted, so tests can assert what moved.
  */
 import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { feed, RawGets, type BodySink } from './rawGet.ts';
 
 export interface TransferStats {
   bytesUploaded: number;
@@ -38,26 +41,44 @@ export interface ByteRange {
   end: number;
 }
 
+export interface TransfersOptions {
+  /** A request with no bytes moving for this long fails (retryable). Default 120 s. */
+  idleTimeoutMs?: number;
+  /** Certificates to trust besides the default CAs (a private CA in front of the store). */
+  ca?: ConnectionOptions['ca'];
+}
+
 export class Transfers {
   readonly stats: TransferStats = { bytesUploaded: 0, bytesDownloaded: 0 };
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly idleTimeoutMs: number;
+  /** The GETs' reader where a response is in its scope (rawGet.ts); node:http reads the rest. */
+  readonly raw: RawGets;
 
-  constructor(maxSockets: number) {
+  constructor(maxSockets: number, opts: TransfersOptions = {}) {
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ca: opts.ca });
+    this.raw = new RawGets({ maxSockets, idleTimeoutMs: this.idleTimeoutMs, ca: opts.ca });
   }
 
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.raw.close();
+  }
+
+  /** Chunks handed to a GET's `onChunk` that are written and no longer read: their memory serves later reads. */
+  recycle(chunks: readonly Buffer[]): void {
+    this.raw.release(chunks);
   }
 
   private request(url: string, options: http.RequestOptions): http.ClientRequest {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     const req = (secure ? https : http).request(u, { ...options, agent: secure ? this.httpsAgent : this.httpAgent });
-    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new TransferError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    req.setTimeout(this.idleTimeoutMs, () => req.destroy(new TransferError(`no progress for ${this.idleTimeoutMs / 1000} s`)));
     return req;
   }
 
@@ -150,7 +171,7 @@ export class Transfers {
   /**
    * GETs `range` of the object (without a Range header when `whole`), handing each chunk to `onChunk` as it
    * arrives; a promise from `onChunk` pauses the response until it settles. Fails unless exactly the
-   * range's bytes arrive.
+   * range's bytes arrive. A chunk may be a view of memory that later reads reuse once it is passed to `recycle`.
    */
   async get(
     url: string,
@@ -158,18 +179,22 @@ export class Transfers {
     opts: { whole: boolean; onChunk: (chunk: Buffer) => Promise<void> | undefined; signal?: AbortSignal; onBytes?: (n: number) => void },
   ): Promise<void> {
     const headers: Record<string, string> = opts.whole ? {} : { range: `bytes=${range.start}-${range.end - 1}` };
-    const req = this.request(url, { method: 'GET', headers, signal: opts.signal });
+    const expected = opts.whole ? 200 : 206;
+    const sink = new Receiver(this.stats, url, range.end - range.start, opts);
+    const target = new URL(url);
+    const answer = RawGets.covers(target) ? await this.raw.get(target, headers, expected, sink, opts.signal) : undefined;
+    if (answer === undefined) await this.getOverHttp(url, headers, expected, sink, opts.signal);
+    else if (answer.status !== expected) throw answered(url, answer.status, answer.text);
+    if (sink.received !== sink.want) throw new TransferError(`GET ${u(url)} sent ${sink.received} bytes, ${sink.want} expected`);
+  }
+
+  private async getOverHttp(url: string, headers: Record<string, string>, expected: number, sink: Receiver, signal?: AbortSignal): Promise<void> {
+    const req = this.request(url, { method: 'GET', headers, signal });
     req.end();
     const res = await responseOf(req).catch((err: unknown) => {
-      throw asTransferError(err, opts.signal);
+      throw sink.broken(err);
     });
-    const expected = opts.whole ? 200 : 206;
-    if (res.statusCode !== expected) {
-      const text = await readAll(res).catch(() => '');
-      throw new TransferError(`GET ${u(url)} answered ${res.statusCode}: ${s3Message(text)}`, res.statusCode);
-    }
-    const want = range.end - range.start;
-    let received = 0;
+    if (res.statusCode !== expected) throw answered(url, res.statusCode, await readAll(res).catch(() => ''));
     // 'data' events rather than a pipeline or an async iterator: at 16,000 chunks a GiB, their per-chunk cost shows.
     await new Promise<void>((resolve, reject) => {
       // The sink's own failures (a full disk) pass as they are: retrying them would not help.
@@ -177,30 +202,48 @@ export class Transfers {
         res.destroy();
         reject(err);
       };
-      const fail = (err: unknown) => stop(asTransferError(err, opts.signal));
-      res.on('data', (chunk: Buffer) => {
-        if (received + chunk.length > want) return fail(new TransferError(`GET ${u(url)} sent more than the ${want} bytes expected`));
-        received += chunk.length;
-        this.stats.bytesDownloaded += chunk.length;
-        opts.onBytes?.(chunk.length);
-        let wait: Promise<void> | undefined;
-        try {
-          wait = opts.onChunk(chunk);
-        } catch (err) {
-          return stop(err);
-        }
-        if (wait) {
-          res.pause();
-          wait.then(() => res.resume(), stop);
-        }
-      });
+      res.on('data', (chunk: Buffer) => feed(sink, chunk, () => res.pause(), () => res.resume(), stop));
       res.once('end', resolve);
-      res.once('error', fail);
-      res.once('close', () => (res.complete ? resolve() : fail(new TransferError(`GET ${u(url)}: the connection closed after ${received} of ${want} bytes`))));
+      res.once('error', (err) => stop(sink.broken(err)));
+      res.once('close', () => (res.complete ? resolve() : stop(sink.cutShort())));
     });
-    if (received !== want) throw new TransferError(`GET ${u(url)} sent ${received} bytes, ${want} expected`);
   }
 }
+
+/** A GET's bytes on their way to `onChunk`: counted, and never more than the range's. */
+class Receiver implements BodySink {
+  received = 0;
+  readonly want: number;
+  private readonly stats: TransferStats;
+  private readonly url: string;
+  private readonly opts: { onChunk: (chunk: Buffer) => Promise<void> | undefined; signal?: AbortSignal; onBytes?: (n: number) => void };
+
+  constructor(stats: TransferStats, url: string, want: number, opts: Receiver['opts']) {
+    this.stats = stats;
+    this.url = url;
+    this.want = want;
+    this.opts = opts;
+  }
+
+  take(chunk: Buffer): Promise<void> | undefined {
+    if (this.received + chunk.length > this.want) throw new TransferError(`GET ${u(this.url)} sent more than the ${this.want} bytes expected`);
+    this.received += chunk.length;
+    this.stats.bytesDownloaded += chunk.length;
+    this.opts.onBytes?.(chunk.length);
+    return this.opts.onChunk(chunk);
+  }
+
+  cutShort(): Error {
+    return new TransferError(`GET ${u(this.url)}: the connection closed after ${this.received} of ${this.want} bytes`);
+  }
+
+  broken(err: unknown): Error {
+    return asTransferError(err, this.opts.signal);
+  }
+}
+
+const answered = (url: string, status: number | undefined, text: string): TransferError =>
+  new TransferError(`GET ${u(url)} answered ${status}: ${s3Message(text)}`, status);
 
 const u = (url: string): string => {
   const x = new URL(url);
