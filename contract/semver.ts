@@ -1,6 +1,8 @@
 /**
- * The parts of node-semver the registry uses, each from its own module: the package's index requires every
- * function and class it has, ~8 KiB more in each Lambda bundle (issue 11). Use as `import * as semver`.
+ * The parts of node-semver the registry uses on single versions, each from its own module: the package's index
+ * requires every function and class it has (issue 11). Ranges are in `semverRanges.ts`: node-semver's modules
+ * are CommonJS, so a bundle keeps every one a file it imports names, used or not, and range code is half of it.
+ * Use as `import * as semver`.
  */
 export { default as inc } from 'semver/functions/inc.js';
 export { default as gt } from 'semver/functions/gt.js';
@@ -8,7 +10,4 @@ export { default as lt } from 'semver/functions/lt.js';
 export { default as parse } from 'semver/functions/parse.js';
 export { default as prerelease } from 'semver/functions/prerelease.js';
 export { default as valid } from 'semver/functions/valid.js';
-export { default as maxSatisfying } from 'semver/ranges/max-satisfying.js';
-export { default as validRange } from 'semver/ranges/valid.js';
-export { default as Range } from 'semver/classes/range.js';
-export type { Comparator, SemVer } from 'semver';
+export type { SemVer } from 'semver';

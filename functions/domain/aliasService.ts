@@ -6,7 +6,7 @@ import { auditPut } from '../adapters/auditRepo.ts';
 import { conditionFailed, type CancelReason } from '../adapters/dynamo.ts';
 import { ArcaError, conflict, notFound } from '../shared/errors.ts';
 import { VersionItem, nowIso, type Actor } from './model.ts';
-import { parseAliasName } from './names.ts';
+import { parseAliasName } from './aliasNames.ts';
 import { contended, contentionBackoff } from './contention.ts';
 import { parseVersion } from './versions.ts';
 import { aliasRecord } from './views.ts';

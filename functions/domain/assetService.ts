@@ -7,7 +7,8 @@ import { allVersionKeys, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound, validationError } from '../shared/errors.ts';
 import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
 import { nowIso, type Actor, type AssetItem } from './model.ts';
-import { parseAliasName, parseAssetName } from './names.ts';
+import { parseAliasName } from './aliasNames.ts';
+import { parseAssetName } from './names.ts';
 import { assetRecord, assetSummary, etagOf, ifMatchHolds, type AssetSummary } from './views.ts';
 
 const missing = (name: string) => notFound(`asset ${name} does not exist`, { name });

@@ -2,7 +2,8 @@
 import type { AuditEntry, AuditQuery } from '../../contract/schemas.ts';
 import { aliasHistory as queryAliasHistory, queryAudit } from '../adapters/auditRepo.ts';
 import { validationError } from '../shared/errors.ts';
-import { parseAliasName, parseAssetName } from './names.ts';
+import { parseAliasName } from './aliasNames.ts';
+import { parseAssetName } from './names.ts';
 
 export type AuditPage = { items: AuditEntry[]; nextCursor?: string };
 

@@ -1,6 +1,5 @@
-/** Asset, alias, flow, run and output names (SPEC R-NAME, R-ALIAS, R-OUT). */
-import * as semver from '../../contract/semver.ts';
-import { ALIAS_RE, SEGMENT_RE } from '../../contract/readSchemas.ts';
+/** Asset, flow, run and output names (SPEC R-NAME, R-OUT); alias names are in aliasNames.ts. */
+import { SEGMENT_RE } from '../../contract/readSchemas.ts';
 import { validationError } from '../shared/errors.ts';
 
 const MAX_NAME_LENGTH = 256;
@@ -21,16 +20,6 @@ export function parseAssetName(raw: string): string {
       { name: raw, segment: bad },
     );
   }
-  return raw;
-}
-
-export function parseAliasName(raw: string): string {
-  if (raw === 'latest') throw validationError('"latest" is computed and cannot be set as an alias', { alias: raw });
-  if (!ALIAS_RE.test(raw)) {
-    throw validationError('an alias starts with a lower-case letter, then up to 62 lower-case letters, digits or -', { alias: raw });
-  }
-  // An alias that reads as a range (`x`) would make specs ambiguous.
-  if (semver.validRange(raw) !== null) throw validationError(`"${raw}" reads as a version range and cannot be an alias`, { alias: raw });
   return raw;
 }
 

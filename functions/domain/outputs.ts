@@ -1,22 +1,21 @@
 /**
  * Run outputs (R-OUT): declared like a version's files (same planning, upload instructions and blob store),
- * verified by the same code as a version's commit, promoted into an asset version through the version create
- * path. Reads (presigned GETs): outputReads.ts.
+ * verified by the same code as a version's commit. Reads (presigned GETs): outputReads.ts; promotion into an
+ * asset version: outputPromotion.ts.
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { MultipartInstructions, OutputRecord, PromoteOutputRequest, PutOutputRequest, VersionRecord } from '../../contract/schemas.ts';
+import type { MultipartInstructions, OutputRecord, PutOutputRequest } from '../../contract/schemas.ts';
 import { verifiedBlobs } from '../adapters/blobsRepo.ts';
 import { markOutputReady, putOutput, runKeyOf } from '../adapters/outputsRepo.ts';
 import { env } from '../shared/env.ts';
 import { conflict, notFound, validationError } from '../shared/errors.ts';
 import { CONTENTION_ATTEMPTS, contended, contentionBackoff } from './contention.ts';
-import { storeVersion } from './createVersion.ts';
 import { planFiles } from './files.ts';
 import { verifiedEntry, verifyFiles } from './finalize.ts';
 import { nowEpoch, nowIso, objectKeyOf, type Actor, type OutputItem, type StoredFile } from './model.ts';
-import { label, liveOutput, notReady, type OutputRef } from './outputReads.ts';
-import { LATEST_RUN, parseAssetName, parseSegment } from './names.ts';
+import { label, liveOutput, type OutputRef } from './outputReads.ts';
+import { LATEST_RUN, parseSegment } from './names.ts';
 import { instructions, outputWaitingTag, partUrls, startUploads, withVerified } from './uploads.ts';
 import { committedFiles, outputRecord } from './views.ts';
 
@@ -25,7 +24,7 @@ const DAY = 24 * 3600;
 const tagOf = (o: OutputRef) => outputWaitingTag(o.flow, o.run, o.name);
 
 /** A stored run's name: one segment, and never `latest` (which reads as the newest run). */
-function storedRef(flow: string, run: string, name: string): OutputRef {
+export function storedRef(flow: string, run: string, name: string): OutputRef {
   if (parseSegment('run', run) === LATEST_RUN) {
     throw validationError(`"${LATEST_RUN}" names the flow's most recent run and cannot be a run's name`, { run });
   }
@@ -93,13 +92,4 @@ export async function commitOutput(flow: string, run: string, name: string, arri
     await contentionBackoff(attempt);
   }
   throw contended('VersionNotReady', `${label(ref)} kept changing while it was being committed; commit again`, { ...ref });
-}
-
-/** An asset version of the output's verified file entries, created by the version create path. */
-export async function promoteOutput(flow: string, run: string, name: string, req: PromoteOutputRequest, actor: Actor): Promise<VersionRecord> {
-  const ref = storedRef(flow, run, name);
-  const item = await liveOutput(ref, true);
-  if (item.status !== 'ready') throw notReady(ref);
-  const { asset, ...fields } = req;
-  return storeVersion(parseAssetName(asset), fields, item.files, actor, ref);
 }

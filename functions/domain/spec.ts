@@ -3,10 +3,12 @@
  * and which version among candidates answers them. All ordering and range logic is node-semver's.
  */
 import * as semver from '../../contract/semver.ts';
+import * as ranges from '../../contract/semverRanges.ts';
 import { versionKey, versionKeyPrefix } from '../../contract/keys.ts';
 import { FilePath } from '../../contract/readSchemas.ts';
 import { validationError } from '../shared/errors.ts';
-import { parseAliasName, parseAssetName } from './names.ts';
+import { parseAliasName } from './aliasNames.ts';
+import { parseAssetName } from './names.ts';
 import { storable } from './versions.ts';
 
 export type Selector =
@@ -58,7 +60,7 @@ export function parseSelector(raw: string): Selector {
   }
   if (raw.includes('+')) throw validationError(`selector "${raw}" has build metadata (+…), which Arca does not accept`, { selector: raw });
   if (/^\d/.test(raw) && semver.valid(raw) === raw) return { kind: 'exact', version: storable(raw) };
-  const range = semver.validRange(raw);
+  const range = ranges.validRange(raw);
   if (range !== null) return { kind: 'range', range };
   if (/^[a-z]/.test(raw)) return { kind: 'alias', alias: parseAliasName(raw) };
   throw validationError(`"${raw}" is not a version, partial version, semver range, alias or "latest"`, { selector: raw });
@@ -100,12 +102,12 @@ export function formatSpec(name: string, version: string, path?: string): string
  * X.Y.Z (node-semver's rule). The `<X.Y.Z-0` upper bound node-semver writes for `^`, `~` and `x` ranges admits
  * no pre-release of X.Y.Z, so it does not count.
  */
-const admitsPrerelease = (c: semver.Comparator): boolean => {
+const admitsPrerelease = (c: ranges.Comparator): boolean => {
   const pre = c.semver.prerelease ?? []; // `*` parses to the ANY comparator, which has no prerelease list
   return pre.length > 0 && !(c.operator === '<' && pre.length === 1 && pre[0] === 0);
 };
 
-const isAny = (c: semver.Comparator): boolean => c.value === ''; // `*`: node-semver's ANY comparator
+const isAny = (c: ranges.Comparator): boolean => c.value === ''; // `*`: node-semver's ANY comparator
 const LOWER = new Set(['>', '>=', '', '=']);
 const UPPER = new Set(['<', '<=', '', '=']);
 
@@ -114,7 +116,7 @@ const UPPER = new Set(['<', '<=', '', '=']);
  * highest lower bound and the lowest upper bound, both taken inclusively (strictness is left to
  * `selectVersion`, which is why a span needs its two top items), or `undefined` when it is empty.
  */
-function spanOf(comparators: readonly semver.Comparator[]): KeySpan | undefined {
+function spanOf(comparators: readonly ranges.Comparator[]): KeySpan | undefined {
   let lower: semver.SemVer | undefined;
   let upper: semver.SemVer | undefined;
   for (const c of comparators) {
@@ -127,7 +129,7 @@ function spanOf(comparators: readonly semver.Comparator[]): KeySpan | undefined 
 }
 
 /** The part of `span` inside the keys of X.Y.Z's pre-releases and X.Y.Z itself, or `undefined` when they miss. */
-function withinTuple(span: KeySpan, c: semver.Comparator): KeySpan | undefined {
+function withinTuple(span: KeySpan, c: ranges.Comparator): KeySpan | undefined {
   const tuple = `${c.semver.major}.${c.semver.minor}.${c.semver.patch}`;
   const lowest = versionKey(`${tuple}-0`); // no pre-release of the tuple sorts below `-0`
   const release = versionKey(tuple);
@@ -144,7 +146,7 @@ function withinTuple(span: KeySpan, c: semver.Comparator): KeySpan | undefined {
  * (functions/adapters/versionIndexes.ts `spanPartition`).
  */
 function rangePlan(range: string): ResolvePlan {
-  const spans = new semver.Range(range).set.flatMap((comparators): IndexSpan[] => {
+  const spans = new ranges.Range(range).set.flatMap((comparators): IndexSpan[] => {
     const span = spanOf(comparators);
     if (!span) return [];
     const tuples = new Map(comparators.filter(admitsPrerelease).map((c) => [`${c.semver.major}.${c.semver.minor}.${c.semver.patch}`, c]));
@@ -179,10 +181,10 @@ export function selectVersion(selector: Selector, candidates: readonly string[])
     case 'alias':
       return undefined;
     case 'latest':
-      return semver.maxSatisfying([...candidates], '*') ?? undefined;
+      return ranges.maxSatisfying([...candidates], '*') ?? undefined;
     case 'partial':
-      return semver.maxSatisfying([...candidates], partialRange(selector.major, selector.minor)) ?? undefined;
+      return ranges.maxSatisfying([...candidates], partialRange(selector.major, selector.minor)) ?? undefined;
     case 'range':
-      return semver.maxSatisfying([...candidates], selector.range) ?? undefined;
+      return ranges.maxSatisfying([...candidates], selector.range) ?? undefined;
   }
 }

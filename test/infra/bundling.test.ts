@@ -72,12 +72,16 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
   });
 });
 
-/** esbuild's inputs for `entry` under `functionBundling(tracing)`: the packages that bundle holds. */
-async function bundledPackages(entry: string, tracing: RegistryTracing): Promise<Set<string>> {
+/** esbuild's inputs for `entry` under `functionBundling(tracing)`: the files that bundle holds. */
+async function bundledFiles(entry: string, tracing: RegistryTracing): Promise<string[]> {
   const result = await build(esbuildOptions(entry, tracing));
   // Bytes in the output, not files parsed: esbuild reads modules it then shakes out entirely.
-  const inputs = Object.entries(Object.values(result.metafile.outputs)[0]!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
-  return new Set(inputs.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? i));
+  return Object.entries(Object.values(result.metafile.outputs)[0]!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
+}
+
+/** The packages the bundle of `entry` holds. */
+async function bundledPackages(entry: string, tracing: RegistryTracing): Promise<Set<string>> {
+  return new Set((await bundledFiles(entry, tracing)).map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i)?.[1] ?? i));
 }
 
 describe('what the bundles leave out (issue 11: bundle size)', () => {
@@ -97,6 +101,14 @@ describe('what the bundles leave out (issue 11: bundle size)', () => {
     expect(read.has('@aws-sdk/s3-request-presigner')).toBe(true);
     const write = await bundledPackages('functions/api/write.ts', 'active');
     expect(['@aws-sdk/client-s3', '@aws-lambda-powertools/idempotency'].filter((p) => !write.has(p))).toEqual([]);
+  });
+
+  it("the jobs hold none of node-semver's range code (contract/semverRanges.ts); the read function, which resolves ranges, does", async () => {
+    const rangeCode = (files: string[]) => files.filter((f) => /semver\/(classes\/(range|comparator)|ranges\/)/.test(f));
+    for (const job of ['functions/jobs/finalize.ts', 'functions/jobs/sweeper.ts', 'functions/jobs/gc.ts']) {
+      expect({ job, range: rangeCode(await bundledFiles(job, 'active')) }).toEqual({ job, range: [] });
+    }
+    expect(rangeCode(await bundledFiles('functions/api/read.ts', 'active'))).toContain('node_modules/semver/classes/range.js');
   });
 
   it('the credential chain is fromEnv alone (functions/shared/lambdaCredentials.ts): no STS/SSO clients, no INI or IMDS providers', async () => {

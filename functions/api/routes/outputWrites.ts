@@ -1,6 +1,7 @@
 /** Run-output changes (R-OUT): thin adapters from HTTP to functions/domain/outputs.ts. */
 import { PromoteOutputRequest, PutOutputRequest, UploadPartsRequest } from '../../../contract/schemas.ts';
-import { commitOutput, declareOutput, promoteOutput, reissueOutputParts } from '../../domain/outputs.ts';
+import { promoteOutput } from '../../domain/outputPromotion.ts';
+import { commitOutput, declareOutput, reissueOutputParts } from '../../domain/outputs.ts';
 import { authorize } from '../../shared/auth.ts';
 import { parse, principalOf, type ApiRequest, type RouteHandler } from '../../shared/http.ts';
 import { actorOf } from './actor.ts';

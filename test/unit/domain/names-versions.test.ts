@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAliasName, parseAssetName } from '../../../functions/domain/names.ts';
+import { parseAliasName } from '../../../functions/domain/aliasNames.ts';
+import { parseAssetName } from '../../../functions/domain/names.ts';
 import { nextVersion, parseVersion } from '../../../functions/domain/versions.ts';
 import { ArcaError } from '../../../functions/shared/errors.ts';
 
