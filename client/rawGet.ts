@@ -276,8 +276,20 @@ class Origin {
     this.waiting.shift()?.();
   }
 
-  wait(): Promise<void> {
-    return new Promise((resolve) => this.waiting.push(resolve));
+  /** Until a connection may be free; an abort meanwhile leaves the queue at once, with the signal's reason. */
+  wait(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(wake), 1);
+        reject(signal!.reason as Error);
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
 
@@ -321,12 +333,15 @@ export class RawGets {
     request += '\r\n';
     for (;;) {
       if (signal?.aborted) throw sink.broken(signal.reason);
-      const answer = await this.exchange(await this.connection(url), request, expected, sink, signal);
+      const conn = await this.connection(url, signal).catch((err: unknown) => {
+        throw sink.broken(err);
+      });
+      const answer = await this.exchange(conn, request, expected, sink, signal);
       if (answer !== 'stale') return answer;
     }
   }
 
-  private async connection(url: URL): Promise<Connection> {
+  private async connection(url: URL, signal?: AbortSignal): Promise<Connection> {
     const key = `${url.protocol}//${url.host}`;
     let origin = this.origins.get(key);
     if (!origin) this.origins.set(key, (origin = new Origin()));
@@ -342,7 +357,7 @@ export class RawGets {
         this.connections++;
         return new Connection(url, origin, this.slabs, this.options.ca);
       }
-      await origin.wait();
+      await origin.wait(signal);
     }
   }
 

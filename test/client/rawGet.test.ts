@@ -259,6 +259,29 @@ describe('the raw GET reader', () => {
     await server.close();
   });
 
+  it('stops a GET waiting for a connection (all maxSockets busy) as soon as it is aborted, and the queue goes on', async () => {
+    let first: net.Socket | undefined;
+    const server = await tcpServer((socket) => {
+      first ??= socket;
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n`);
+      if (socket !== first) socket.write('done');
+    });
+    const t = new Transfers(1);
+    const holding = collect(t, server.url, { start: 0, end: 4 }, { whole: true });
+    await expect.poll(() => first !== undefined).toBe(true);
+    const controller = new AbortController();
+    const reason = new Error('the user pressed ^C');
+    const waiting = collect(t, server.url, { start: 0, end: 4 }, { whole: true, signal: controller.signal });
+    const after = collect(t, server.url, { start: 0, end: 4 }, { whole: true });
+    controller.abort(reason);
+    expect((await waiting).error).toBe(reason);
+    first!.end('held');
+    expect((await holding).bytes.toString()).toBe('held');
+    expect(await after).toEqual({ error: undefined, bytes: Buffer.from('done') });
+    t.close();
+    await server.close();
+  });
+
   it('fails a GET on which nothing moves for the idle timeout', async () => {
     const server = await tcpServer((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123'));
     const t = new Transfers(1, { idleTimeoutMs: 300 });
