@@ -6,18 +6,17 @@
  *   npx tsx bin/backfill-published.ts                     # VersionsTableName from cdk-outputs.json (stack Arca)
  *   npx tsx bin/backfill-published.ts <versions table>
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { dynamoClients } from '../functions/adapters/dynamoBase.ts';
 import { backfillPublished } from '../functions/jobs/backfillPublished.ts';
+import { OUTPUTS_FILE, STACK_NAME, readStackOutputs } from './stackOutputs.ts';
 
 function versionsTable(): string {
   const [named] = process.argv.slice(2);
   if (named) return named;
-  const file = process.env.ARCA_DEPLOYED_OUTPUTS ?? 'cdk-outputs.json';
-  if (!existsSync(file)) throw new Error(`no ${file}: name the versions table (npx tsx bin/backfill-published.ts <table>) or deploy with --outputs-file ${file}`);
-  const outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
-  const table = outputs[process.env.ARCA_STACK_NAME ?? 'Arca']?.VersionsTableName;
-  if (!table) throw new Error(`no VersionsTableName for stack ${process.env.ARCA_STACK_NAME ?? 'Arca'} in ${file}: name the table`);
+  const outputs = readStackOutputs();
+  if (!outputs) throw new Error(`no ${OUTPUTS_FILE}: name the versions table (npx tsx bin/backfill-published.ts <table>) or deploy with --outputs-file ${OUTPUTS_FILE}`);
+  const table = outputs[STACK_NAME]?.VersionsTableName;
+  if (!table) throw new Error(`no VersionsTableName for stack ${STACK_NAME} in ${OUTPUTS_FILE}: name the table`);
   return table;
 }
 

@@ -391,8 +391,7 @@ export class RawGets {
         if (parsed!.chunked) {
           // An error body, chunked: gathered until its last chunk; the connection is not kept after it.
           text.push(Buffer.from(bytes));
-          const all = Buffer.concat(text.splice(0));
-          text.push(all);
+          const all = Buffer.concat(text);
           if (all.length > MAX_ERROR_BODY) return finish(() => resolve(undefined), false);
           reusable = false;
           let whole: string | undefined;

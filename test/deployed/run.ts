@@ -11,11 +11,11 @@
  * stage the script says so and exits 0, so it can sit in CI for teams without an account.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { DeleteObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { STACK_NAME, readStackOutputs } from '../../bin/stackOutputs.ts';
 import type { ResolveResult, VersionRecord } from '../../contract/schemas.ts';
 
 interface Stage {
@@ -25,12 +25,11 @@ interface Stage {
 }
 
 function findStage(): Stage | undefined {
-  const outputsFile = process.env.ARCA_DEPLOYED_OUTPUTS ?? 'cdk-outputs.json';
   let url = process.env.ARCA_DEPLOYED_URL;
   let bucket: string | undefined;
-  if (!url && existsSync(outputsFile)) {
-    const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
-    const stack = outputs[process.env.ARCA_STACK_NAME ?? 'Arca'] ?? Object.values(outputs)[0];
+  const outputs = url ? undefined : readStackOutputs();
+  if (outputs) {
+    const stack = outputs[STACK_NAME] ?? Object.values(outputs)[0];
     url = stack?.ApiUrl;
     bucket = stack?.BucketName;
   }
