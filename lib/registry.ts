@@ -139,6 +139,7 @@ export interface RegistrySettings {
 
 /** Relative to the repository root, where CDK runs esbuild. */
 export const CREDENTIALS_MODULE = 'functions/shared/lambdaCredentials.ts';
+export const EVENT_STREAMS_MODULE = 'functions/shared/noEventStreams.ts';
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
 const WEEK_SECONDS = 7 * 24 * 3600;
@@ -605,8 +606,9 @@ const BASE_BUNDLING: BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   banner: "import { createRequire as __arcaCreateRequire } from 'node:module'; const require = __arcaCreateRequire(import.meta.url);",
-  // Lambda gives credentials in the environment: the SDK's default chain is replaced by `fromEnv` alone.
-  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${CREDENTIALS_MODULE}`] },
+  // Lambda gives credentials in the environment: the SDK's default chain is replaced by `fromEnv` alone; and no
+  // call streams events, so the event-stream codec is left out.
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=./${CREDENTIALS_MODULE}`, `@smithy/core/event-streams=./${EVENT_STREAMS_MODULE}`] },
 };
 
 /**

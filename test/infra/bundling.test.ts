@@ -2,18 +2,30 @@
  * The one infra test that runs esbuild for real (the others skip bundling): every function's asset is an
  * ESM bundle for Node.js 24 with the AWS SDK inside and a source map beside it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { ArcaStack } from '../../lib/stack.ts';
 import { openApiDocument } from '../../contract/openapi.ts';
-import { CREDENTIALS_MODULE, OPENAPI_ENTRY, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
-import { apiEvent, lambdaContext } from '../fixtures/events.ts';
+import { CREDENTIALS_MODULE, EVENT_STREAMS_MODULE, OPENAPI_ENTRY, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
+import { ENV } from '../../contract/env.ts';
+import type { TableName } from '../../contract/tables.ts';
+import { newStandInSecret, standInCredentials, startS3 } from '../../local/s3.ts';
+import { createTables } from '../../functions/adapters/tables.ts';
+import { startDynamoLocal } from '../fixtures/dynamo.ts';
+import { TEST_TOKEN, apiEvent, lambdaContext } from '../fixtures/events.ts';
 import { logicalId, newApp } from './synth.ts';
+
+const execFileAsync = promisify(execFile);
 
 describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbuild)', () => {
   const app = newApp({ bundle: true });
@@ -48,7 +60,7 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
-  it('the function that serves GET /v1/openapi.json carries the document, generated at synth time, beside its bundle', () => {
+  it('the function that serves GET /v1/openapi.json carries the document, generated at synth time, beside its bundle', async () => {
     const [id] = [...stack.registry.functionOptions].find(([, o]) => o.entry === OPENAPI_ENTRY) ?? [];
     expect(id).toBe('ApiRead');
     const dir = assets.get(id ?? '') ?? '';
@@ -56,20 +68,87 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     for (const [other, otherDir] of assets) if (other !== id) expect(existsSync(join(otherDir, 'openapi.json'))).toBe(false);
 
     // The bundle itself answers with that file, in a fresh node process with the function's environment (tokens stubbed).
-    const fn = stack.registry.functions.get(id ?? '');
-    const vars = (functions[logicalId(fn!)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
-    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `test-${k.toLowerCase()}`]));
-    const script =
-      `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)}); ` +
-      `const res = await handler(${JSON.stringify(apiEvent('GET', '/v1/openapi.json', { token: null }))}, ${JSON.stringify(lambdaContext())}); ` +
-      'process.stdout.write(JSON.stringify(res));';
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...env },
-      encoding: 'utf8',
-    });
-    const res = JSON.parse(out) as { statusCode: number; body: string };
-    expect({ status: res.statusCode, body: JSON.parse(res.body) as unknown }).toEqual({ status: 200, body: openApiDocument() });
+    const [res] = await runBundled({ ApiRead: functionEnv('ApiRead') }, [['ApiRead', apiEvent('GET', '/v1/openapi.json', { token: null })]]);
+    expect({ status: res?.statusCode, body: JSON.parse(res?.body ?? 'null') as unknown }).toEqual({ status: 200, body: openApiDocument() });
   });
+
+  // The handler tests run the sources, where neither stand-in of the bundles (functions/shared/lambdaCredentials.ts,
+  // noEventStreams.ts) is in play: this runs the shipped bundles against DynamoDB Local and the local S3 stand-in.
+  it('the bundled ApiWrite and ApiRead push, commit and resolve a version on DynamoDB Local and the S3 stand-in', async () => {
+    const dynamo = await startDynamoLocal();
+    const dir = await mkdtemp(join(tmpdir(), 'arca-bundled-'));
+    const credentials = standInCredentials(newStandInSecret());
+    const s3 = await startS3({ dir, bucket: 'arca-bundled', credentials });
+    // DynamoDB Local keeps a database per access key: the tables are made with the key the functions sign with.
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
+    try {
+      const tables = await createTables(client, 'bundled-');
+      const local: Record<string, string> = {
+        ...Object.fromEntries(Object.entries(ENV).filter(([key]) => key.endsWith('Table')).map(([key, name]) => [name, tables[key.slice(0, -'Table'.length) as TableName]])),
+        [ENV.dynamoEndpoint]: dynamo.endpoint,
+        [ENV.s3Endpoint]: s3.url,
+        [ENV.bucket]: 'arca-bundled',
+        [ENV.authMode]: 'token',
+        [ENV.localToken]: TEST_TOKEN,
+        [ENV.verifyMode]: 'hash',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      };
+      const envs = { ApiRead: { ...functionEnv('ApiRead'), ...local }, ApiWrite: { ...functionEnv('ApiWrite'), ...local } };
+      const bytes = Buffer.from('bundled weights');
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const [asset, created] = await runBundled(envs, [
+        ['ApiWrite', apiEvent('POST', '/v1/assets', { body: { name: 'bundled/model', type: 'model' } })],
+        ['ApiWrite', apiEvent('POST', '/v1/assets/bundled/model/-/versions', { body: { files: [{ path: 'model.bin', size: bytes.length, sha256 }] } })],
+      ]);
+      expect([asset?.statusCode, created?.statusCode]).toEqual([201, 201]);
+      const upload = (JSON.parse(created!.body) as { files: { upload: { url: string; headers: Record<string, string> } }[] }).files[0]!.upload;
+      const { 'content-length': _length, ...headers } = upload.headers;
+      expect((await fetch(upload.url, { method: 'PUT', headers, body: bytes })).status).toBe(200);
+
+      const [commit, resolved] = await runBundled(envs, [
+        ['ApiWrite', apiEvent('POST', '/v1/assets/bundled/model/-/versions/1.0.0/commit')],
+        ['ApiRead', apiEvent('GET', '/v1/resolve/bundled/model:^1/model.bin')],
+      ]);
+      expect(commit?.statusCode).toBe(200);
+      expect(JSON.parse(commit!.body)).toMatchObject({ version: '1.0.0', status: 'ready' });
+      expect(resolved?.statusCode).toBe(200);
+      const version = JSON.parse(resolved!.body) as { version: string; files: { path: string; url: string; sha256: string }[] };
+      expect({ version: version.version, files: version.files.map((f) => [f.path, f.sha256]) }).toEqual({ version: '1.0.0', files: [['model.bin', sha256]] });
+      expect(Buffer.from(await (await fetch(version.files[0]!.url)).arrayBuffer())).toEqual(bytes);
+    } finally {
+      client.destroy();
+      await s3.stop();
+      await dynamo.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  /** A function's environment in the template, tokens stubbed. */
+  function functionEnv(id: string): Record<string, string> {
+    const vars = (functions[logicalId(stack.registry.functions.get(id)!)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `test-${k.toLowerCase()}`]));
+  }
+
+  /**
+   * Sends `events` in turn, each to its function's bundle imported in a fresh node process with that function's
+   * environment, and returns the results. Asynchronous: the S3 stand-in answers from this process.
+   */
+  async function runBundled(envs: Record<string, Record<string, string>>, events: [string, unknown][]): Promise<{ statusCode: number; body: string }[]> {
+    const results: { statusCode: number; body: string }[] = [];
+    for (const [id, event] of events) {
+      const script =
+        `const { handler } = await import(${JSON.stringify(pathToFileURL(join(assets.get(id)!, 'index.mjs')).href)}); ` +
+        `const res = await handler(${JSON.stringify(event)}, ${JSON.stringify(lambdaContext())}); ` +
+        'process.stdout.write(JSON.stringify(res));';
+      const { stdout } = await execFileAsync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+        env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...envs[id] },
+        encoding: 'utf8',
+      });
+      results.push(JSON.parse(stdout) as { statusCode: number; body: string });
+    }
+    return results;
+  }
 });
 
 /** esbuild's inputs for `entry` under `functionBundling(tracing)`: the files that bundle holds. */
@@ -109,6 +188,13 @@ describe('what the bundles leave out (issue 11: bundle size)', () => {
       expect({ job, range: rangeCode(await bundledFiles(job, 'active')) }).toEqual({ job, range: [] });
     }
     expect(rangeCode(await bundledFiles('functions/api/read.ts', 'active'))).toContain('node_modules/semver/classes/range.js');
+  });
+
+  it('no bundle holds the event-stream codec (functions/shared/noEventStreams.ts stands in for it)', async () => {
+    for (const entry of ['functions/api/read.ts', 'functions/api/write.ts', 'functions/jobs/finalize.ts', 'functions/events/stream.ts']) {
+      const files = await bundledFiles(entry, 'active');
+      expect({ entry, codec: files.filter((f) => /event-streams|eventstream/.test(f)), standIn: files.includes(EVENT_STREAMS_MODULE) }).toEqual({ entry, codec: [], standIn: true });
+    }
   });
 
   it('the credential chain is fromEnv alone (functions/shared/lambdaCredentials.ts): no STS/SSO clients, no INI or IMDS providers', async () => {
