@@ -247,7 +247,6 @@ export class AssetRegistry extends Construct {
       ...resourceEnvironment({ tables: this.tables, bucket: this.bucket }),
       POWERTOOLS_SERVICE_NAME: 'arca',
       POWERTOOLS_METRICS_NAMESPACE: 'Arca',
-      NODE_OPTIONS: '--enable-source-maps',
       [ENV.maxVersionsPerAsset]: String(settings.maxVersionsPerAsset),
       [ENV.maxFormatsPerVersion]: String(settings.maxFormatsPerVersion),
       [ENV.multipartThreshold]: String(settings.multipartThreshold),
@@ -584,7 +583,12 @@ export const OPENAPI_ENTRY = `functions/api/${ROUTES.find((r) => r.id === 'opena
  * bundle (bin/openapi-json.ts) rather than generated at run time (functions/api/routes/openapi.ts).
  */
 export function functionBundling(tracing: RegistryTracing, entry?: string): BundlingOptions {
-  const define = { 'process.env.ARCA_SDK_TRACER': JSON.stringify(String(tracing === 'sdk')) };
+  const define = {
+    'process.env.ARCA_SDK_TRACER': JSON.stringify(String(tracing === 'sdk')),
+    // The map is read when a stack trace is formatted (functions/shared/bundleStackTraces.ts), not at every cold
+    // start as `--enable-source-maps` would.
+    'process.env.ARCA_BUNDLE': '"true"',
+  };
   if (entry !== OPENAPI_ENTRY) return { ...BASE_BUNDLING, define };
   const generate = (inputDir: string, outputDir: string) => [
     [process.execPath, '--import', 'tsx', `${inputDir}/bin/openapi-json.ts`, `${outputDir}/openapi.json`].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '),

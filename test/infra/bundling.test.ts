@@ -27,6 +27,13 @@ import { logicalId, newApp } from './synth.ts';
 
 const execFileAsync = promisify(execFile);
 
+interface BundledResult {
+  statusCode: number;
+  body: string;
+  /** What the function wrote to stderr: its logs at ERROR and above. */
+  logs: string;
+}
+
 describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbuild)', () => {
   const app = newApp({ bundle: true });
   afterAll(() => rmSync(app.outdir, { recursive: true, force: true }));
@@ -124,6 +131,24 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     }
   }, 120_000);
 
+  it("a 500's logged stack trace names the TypeScript sources, mapped when it is formatted (functions/shared/bundleStackTraces.ts)", async () => {
+    // The tables were made with another access key, so this one finds none (DynamoDB Local keeps a database per key).
+    const dynamo = await startDynamoLocal();
+    try {
+      const env = { ...functionEnv('ApiRead'), [ENV.dynamoEndpoint]: dynamo.endpoint, [ENV.authMode]: 'token', [ENV.localToken]: TEST_TOKEN, POWERTOOLS_LOG_LEVEL: 'ERROR' };
+      const [res] = await runBundled({ ApiRead: env }, [['ApiRead', apiEvent('GET', '/v1/assets/bundled/model')]]);
+      expect(res?.statusCode).toBe(500);
+      const logged = JSON.parse(res!.logs.trim().split('\n').at(-1)!) as { message: string; error: { name: string; stack: string } };
+      expect({ message: logged.message, name: logged.error.name }).toEqual({ message: 'unhandled error', name: 'ResourceNotFoundException' });
+      const frames = logged.error.stack.split('\n').slice(1);
+      expect(frames.some((f) => / \(\/.*\/functions\/adapters\/dynamoBase\.ts:\d+:\d+\)$/.test(f))).toBe(true);
+      expect(frames.some((f) => / \(\/.*\/node_modules\/@aws-sdk\/core\/.+\.js:\d+:\d+\)$/.test(f))).toBe(true);
+      expect(frames.filter((f) => f.includes('index.mjs'))).toEqual([]);
+    } finally {
+      await dynamo.stop();
+    }
+  }, 60_000);
+
   /** A function's environment in the template, tokens stubbed. */
   function functionEnv(id: string): Record<string, string> {
     const vars = (functions[logicalId(stack.registry.functions.get(id)!)]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
@@ -132,20 +157,21 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
 
   /**
    * Sends `events` in turn, each to its function's bundle imported in a fresh node process with that function's
-   * environment, and returns the results. Asynchronous: the S3 stand-in answers from this process.
+   * environment, and returns the results with what the function logged. Asynchronous: the S3 stand-in answers
+   * from this process.
    */
-  async function runBundled(envs: Record<string, Record<string, string>>, events: [string, unknown][]): Promise<{ statusCode: number; body: string }[]> {
-    const results: { statusCode: number; body: string }[] = [];
+  async function runBundled(envs: Record<string, Record<string, string>>, events: [string, unknown][]): Promise<BundledResult[]> {
+    const results: BundledResult[] = [];
     for (const [id, event] of events) {
       const script =
         `const { handler } = await import(${JSON.stringify(pathToFileURL(join(assets.get(id)!, 'index.mjs')).href)}); ` +
         `const res = await handler(${JSON.stringify(event)}, ${JSON.stringify(lambdaContext())}); ` +
         'process.stdout.write(JSON.stringify(res));';
-      const { stdout } = await execFileAsync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+      const { stdout, stderr } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
         env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', ...envs[id] },
         encoding: 'utf8',
       });
-      results.push(JSON.parse(stdout) as { statusCode: number; body: string });
+      results.push({ ...(JSON.parse(stdout) as { statusCode: number; body: string }), logs: stderr });
     }
     return results;
   }
