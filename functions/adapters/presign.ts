@@ -2,13 +2,13 @@
  * Presigned URLs for uploaders and downloaders (SPEC R-UPLOAD), signed without an S3 client: the read
  * function's bundle then holds no `@aws-sdk/client-s3` (issue 11). One `S3RequestPresigner` per signer, the
  * SDK's own, with credentials memoized as the clients memoize them (resolved once, refreshed before they
- * expire) and the signing key cached per day inside `SignatureV4`. The URL's endpoint follows the S3 client's
+ * expire), the signing key cached per day inside `SignatureV4`, and its HMAC keys made key objects once
+ * (`KeyedSha256`). The URL's endpoint follows the S3 client's
  * endpoint rules for a plain bucket (custom endpoint path style; else virtual-hosted in the region's
  * partition, FIPS and dual-stack from the same config the client reads); test/unit/core/s3.test.ts checks
  * each case byte for byte against `getSignedUrl`. Accelerate, access points and S3 Express are not used.
  */
 import { doesIdentityRequireRefresh, isIdentityExpired, normalizeProvider } from '@smithy/core';
-import { Sha256 } from '@smithy/core/checksum';
 import {
   loadConfig,
   memoize,
@@ -24,6 +24,7 @@ import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Provider } from '@smithy/types';
 import type { PartUrl, PresignedRequest } from '../../contract/schemas.ts';
 import { env } from '../shared/env.ts';
+import { KeyedSha256 } from './keyedSha256.ts';
 import { hexToBase64, VERSION_META } from './objectHeaders.ts';
 
 /** What the S3 client's config would say about where URLs point and who signs them. */
@@ -90,7 +91,7 @@ export interface UrlSigner {
 }
 
 export function createUrlSigner(config: SignerConfig): UrlSigner {
-  const presigner = new S3RequestPresigner({ credentials: config.credentials, region: config.region, sha256: Sha256 });
+  const presigner = new S3RequestPresigner({ credentials: config.credentials, region: config.region, sha256: KeyedSha256 });
   let resolved: Promise<Resolved> | undefined;
   return {
     async sign(bucket, key, request, opts) {

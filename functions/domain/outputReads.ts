@@ -4,9 +4,10 @@
  */
 import type { OutputRecord } from '../../contract/schemas.ts';
 import { getOutput, latestRun, listOutputs } from '../adapters/outputsRepo.ts';
-import { presignGet } from '../adapters/presign.ts';
 import { conflict, notFound } from '../shared/errors.ts';
-import { nowEpoch, objectKeyOf, outputExpired, type OutputItem } from './model.ts';
+import { mapInTurn } from '../shared/inTurn.ts';
+import { fileUrl } from './download.ts';
+import { nowEpoch, outputExpired, type OutputItem } from './model.ts';
 import { LATEST_RUN, parseSegment } from './names.ts';
 import { fileRecord, outputRecord } from './views.ts';
 
@@ -40,9 +41,7 @@ export async function readOutput(flow: string, run: string, name: string): Promi
   const ref = { flow, run: await readRun(flow, run), name: parseSegment('output', name) };
   const item = await liveOutput(ref);
   if (item.status !== 'ready') throw notReady(ref);
-  const files = await Promise.all(
-    item.files.map(async (f) => ({ ...fileRecord(f), url: await presignGet(objectKeyOf(f), f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType) })),
-  );
+  const files = await mapInTurn(item.files, async (f) => ({ ...fileRecord(f), url: await fileUrl(f) }));
   return outputRecord(item, files);
 }
 

@@ -4,10 +4,11 @@
  */
 import type { ResolveResult } from '../../contract/schemas.ts';
 import { getAlias } from '../adapters/aliasesRepo.ts';
-import { presignGet } from '../adapters/presign.ts';
 import { getVersion, queryResolvable } from '../adapters/versionsRepo.ts';
 import { ArcaError, notFound } from '../shared/errors.ts';
-import { isResolvable, objectKeyOf, type StoredFile, type VersionItem } from './model.ts';
+import { mapInTurn } from '../shared/inTurn.ts';
+import { fileUrl } from './download.ts';
+import { isResolvable, type StoredFile, type VersionItem } from './model.ts';
 import { formatSpec, parseSpec, resolvePlan, selectVersion, type AssetSpec } from './spec.ts';
 
 export interface ResolveOptions {
@@ -59,15 +60,7 @@ export async function resolve(raw: string, opts: ResolveOptions = {}): Promise<R
     version: version.version,
     status: version.status,
     aliases: [...(version.aliases ?? [])].sort(),
-    files: await Promise.all(
-      files.map(async (f) => ({
-        path: f.path,
-        size: f.size,
-        sha256: f.sha256,
-        format: f.format,
-        url: await presignGet(objectKeyOf(f), f.path.slice(f.path.lastIndexOf('/') + 1), f.contentType),
-      })),
-    ),
+    files: await mapInTurn(files, async (f) => ({ path: f.path, size: f.size, sha256: f.sha256, format: f.format, url: await fileUrl(f) })),
   };
 }
 

@@ -7,6 +7,7 @@ import type { FileRecord, MultipartInstructions } from '../../contract/schemas.t
 import { presignPart, presignPut } from '../adapters/presign.ts';
 import { abortMultipartUpload, createMultipartUpload } from '../adapters/s3.ts';
 import { validationError } from '../shared/errors.ts';
+import { mapInTurn } from '../shared/inTurn.ts';
 import { partCount, partDigests, partLength } from './files.ts';
 import { objectKeyOf, type StoredFile } from './model.ts';
 import { fileRecord } from './views.ts';
@@ -75,21 +76,18 @@ export async function partUrls(file: StoredFile, from: number): Promise<Multipar
   if (from > total) throw validationError(`part ${from} is past the last part (${total})`, { from, parts: total });
   const digests = partDigests(file);
   const last = Math.min(total, from + PART_URLS_PER_RESPONSE - 1);
-  const parts = await Promise.all(
-    Array.from({ length: last - from + 1 }, (_, i) => from + i).map((n) =>
-      presignPart(objectKeyOf(file), file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
-    ),
+  const parts = await mapInTurn(
+    Array.from({ length: last - from + 1 }, (_, i) => from + i),
+    (n) => presignPart(objectKeyOf(file), file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
   );
   return { uploadId: file.uploadId, partSize: file.partSize, parts, ...(last < total ? { nextPart: last + 1 } : {}) };
 }
 
 /** The file records of a create/add-files response, each with what the client must do. */
 export async function instructions(files: StoredFile[], waiting: string): Promise<FileRecord[]> {
-  return Promise.all(
-    files.map(async (f): Promise<FileRecord> => {
-      if (f.verified) return { ...fileRecord(f), state: 'present' };
-      if (f.uploadId) return { ...fileRecord(f), multipart: await partUrls(f, 1) };
-      return { ...fileRecord(f), upload: await presignPut(objectKeyOf(f), f.sha256, f.size, waiting) };
-    }),
-  );
+  return mapInTurn(files, async (f): Promise<FileRecord> => {
+    if (f.verified) return { ...fileRecord(f), state: 'present' };
+    if (f.uploadId) return { ...fileRecord(f), multipart: await partUrls(f, 1) };
+    return { ...fileRecord(f), upload: await presignPut(objectKeyOf(f), f.sha256, f.size, waiting) };
+  });
 }
