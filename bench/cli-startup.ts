@@ -11,12 +11,13 @@
  *
  * Issue 11's targets: installed `arca --version` ≤ 120 ms, beside `node -e 0` as its floor.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { installPackage } from './installed.ts';
 import { spread } from './stats.ts';
 
 const RUNS = Number(process.argv[2] ?? 15);
@@ -28,12 +29,7 @@ const NODES = [
 
 const dir = await mkdtemp(path.join(tmpdir(), 'arca-bench-cli-'));
 try {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
-  const app = path.join(dir, 'app');
-  await mkdir(app);
-  await writeFile(path.join(app, 'package.json'), '{"name":"app","private":true}\n');
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(dir, tarball)], { cwd: app, stdio: 'ignore' });
-  const installed = path.join(app, 'node_modules', '.bin', 'arca');
+  const { app, arca: installed } = await installPackage(dir);
   const clone = path.join(ROOT, 'client', 'cli', 'arca.js');
   const cache = path.join(dir, 'compile-cache');
 

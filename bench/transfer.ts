@@ -3,8 +3,9 @@
  * side in one run, `ARCA_BENCH_RUNS` rounds (default 5) of every tool, against
  *   - a do-nothing S3 sink (bench/transfer-sink.ts, its own process): the loopback ceiling, measured with curl;
  *   - the local S3 stand-in (local mode: s3rver, with Arca's verifying front on Arca's own path);
- * for `arca` (ArcaClient push/pull), the Python SDK (bench/transfer_client.py), `@aws-sdk/lib-storage` Upload with defaults (GetObject for downloads)
- * and `aws s3 cp` when awscli is installed. Each client runs in its own process under /usr/bin/time:
+ * for `arca` (ArcaClient push/pull from this clone's sources, and `arca pull -o` of the packed package installed as a
+ * user gets it), the Python SDK (bench/transfer_client.py), `@aws-sdk/lib-storage` Upload with defaults (GetObject for
+ * downloads) and `aws s3 cp` when awscli is installed. Each client runs in its own process under /usr/bin/time:
  * MiB/s (wall clock, process start to exit) and CPU seconds per GiB as min / median / max over the rounds,
  * the largest peak RSS, and the median's ratio to the ceiling's median; the load average while it ran.
  * Every round writes fresh bytes for the stand-in (else a second arca push would find them stored and send
@@ -12,6 +13,8 @@
  *
  *   npx tsx bench/transfer.ts          (writes bench/out/transfer.json too)
  *   ARCA_BENCH_MIB=256 ARCA_BENCH_RUNS=3 ARCA_BENCH_TARGETS=stand-in npx tsx bench/transfer.ts   (smaller, one target)
+ *   ARCA_BENCH_TOOLS='arca pull,arca pull (installed CLI)' ARCA_BENCH_TARGETS=sink npx tsx bench/transfer.ts   (those rows alone;
+ *     a stand-in pull needs its round's `arca push` listed too, the sink resolves any spec to its one file)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -24,6 +27,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UPSTREAM_TOKEN_HEADER } from '../local/s3-front.ts';
 import { startLocal } from '../local/server.ts';
+import { installPackage } from './installed.ts';
 import { median, spreadOf, type Spread } from './stats.ts';
 
 const MIB = 1024 * 1024;
@@ -192,6 +196,8 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: writing a ${SIZE / MIB} MiB random file…\n`);
     const sha256 = await makeFile(file);
     const only = process.env.ARCA_BENCH_TARGETS?.split(',');
+    const tools = process.env.ARCA_BENCH_TOOLS?.split(',');
+    const installed = !tools || tools.includes('arca pull (installed CLI)') ? await installPackage(work) : undefined;
     sink = await startSink(file, sha256);
     if (!only || only.includes('stand-in')) registry = await startLocal({ dataDir: join(work, 'registry'), port: 0, inMemory: true });
     const credentials = registry?.credentials ?? { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -206,6 +212,7 @@ async function main(): Promise<void> {
     };
 
     const record = async (direction: Row['direction'], target: Row['target'], tool: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
+      if (tools && !tools.includes(tool)) return undefined;
       process.stderr.write(`bench: ${direction} ${target} ${tool}…\n`);
       const load = loadavg()[0]!;
       const t = await timed(cmd, args, { ...s3env, ...env });
@@ -239,7 +246,7 @@ async function main(): Promise<void> {
         // The sink serves the bytes it loaded at start; the stand-in stores what it is sent, so it gets new bytes each round.
         if (t.target === 'stand-in' && round > 1) await makeFile(file);
         if (t.target === 'sink') await record('upload', 'sink', 'ceiling (curl -T)', 'curl', ['-sf', '-T', file, `${t.s3}/bench/ceiling`]);
-        const spec = `bench/file:${await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()])}`;
+        const spec = `bench/file:${(await record('upload', t.target, 'arca push', NODE, [CLIENT, 'arca-push', t.api, t.token, file, await fresh()])) ?? '1.0.0'}`;
         // On the stand-in the bytes are stored by then (arca push): a Python push would send nothing, so only the sink.
         if (python && t.target === 'sink') await record('upload', t.target, 'python arca push', python, [PY_CLIENT, 'python-push', t.api, t.token, file, await fresh()]);
         await record('upload', t.target, 'lib-storage Upload', NODE, [CLIENT, 'sdk-upload', t.s3, t.bucket, 'bench/lib-storage', file]);
@@ -247,6 +254,10 @@ async function main(): Promise<void> {
 
         if (t.target === 'sink') await record('download', 'sink', 'ceiling (curl -o)', 'curl', ['-sf', '-o', join(await fresh(), 'f'), `${t.s3}/bench/ceiling`]);
         await record('download', t.target, 'arca pull', NODE, [CLIENT, 'arca-pull', t.api, t.token, spec, await fresh(), await fresh()]);
+        if (installed) {
+          const env = { ARCA_URL: t.api, ARCA_TOKEN: t.token, ARCA_CACHE_DIR: await fresh(), ARCA_CONFIG: join(work, 'no-config.json') };
+          await record('download', t.target, 'arca pull (installed CLI)', NODE, [installed.arca, 'pull', spec, '-o', await fresh()], env);
+        }
         if (python) await record('download', t.target, 'python arca pull', python, [PY_CLIENT, 'python-pull', t.api, t.token, spec, await fresh(), await fresh()]);
         await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
         if (aws) await record('download', t.target, 'aws s3 cp', aws, ['s3', 'cp', '--quiet', '--endpoint-url', t.s3, `s3://${t.bucket}/bench/awscli`, join(await fresh(), 'f')]);

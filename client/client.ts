@@ -30,10 +30,10 @@ import type { CreateHookRequest, DeliveryRecord, HookRecord } from '../contract/
 import { BlobCache } from './cache.ts';
 import { defaultCacheDir, loadConfig, registryUrl, type AuthMode, type ClientConfig, type ConfigSettings } from './config.ts';
 import { ApiTransport, encodePath, type Query } from './http.ts';
-import { loadOrGenerate, type LoadOrGenerateOptions, type LoadOrGenerateResult } from './loadOrGenerate.ts';
-import { pull, type PullOptions, type PullResult } from './pull.ts';
-import { putOutput, type PutOutputOptions, type PutOutputResult } from './outputs.ts';
-import { push, type PushOptions, type PushResult } from './push.ts';
+import type { LoadOrGenerateOptions, LoadOrGenerateResult } from './loadOrGenerate.ts';
+import type { PullOptions, PullResult } from './pull.ts';
+import type { PutOutputOptions, PutOutputResult } from './outputs.ts';
+import type { PushOptions, PushResult } from './push.ts';
 import { Transfers, type TransferStats } from './transfer.ts';
 
 export interface ArcaClientOptions {
@@ -244,7 +244,8 @@ export class ArcaClient {
     });
   }
   /** Hashes, declares, uploads and commits files as a run output; see `PutOutputOptions`. */
-  putOutput(flow: string, run: string, name: string, paths: string[], opts: PutOutputOptions = {}): Promise<PutOutputResult> {
+  async putOutput(flow: string, run: string, name: string, paths: string[], opts: PutOutputOptions = {}): Promise<PutOutputResult> {
+    const { putOutput } = await import('./outputs.ts');
     return putOutput(this, { flow, run, name }, paths, opts);
   }
 
@@ -277,16 +278,21 @@ export class ArcaClient {
   }
 
   // ---- workflows ----
+  // Each workflow's module is loaded by its first call: a pull never parses the push, resume and
+  // parameter-hashing code, nor a push the landing and spec parsing.
   /** Uploads files and directories as a new version of `name`; see `PushOptions`. */
-  push(name: string, paths: string[], opts: PushOptions = {}): Promise<PushResult> {
+  async push(name: string, paths: string[], opts: PushOptions = {}): Promise<PushResult> {
+    const { push } = await import('./push.ts');
     return push(this, name, paths, opts);
   }
   /** Resolves `spec` and brings its files into the cache (and `outDir`); see `PullOptions`. */
-  pull(spec: string, opts: PullOptions = {}): Promise<PullResult> {
+  async pull(spec: string, opts: PullOptions = {}): Promise<PullResult> {
+    const { pull } = await import('./pull.ts');
     return pull(this, spec, opts);
   }
   /** Parameter-based persistence: the version made from `params`, generated and pushed only when missing. */
-  loadOrGenerate(name: string, params: Record<string, unknown>, generate: () => Promise<string | string[]>, opts: LoadOrGenerateOptions = {}): Promise<LoadOrGenerateResult> {
+  async loadOrGenerate(name: string, params: Record<string, unknown>, generate: () => Promise<string | string[]>, opts: LoadOrGenerateOptions = {}): Promise<LoadOrGenerateResult> {
+    const { loadOrGenerate } = await import('./loadOrGenerate.ts');
     return loadOrGenerate(this, name, params, generate, opts);
   }
 }

@@ -9,7 +9,6 @@
 import { chmod, copyFile, constants, link as hardLink, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, join, resolve, sep } from 'node:path';
-import semver from 'semver';
 import type { ResolveResult } from '../contract/schemas.ts';
 import { parseSpec } from '../functions/domain/spec.ts';
 import type { ManifestFile } from './cache.ts';
@@ -136,6 +135,8 @@ async function offlinePlan(client: ArcaClient, spec: string): Promise<Plan> {
   } catch (err) {
     throw new ArcaApiError('ValidationError', (err as Error).message);
   }
+  // Loaded here: an online pull has no use for node-semver.
+  const { default: semver } = await import('semver');
   if (parsed.selector.kind !== 'exact' || !semver.valid(parsed.selector.version)) {
     throw clientError(`--offline needs an exact version (like ${parsed.name}:1.2.3): "${spec}" could resolve differently online`);
   }

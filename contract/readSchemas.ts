@@ -4,13 +4,9 @@
  * schema is built by calls esbuild cannot prove pure, so every schema of a module the read bundle imports is
  * in it and built at its cold start: the write routes' bodies stay in the other module.
  */
+import { FILE_PATH_MAX, FORMAT_RE, isRelativePosixPath, SHA256_RE } from './patterns.ts';
 import { ROLES, type Role as RoleName } from './routes.ts';
 import * as z from './zod.ts';
-
-export const SEGMENT_RE = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
-export const ALIAS_RE = /^[a-z][a-z0-9-]{0,62}$/;
-export const FORMAT_RE = /^[a-z0-9][a-z0-9._-]{0,15}$/;
-export const SHA256_RE = /^[0-9a-f]{64}$/;
 
 export const AssetType = z.enum(['model', 'dataset', 'other']);
 export const CapPolicy = z.enum(['refuse', 'evict-oldest']);
@@ -21,12 +17,8 @@ export const Sha256 = z.string().check(z.regex(SHA256_RE, 'must be 64 lower-case
 /** A file's path inside a version: relative POSIX, ≤ 512 chars, no `.`/`..`/empty segment, no backslash or control character. */
 export const FilePath = z.string().check(
   z.minLength(1),
-  z.maxLength(512),
-  z.refine(
-    // eslint-disable-next-line no-control-regex
-    (p) => !p.startsWith('/') && !/[\\\u0000-\u001f\u007f]/.test(p) && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
-    'a path is relative POSIX with no empty, "." or ".." segment, backslash or control character',
-  ),
+  z.maxLength(FILE_PATH_MAX),
+  z.refine(isRelativePosixPath, 'a path is relative POSIX with no empty, "." or ".." segment, backslash or control character'),
 );
 
 export const ListQuery = z.object({

@@ -5,7 +5,8 @@
  * Size limits (SPEC: "a field over its limit" is 413) carry `params: { tooLarge: true }` so the error
  * mapper can answer 413 PayloadTooLarge instead of 400 ValidationError.
  */
-import { ALIAS_RE, AssetType, Bump, CapPolicy, FORMAT_RE, FilePath, Sha256, type GrantRequest, type VersionStatus } from './readSchemas.ts';
+import { ALIAS_RE, FORMAT_RE } from './patterns.ts';
+import { AssetType, Bump, CapPolicy, FilePath, Sha256, type GrantRequest, type VersionStatus } from './readSchemas.ts';
 import * as z from './zod.ts';
 
 export * from './readSchemas.ts';

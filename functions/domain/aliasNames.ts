@@ -3,7 +3,7 @@
  * node-semver's range code, which the jobs' bundles, parsing asset and run names only, would otherwise carry.
  */
 import * as ranges from '../../contract/semverRanges.ts';
-import { ALIAS_RE } from '../../contract/readSchemas.ts';
+import { ALIAS_RE } from '../../contract/patterns.ts';
 import { validationError } from '../shared/errors.ts';
 
 export function parseAliasName(raw: string): string {

@@ -3,7 +3,7 @@
  * Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
-import { FORMAT_RE } from '../../contract/readSchemas.ts';
+import { FORMAT_RE } from '../../contract/patterns.ts';
 import type { FileDeclaration } from '../../contract/schemas.ts';
 import { ArcaError, conflict, validationError } from '../shared/errors.ts';
 import type { StoredFile } from './model.ts';

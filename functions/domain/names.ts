@@ -1,5 +1,5 @@
 /** Asset, flow, run and output names (SPEC R-NAME, R-OUT); alias names are in aliasNames.ts. */
-import { SEGMENT_RE } from '../../contract/readSchemas.ts';
+import { SEGMENT_RE } from '../../contract/patterns.ts';
 import { validationError } from '../shared/errors.ts';
 
 const MAX_NAME_LENGTH = 256;

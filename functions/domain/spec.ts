@@ -5,7 +5,7 @@
 import * as semver from '../../contract/semver.ts';
 import * as ranges from '../../contract/semverRanges.ts';
 import { versionKey, versionKeyPrefix } from '../../contract/keys.ts';
-import { FilePath } from '../../contract/readSchemas.ts';
+import { isFilePath } from '../../contract/patterns.ts';
 import { validationError } from '../shared/errors.ts';
 import { parseAliasName } from './aliasNames.ts';
 import { parseAssetName } from './names.ts';
@@ -87,7 +87,7 @@ export function parseSpec(raw: string): AssetSpec {
   if (slash < 0) return { name, selector };
   const path = rest.slice(slash + 1).replace(/\/+$/, '');
   // The same rule as a declared file's path (so a backslash or control character is a 400, never a miss).
-  if (!FilePath.safeParse(path).success) {
+  if (!isFilePath(path)) {
     throw validationError(`spec path "${rest.slice(slash + 1)}" is not a relative file or directory path`, { spec: raw });
   }
   return { name, selector, path };

@@ -102,6 +102,21 @@ describe('arca CLI', () => {
     expect(ls).toMatchObject({ bytes: 1, blobs: [{ size: 1 }] });
     expect((await arca(['cache', 'ls'])).stdout).toMatch(/^1 blob, 1 B in /m);
   });
+
+  it('pull loads the pull path alone: no schema library, no whole node-semver, no push, resume or parameter-hash code', async () => {
+    const list = join(dir, 'loaded.txt');
+    const r = await arca(['pull', 'demo/model:1.0.0', '-o', join(dir, 'out-lean'), '--cache-dir', join(dir, 'cache-lean')], {
+      ARCA_URL: store.url,
+      ARCA_TOKEN: 't',
+      NODE_OPTIONS: `--import=${join(import.meta.dirname, '..', 'fixtures', 'loadedModules.ts')}`,
+      ARCA_TEST_LOADED_MODULES: list,
+    });
+    expect(r.code).toBe(0);
+    const loaded = (await readFile(list, 'utf8')).split('\n');
+    expect(loaded).toContainEqual(expect.stringMatching(/\/client\/landing\.ts$/));
+    const avoidable = loaded.filter((u) => /\/node_modules\/(zod|canonicalize)\/|\/node_modules\/semver\/index\.js$|\/client\/(push|resume|digests|outputs|loadOrGenerate)\.ts$|\/contract\/(readSchemas|schemas|zod)\.ts$/.test(u));
+    expect(avoidable).toEqual([]);
+  });
 });
 
 describe('arca CLI messages', () => {
