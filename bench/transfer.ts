@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     const sha256 = await makeFile(file);
     const only = process.env.ARCA_BENCH_TARGETS?.split(',');
     const tools = process.env.ARCA_BENCH_TOOLS?.split(',');
-    const installed = !tools || tools.includes('arca pull (installed CLI)') ? await installPackage(work) : undefined;
+    const installed = !tools || tools.some((tool) => tool.startsWith('arca pull (installed CLI')) ? await installPackage(work) : undefined;
     sink = await startSink(file, sha256);
     if (!only || only.includes('stand-in')) registry = await startLocal({ dataDir: join(work, 'registry'), port: 0, inMemory: true });
     const credentials = registry?.credentials ?? { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -257,6 +257,8 @@ async function main(): Promise<void> {
         if (installed) {
           const env = { ARCA_URL: t.api, ARCA_TOKEN: t.token, ARCA_CACHE_DIR: await fresh(), ARCA_CONFIG: join(work, 'no-config.json') };
           await record('download', t.target, 'arca pull (installed CLI)', NODE, [installed.arca, 'pull', spec, '-o', await fresh()], env);
+          // One file written, as awscli and GetObject write: the blob lands in the cache alone.
+          await record('download', t.target, 'arca pull (installed CLI) to the cache only', NODE, [installed.arca, 'pull', spec], { ...env, ARCA_CACHE_DIR: await fresh() });
         }
         if (python) await record('download', t.target, 'python arca pull', python, [PY_CLIENT, 'python-pull', t.api, t.token, spec, await fresh(), await fresh()]);
         await record('download', t.target, 'GetObject to file', NODE, [CLIENT, 'sdk-download', t.s3, t.bucket, 'bench/lib-storage', join(await fresh(), 'f')]);
