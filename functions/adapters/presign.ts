@@ -3,8 +3,7 @@
  * function's bundle then holds no `@aws-sdk/client-s3` (issue 11). One `S3RequestPresigner` per signer, the
  * SDK's own, with credentials memoized as the clients memoize them (resolved once, refreshed before they
  * expire), the signing key cached per day inside `SignatureV4`, and its HMAC keys made key objects once
- * (`KeyedSha256`). The URL's endpoint follows the S3 client's
- * endpoint rules for a plain bucket (custom endpoint path style; else virtual-hosted in the region's
+ * (`KeyedSha256`). The URL's endpoint follows the S3 client's endpoint rules for a plain bucket (custom endpoint path style; else virtual-hosted in the region's
  * partition, FIPS and dual-stack from the same config the client reads); test/unit/core/s3.test.ts checks
  * each case byte for byte against `getSignedUrl`. Accelerate, access points and S3 Express are not used.
  */

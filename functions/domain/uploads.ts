@@ -76,11 +76,13 @@ export async function partUrls(file: StoredFile, from: number): Promise<Multipar
   if (from > total) throw validationError(`part ${from} is past the last part (${total})`, { from, parts: total });
   const digests = partDigests(file);
   const last = Math.min(total, from + PART_URLS_PER_RESPONSE - 1);
+  const { uploadId, partSize } = file;
+  const key = objectKeyOf(file);
   const parts = await mapInTurn(
     Array.from({ length: last - from + 1 }, (_, i) => from + i),
-    (n) => presignPart(objectKeyOf(file), file.uploadId as string, n, partLength(file.size, file.partSize as number, n), digests[n - 1] as string),
+    (n) => presignPart(key, uploadId, n, partLength(file.size, partSize, n), digests[n - 1] as string),
   );
-  return { uploadId: file.uploadId, partSize: file.partSize, parts, ...(last < total ? { nextPart: last + 1 } : {}) };
+  return { uploadId, partSize, parts, ...(last < total ? { nextPart: last + 1 } : {}) };
 }
 
 /** The file records of a create/add-files response, each with what the client must do. */

@@ -18,11 +18,11 @@ import { ArcaStack } from '../../lib/stack.ts';
 import { openApiDocument } from '../../contract/openapi.ts';
 import { CREDENTIALS_MODULE, EVENT_STREAMS_MODULE, OPENAPI_ENTRY, esbuildOptions, type RegistryTracing } from '../../lib/registry.ts';
 import { ENV } from '../../contract/env.ts';
-import type { TableName } from '../../contract/tables.ts';
 import { newStandInSecret, standInCredentials, startS3 } from '../../local/s3.ts';
 import { createTables } from '../../functions/adapters/tables.ts';
 import { startDynamoLocal } from '../fixtures/dynamo.ts';
 import { TEST_TOKEN, apiEvent, lambdaContext } from '../fixtures/events.ts';
+import { tableVars } from '../fixtures/service.ts';
 import { logicalId, newApp } from './synth.ts';
 
 const execFileAsync = promisify(execFile);
@@ -91,7 +91,7 @@ describe('function bundles (SPEC R-DEPLOY: Node.js 24, ESM bundles built by esbu
     try {
       const tables = await createTables(client, 'bundled-');
       const local: Record<string, string> = {
-        ...Object.fromEntries(Object.entries(ENV).filter(([key]) => key.endsWith('Table')).map(([key, name]) => [name, tables[key.slice(0, -'Table'.length) as TableName]])),
+        ...tableVars(tables),
         [ENV.dynamoEndpoint]: dynamo.endpoint,
         [ENV.s3Endpoint]: s3.url,
         [ENV.bucket]: 'arca-bundled',
